@@ -1,0 +1,64 @@
+// Package collectors reads the host's redundancy facts (bonds, md arrays, NICs,
+// routes, the root filesystem's block stack) from the filesystem roots it is
+// given and assembles them into one Snapshot. Every collector takes its roots
+// as arguments; nothing reads a global path, so tests point it at fixture trees.
+package collectors
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/redwatch/redwatch/bonding"
+)
+
+// Roots are the filesystem roots the collectors read: normally /sys, /proc and
+// /dev; under `audit --root DIR` they are DIR/sys, DIR/proc and DIR/dev.
+type Roots struct {
+	Sys  string
+	Proc string
+	Dev  string
+	// Live is true when the roots are the running host's own (/sys, /proc),
+	// so live-only sources (ethtool ioctls, netlink) may be used.
+	Live bool
+}
+
+// HostRoots are the running host's roots.
+func HostRoots() Roots { return Roots{Sys: "/sys", Proc: "/proc", Dev: "/dev", Live: true} }
+
+// TreeRoots are the roots of a captured tree laid out like a host: dir/sys, dir/proc, dir/dev.
+func TreeRoots(dir string) Roots {
+	return Roots{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc"), Dev: filepath.Join(dir, "dev")}
+}
+
+// Error is one thing a collector could not read or parse. It makes the pass
+// at least UNKNOWN: unreadable data never reads as healthy.
+type Error struct {
+	// Collector is the collector that failed, e.g. "bonding", "md", "net".
+	Collector string `json:"collector"`
+	// Path is the file or directory that could not be read or parsed.
+	Path string `json:"path"`
+	// Err says why.
+	Err string `json:"error"`
+}
+
+func (e Error) Error() string { return e.Collector + ": " + e.Path + ": " + e.Err }
+
+// Snapshot is everything one pass read from the host, with the time and the host name.
+type Snapshot struct {
+	Time time.Time `json:"time"`
+	Host string    `json:"host"`
+	// Bonds are the bonding masters (/proc/net/bonding, /sys/class/net/bonding_masters).
+	Bonds []bonding.Bond `json:"bonds"`
+	// MD are the md arrays (/proc/mdstat, /sys/block/md*/md).
+	MD []MDArray `json:"md"`
+	// NICs are the network interfaces (/sys/class/net).
+	NICs []NIC `json:"nics"`
+	// DefaultRoutes are the IPv4 default routes (/proc/net/route); nil when the file is absent.
+	DefaultRoutes []Route `json:"default_routes"`
+	// RootFS is the block stack under "/" (/proc/self/mountinfo, /sys/class/block); nil when unknown.
+	RootFS *RootFS `json:"rootfs,omitempty"`
+	// Errors are what could not be read or parsed, with the path and why.
+	Errors []Error `json:"errors"`
+	// Durations is how long each collector took.
+	Durations map[string]time.Duration `json:"-"`
+}

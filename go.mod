@@ -1,0 +1,3 @@
+module github.com/redwatch/redwatch
+
+go 1.26.8

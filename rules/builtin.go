@@ -1,0 +1,349 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/redwatch/redwatch/bonding"
+	"github.com/redwatch/redwatch/collectors"
+)
+
+// Rule is one built-in check.
+type Rule struct {
+	// ID is stable: configuration and alerts refer to it.
+	ID string
+	// Severity is the default severity of its findings; a check may raise or
+	// lower it per finding (e.g. a bond with no healthy member at all).
+	Severity Severity
+	// Checks says in one line what the rule looks for.
+	Checks string
+	// Remediation is the one-line hint attached to every finding.
+	Remediation string
+	// check emits the rule's findings for one pass.
+	check func(in *input, emit func(f Finding))
+}
+
+// input is what the checks read: the snapshot, its groups and indexes.
+type input struct {
+	snap   *collectors.Snapshot
+	groups []Group
+	nics   map[string]*collectors.NIC
+	bonds  map[string]*bonding.Bond
+}
+
+// Builtin returns the built-in rules in a stable order.
+func Builtin() []Rule { return builtin }
+
+var builtin = []Rule{
+	{
+		ID: "bond_member_down", Severity: Warning,
+		Checks:      "a bond slave whose MII status is not up",
+		Remediation: "check the cable, the switch port and the NIC of the slave; `ip link show` and the switch's port log tell which",
+		check: func(in *input, emit func(Finding)) {
+			for _, b := range in.snap.Bonds {
+				for _, sl := range b.Slaves {
+					if sl.MIIStatus == StateUp {
+						continue
+					}
+					emit(Finding{
+						Subject: b.Name + "/" + sl.Name,
+						Message: fmt.Sprintf("%s: slave %s is %s (link failures: %d)", b.Name, sl.Name, sl.MIIStatus, sl.LinkFailures),
+						Facts:   map[string]string{"mii_status": sl.MIIStatus, "link_failure_count": strconv.Itoa(sl.LinkFailures)},
+					})
+				}
+			}
+		},
+	},
+	{
+		ID: "bond_below_min_healthy", Severity: Warning,
+		Checks:      "a bond with fewer healthy slaves than it needs to survive the next failure (none at all: critical)",
+		Remediation: "restore the down slaves before anything else fails: the bond is one failure (or none) away from an outage",
+		check: func(in *input, emit func(Finding)) {
+			for _, g := range in.groups {
+				if g.Kind != KindBond || g.Healthy >= g.Needed || g.Total < 2 && g.Healthy > 0 {
+					continue
+				}
+				f := Finding{
+					Subject: g.Name,
+					Message: fmt.Sprintf("%s: %d of %d slaves healthy, %d needed for redundancy", g.Name, g.Healthy, g.Total, g.Needed),
+					Facts:   map[string]string{"healthy": strconv.Itoa(g.Healthy), "total": strconv.Itoa(g.Total), "needed": strconv.Itoa(g.Needed)},
+				}
+				if g.Healthy == 0 {
+					f.Severity = Critical
+					f.Message = fmt.Sprintf("%s: no healthy slave (%d enslaved): the bond is down", g.Name, g.Total)
+				}
+				emit(f)
+			}
+		},
+	},
+	{
+		ID: "bond_single_member", Severity: Warning,
+		Checks:      "a bond with a single slave: it has no redundancy to lose",
+		Remediation: "enslave the second NIC again (`ip link set ethX master bondN`) and fix the network config that dropped it",
+		check: func(in *input, emit func(Finding)) {
+			for _, b := range in.snap.Bonds {
+				if len(b.Slaves) != 1 {
+					continue
+				}
+				emit(Finding{
+					Subject: b.Name,
+					Message: fmt.Sprintf("%s: only one slave (%s): not redundant", b.Name, b.Slaves[0].Name),
+					Facts:   map[string]string{"slaves": b.Slaves[0].Name},
+				})
+			}
+		},
+	},
+	{
+		ID: "bond_lacp_aggregator_mismatch", Severity: Warning,
+		Checks:      "an up 802.3ad slave in a different aggregator than the bond's active one: its link carries no traffic",
+		Remediation: "check that every slave's switch port is in the same LACP port-channel with the same speed and duplex",
+		check: func(in *input, emit func(Finding)) {
+			for _, b := range in.snap.Bonds {
+				if b.Mode != bonding.Mode8023AD || b.LACP == nil || b.LACP.ActiveAggregatorID <= 0 {
+					continue
+				}
+				for _, sl := range b.Slaves {
+					if sl.MIIStatus != StateUp || sl.AggregatorID == bonding.Unknown || sl.AggregatorID == b.LACP.ActiveAggregatorID {
+						continue
+					}
+					emit(Finding{
+						Subject: b.Name + "/" + sl.Name,
+						Message: fmt.Sprintf("%s: slave %s is in aggregator %d, the active aggregator is %d: its link is idle", b.Name, sl.Name, sl.AggregatorID, b.LACP.ActiveAggregatorID),
+						Facts:   map[string]string{"aggregator_id": strconv.Itoa(sl.AggregatorID), "active_aggregator_id": strconv.Itoa(b.LACP.ActiveAggregatorID), "partner_mac": b.LACP.PartnerMAC},
+					})
+				}
+			}
+		},
+	},
+	{
+		ID: "bond_no_link_monitor", Severity: Warning,
+		Checks:      "a bond with miimon 0 and no ARP monitor: a dead link is never noticed, so it never fails over",
+		Remediation: "set miimon (e.g. 100) or arp_interval with arp_ip_target in the bond's configuration",
+		check: func(in *input, emit func(Finding)) {
+			for _, b := range in.snap.Bonds {
+				if b.Monitored() {
+					continue
+				}
+				emit(Finding{
+					Subject: b.Name,
+					Message: fmt.Sprintf("%s: no link monitoring (miimon 0, arp_interval %d): failover will never happen", b.Name, max(b.ARPInterval, 0)),
+					Facts:   map[string]string{"miimon": strconv.Itoa(b.MIIMon), "arp_interval": strconv.Itoa(b.ARPInterval)},
+				})
+			}
+		},
+	},
+	{
+		ID: "bond_shared_pci_card", Severity: Warning,
+		Checks:      "two or more slaves of one bond on one PCI card (same slot, different functions): the card is a single point of failure",
+		Remediation: "move one slave to a port on another card so that losing one card leaves a path",
+		check: func(in *input, emit func(Finding)) {
+			for _, g := range in.groups {
+				if g.Kind == KindBond {
+					sharedResource(g, "pci_slot", "PCI card", emit)
+				}
+			}
+		},
+	},
+	{
+		ID: "md_degraded", Severity: Critical,
+		Checks:      "a redundant md array with slots missing or failed (warning while it still tolerates another failure)",
+		Remediation: "replace the failed disk and add it back (`mdadm /dev/mdX --add /dev/sdY`); the array has lost redundancy",
+		check: func(in *input, emit func(Finding)) {
+			for i := range in.snap.MD {
+				a := &in.snap.MD[i]
+				missing := mdMissing(a)
+				if !a.Redundant() || !a.Active || missing <= 0 {
+					continue
+				}
+				f := Finding{
+					Subject: a.Name,
+					Message: fmt.Sprintf("%s (%s): degraded, %d of %d slots missing or failed", a.Name, a.Level, missing, a.RaidDisks),
+					Facts:   map[string]string{"raid_disks": strconv.Itoa(a.RaidDisks), "missing": strconv.Itoa(missing), "status": a.Status},
+				}
+				if missing < tolerance(a) {
+					f.Severity = Warning
+					f.Message += "; it survives one more failure"
+				}
+				emit(f)
+			}
+		},
+	},
+	{
+		ID: "md_member_faulty", Severity: Critical,
+		Checks:      "an md member marked faulty",
+		Remediation: "remove the faulty member (`mdadm /dev/mdX --remove /dev/sdY`), replace the disk and add the new one",
+		check: func(in *input, emit func(Finding)) {
+			for _, a := range in.snap.MD {
+				for _, m := range a.Members {
+					if m.State != collectors.MemberFaulty {
+						continue
+					}
+					emit(Finding{
+						Subject: a.Name + "/" + m.Name,
+						Message: fmt.Sprintf("%s: member %s is faulty", a.Name, m.Name),
+						Facts:   map[string]string{"state": m.RawState, "disk": m.Disk},
+					})
+				}
+			}
+		},
+	},
+	{
+		ID: "md_rebuilding", Severity: Warning,
+		Checks:      "an md array resyncing, recovering or reshaping: redundancy is not whole until it ends",
+		Remediation: "let it finish and avoid load on the array's disks; a scrub (check/repair) is not reported",
+		check: func(in *input, emit func(Finding)) {
+			for _, a := range in.snap.MD {
+				switch a.SyncAction {
+				case "resync", "recover", "reshape":
+				default:
+					continue
+				}
+				progress := "progress unknown"
+				if a.SyncProgress >= 0 {
+					progress = strconv.FormatFloat(a.SyncProgress, 'f', 1, 64) + "% done"
+				}
+				if a.SyncFinish != "" {
+					progress += ", finish in " + a.SyncFinish
+				}
+				emit(Finding{
+					Subject: a.Name,
+					Message: fmt.Sprintf("%s: %s in progress (%s)", a.Name, a.SyncAction, progress),
+					Facts:   map[string]string{"sync_action": a.SyncAction, "progress": strconv.FormatFloat(a.SyncProgress, 'f', 1, 64)},
+				})
+			}
+		},
+	},
+	{
+		ID: "md_inactive", Severity: Critical,
+		Checks:      "an md array that is assembled but inactive (not a metadata container)",
+		Remediation: "check `mdadm --detail` and the members' superblocks (`mdadm --examine`), then `mdadm --run` or reassemble",
+		check: func(in *input, emit func(Finding)) {
+			for _, a := range in.snap.MD {
+				if a.Active || a.Level == "container" {
+					continue
+				}
+				names := make([]string, 0, len(a.Members))
+				for _, m := range a.Members {
+					names = append(names, m.Name)
+				}
+				emit(Finding{
+					Subject: a.Name,
+					Message: fmt.Sprintf("%s: inactive with members %s: the array failed to start", a.Name, strings.Join(names, ", ")),
+				})
+			}
+		},
+	},
+	{
+		ID: "md_members_same_disk", Severity: Warning,
+		Checks:      "two members of one redundant md array on one physical disk: the disk is a single point of failure",
+		Remediation: "rebuild the array with its members on different disks",
+		check: func(in *input, emit func(Finding)) {
+			for _, g := range in.groups {
+				if g.Kind == KindMD {
+					sharedResource(g, "disk", "disk", emit)
+				}
+			}
+		},
+	},
+	{
+		ID: "default_route_single_nic", Severity: Warning,
+		Checks:      "the default route leaves through one NIC that belongs to no bond",
+		Remediation: "put the uplink on a bond of two NICs (on two cards, to two switches)",
+		check: func(in *input, emit func(Finding)) {
+			routes := in.snap.DefaultRoutes
+			if len(routes) == 0 {
+				return
+			}
+			ifaces := map[string]bool{}
+			for _, r := range routes {
+				if in.redundantIface(r.Iface) {
+					return
+				}
+				ifaces[r.Iface] = true
+			}
+			if len(ifaces) != 1 {
+				return // ECMP or several default routes over different NICs
+			}
+			iface := routes[0].Iface
+			emit(Finding{
+				Subject: iface,
+				Message: fmt.Sprintf("the default route leaves through %s alone, which belongs to no bond", iface),
+			})
+		},
+	},
+	{
+		ID: "rootfs_single_disk", Severity: Warning,
+		Checks:      "the root filesystem sits on one disk with no RAID under it",
+		Remediation: "put the root filesystem on md RAID1 (or a hardware mirror, then disable this rule for the host)",
+		check: func(in *input, emit func(Finding)) {
+			r := in.snap.RootFS
+			if r == nil || r.Redundant || len(r.Disks) == 0 {
+				return
+			}
+			emit(Finding{
+				Subject: strings.Join(r.Disks, ","),
+				Message: fmt.Sprintf("the root filesystem (%s on %s) sits on %s with no RAID under it", r.FSType, r.Device, strings.Join(r.Disks, ", ")),
+				Facts:   map[string]string{"device": r.Device, "stack": strings.Join(r.Stack, " > ")},
+			})
+		},
+	},
+}
+
+// mdMissing is how many slots of an array are missing or failed, from the
+// best source the snapshot has.
+func mdMissing(a *collectors.MDArray) int {
+	missing := 0
+	if a.RaidDisks > 0 && a.ActiveDisks >= 0 {
+		missing = a.RaidDisks - a.ActiveDisks
+	}
+	missing = max(missing, a.Degraded, len(a.MissingSlots))
+	if a.Status != "" {
+		missing = max(missing, strings.Count(a.Status, "_"))
+	}
+	return missing
+}
+
+// sharedResource emits one finding per resource value that two or more
+// members of g depend on.
+func sharedResource(g Group, kind, what string, emit func(Finding)) {
+	by := map[string][]string{}
+	for _, m := range g.Members {
+		if v := m.Resources[kind]; v != "" {
+			by[v] = append(by[v], m.Name)
+		}
+	}
+	values := make([]string, 0, len(by))
+	for v, members := range by {
+		if len(members) > 1 {
+			values = append(values, v)
+		}
+	}
+	sort.Strings(values)
+	for _, v := range values {
+		members := by[v]
+		emit(Finding{
+			Subject: g.Name,
+			Message: fmt.Sprintf("%s: members %s are on one %s (%s): it is a single point of failure", g.Name, strings.Join(members, " and "), what, v),
+			Facts:   map[string]string{kind: v, "members": strings.Join(members, ",")},
+		})
+	}
+}
+
+// redundantIface reports whether traffic through iface survives one NIC
+// failing: a bond, a VLAN on a bond, or a bridge with a bond port.
+func (in *input) redundantIface(iface string) bool {
+	if _, ok := in.bonds[iface]; ok {
+		return true
+	}
+	if lower, _, ok := strings.Cut(iface, "."); ok && in.bonds[lower] != nil {
+		return true
+	}
+	for name, n := range in.nics {
+		if n.Master == iface && in.bonds[name] != nil {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,105 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/redwatch/redwatch/bonding"
+	"github.com/redwatch/redwatch/collectors"
+)
+
+// Group kinds.
+const (
+	KindBond = "bond"
+	KindMD   = "md"
+)
+
+// Member states that groups add to the collectors' own.
+const (
+	StateUp      = "up"
+	StateDown    = "down"
+	StateMissing = "missing"
+)
+
+// Groups maps the snapshot's redundant subsystems into groups, bonds first,
+// then md arrays, each in the snapshot's order.
+func Groups(s *collectors.Snapshot, nics map[string]*collectors.NIC) []Group {
+	groups := make([]Group, 0, len(s.Bonds)+len(s.MD))
+	for i := range s.Bonds {
+		groups = append(groups, bondGroup(&s.Bonds[i], nics))
+	}
+	for i := range s.MD {
+		if g, ok := mdGroup(&s.MD[i]); ok {
+			groups = append(groups, g)
+		}
+	}
+	return groups
+}
+
+// bondGroup maps a bond: a slave is healthy when its MII status is up. A bond
+// needs two healthy slaves to survive the next failure.
+func bondGroup(b *bonding.Bond, nics map[string]*collectors.NIC) Group {
+	g := Group{Kind: KindBond, Name: b.Name, Needed: 2, Total: len(b.Slaves), Members: make([]Member, 0, len(b.Slaves))}
+	for _, sl := range b.Slaves {
+		m := Member{Name: sl.Name, State: sl.MIIStatus, Healthy: sl.MIIStatus == StateUp}
+		if n := nics[sl.Name]; n != nil && n.PCISlot != "" {
+			m.Resources = map[string]string{"pci_slot": n.PCISlot, "pci_function": n.PCIFunction}
+		}
+		if m.Healthy {
+			g.Healthy++
+		}
+		g.Members = append(g.Members, m)
+	}
+	return g
+}
+
+// mdGroup maps an md array with redundancy; raid0, linear and containers are
+// not redundancy groups. Missing slots become members in state "missing".
+func mdGroup(a *collectors.MDArray) (Group, bool) {
+	if !a.Redundant() {
+		return Group{}, false
+	}
+	g := Group{Kind: KindMD, Name: a.Name, Needed: mdNeeded(a)}
+	for _, m := range a.Members {
+		gm := Member{Name: m.Name, State: m.State, Healthy: m.State == collectors.MemberInSync}
+		if m.Disk != "" || m.Controller != "" {
+			gm.Resources = map[string]string{}
+			if m.Disk != "" {
+				gm.Resources["disk"] = m.Disk
+			}
+			if m.Controller != "" {
+				gm.Resources["controller"] = m.Controller
+			}
+		}
+		if gm.Healthy {
+			g.Healthy++
+		}
+		g.Members = append(g.Members, gm)
+	}
+	for _, slot := range a.MissingSlots {
+		g.Members = append(g.Members, Member{Name: fmt.Sprintf("(slot %d)", slot), State: StateMissing})
+	}
+	g.Total = len(g.Members)
+	return g, true
+}
+
+// tolerance is how many slots an array can lose and still serve data.
+func tolerance(a *collectors.MDArray) int {
+	switch a.Level {
+	case "raid1":
+		return max(a.RaidDisks-1, 0)
+	case "raid4", "raid5", "raid10":
+		return 1
+	case "raid6":
+		return 2
+	}
+	return 0
+}
+
+// mdNeeded is how many in-sync slots an array needs to survive one more
+// failure: raid_disks minus its tolerance, plus one.
+func mdNeeded(a *collectors.MDArray) int {
+	if a.RaidDisks <= 0 {
+		return 2
+	}
+	return a.RaidDisks - tolerance(a) + 1
+}

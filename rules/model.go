@@ -1,0 +1,183 @@
+// Package rules maps a collectors.Snapshot into redundancy groups, evaluates
+// the built-in rules over them and returns Findings and the pass Status.
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/redwatch/redwatch/collectors"
+)
+
+// Severity is how bad a finding is.
+type Severity int
+
+// Severities, in increasing order.
+const (
+	Info Severity = iota
+	Warning
+	Critical
+)
+
+var severityNames = [...]string{Info: "info", Warning: "warning", Critical: "critical"}
+
+func (s Severity) String() string {
+	if s < Info || s > Critical {
+		return fmt.Sprintf("severity(%d)", int(s))
+	}
+	return severityNames[s]
+}
+
+// ParseSeverity parses "info", "warning" or "critical".
+func ParseSeverity(text string) (Severity, error) {
+	for i, n := range severityNames {
+		if n == text {
+			return Severity(i), nil
+		}
+	}
+	return Info, fmt.Errorf("rules: unknown severity %q (want info, warning or critical)", text)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	*s = v
+	return err
+}
+
+// Status is the verdict of a pass. Its order is the Nagios exit code.
+type Status int
+
+// Statuses; the values are the Nagios/audit exit codes.
+const (
+	StatusOK       Status = 0
+	StatusWarning  Status = 1
+	StatusCritical Status = 2
+	StatusUnknown  Status = 3
+)
+
+var statusNames = map[Status]string{StatusOK: "ok", StatusWarning: "warning", StatusCritical: "critical", StatusUnknown: "unknown"}
+
+func (s Status) String() string { return statusNames[s] }
+
+// ExitCode is the Nagios plugin exit code for the status.
+func (s Status) ExitCode() int { return int(s) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *Status) UnmarshalText(b []byte) error {
+	for k, v := range statusNames {
+		if v == string(b) {
+			*s = k
+			return nil
+		}
+	}
+	return fmt.Errorf("rules: unknown status %q", b)
+}
+
+// rank orders statuses by badness: CRITICAL beats UNKNOWN beats WARNING beats OK.
+func (s Status) rank() int {
+	switch s {
+	case StatusCritical:
+		return 3
+	case StatusUnknown:
+		return 2
+	case StatusWarning:
+		return 1
+	}
+	return 0
+}
+
+// Worse returns the worse of two statuses (CRITICAL > UNKNOWN > WARNING > OK).
+func Worse(a, b Status) Status {
+	if b.rank() > a.rank() {
+		return b
+	}
+	return a
+}
+
+// statusOf is the status a finding of severity s gives a pass.
+func statusOf(s Severity) Status {
+	switch s {
+	case Critical:
+		return StatusCritical
+	case Warning:
+		return StatusWarning
+	}
+	return StatusOK
+}
+
+// Member is one member of a redundancy group.
+type Member struct {
+	// Name is the member, e.g. "eth1", "sdb1", "(slot 2)".
+	Name string `json:"name"`
+	// State is the member's state: "up"/"down" for bond slaves, the md member
+	// states (in_sync, faulty, spare, rebuilding, missing, unknown).
+	State string `json:"state"`
+	// Healthy says whether the member counts towards Group.Healthy.
+	Healthy bool `json:"-"`
+	// Resources are what the member depends on, by kind: "pci_slot", "disk", "controller".
+	Resources map[string]string `json:"resources,omitempty"`
+}
+
+// Group is the common shape every redundant subsystem maps into.
+type Group struct {
+	// Kind is "bond" or "md" (later "psu", "multipath", ...).
+	Kind string `json:"kind"`
+	// Name is the group, e.g. "bond0", "md0".
+	Name string `json:"name"`
+	// Needed is how many healthy members the group needs to survive one more
+	// member failure; below it the next failure is an outage.
+	Needed int `json:"needed"`
+	// Healthy is how many members are healthy now.
+	Healthy int `json:"healthy"`
+	// Total is how many members there are (including missing slots and spares).
+	Total int `json:"total"`
+	// Members are the members in source order.
+	Members []Member `json:"members"`
+}
+
+// Finding is one thing a rule found.
+type Finding struct {
+	Rule        string   `json:"rule"`
+	Severity    Severity `json:"severity"`
+	Subject     string   `json:"subject"`
+	Message     string   `json:"message"`
+	Remediation string   `json:"remediation"`
+	// Facts are the values that triggered the finding.
+	Facts map[string]string `json:"facts,omitempty"`
+}
+
+// Result is one evaluated pass: the audit JSON object and what /health serves.
+type Result struct {
+	Status   Status             `json:"status"`
+	Findings []Finding          `json:"findings"`
+	Groups   []Group            `json:"groups"`
+	Errors   []collectors.Error `json:"errors"`
+}
+
+// MarshalJSON keeps empty lists as [] rather than null, so consumers can iterate.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	p := plain(r)
+	if p.Findings == nil {
+		p.Findings = []Finding{}
+	}
+	if p.Groups == nil {
+		p.Groups = []Group{}
+	}
+	if p.Errors == nil {
+		p.Errors = []collectors.Error{}
+	}
+	for i := range p.Groups {
+		if p.Groups[i].Members == nil {
+			p.Groups[i].Members = []Member{}
+		}
+	}
+	return json.Marshal(p)
+}
