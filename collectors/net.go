@@ -1,0 +1,56 @@
+package collectors
+
+// NIC is one network interface (/sys/class/net/<name>).
+type NIC struct {
+	// Name is the interface, e.g. "eth0".
+	Name string `json:"name"`
+	// Carrier is /sys/class/net/<name>/carrier: 1 link, 0 no link, Unknown (-1) when unreadable (interface down).
+	Carrier int `json:"carrier"`
+	// OperState is /sys/class/net/<name>/operstate ("up", "down", "lowerlayerdown", ...).
+	OperState string `json:"operstate"`
+	// Speed is /sys/class/net/<name>/speed in Mbps; Unknown when unreadable or -1.
+	Speed int `json:"speed"`
+	// Duplex is /sys/class/net/<name>/duplex ("full", "half"), "" when unknown.
+	Duplex string `json:"duplex,omitempty"`
+	// PCIFunction is the PCI function the interface sits on ("0000:00:05.1"),
+	// found by walking up the resolved /sys/class/net/<name>/device path; "" for virtual devices.
+	PCIFunction string `json:"pci_function,omitempty"`
+	// PCISlot is PCIFunction without the function number ("0000:00:05"): two
+	// functions in one slot are one physical card.
+	PCISlot string `json:"pci_slot,omitempty"`
+	// Master is the bond (or bridge) this interface is enslaved to (/sys/class/net/<name>/master link).
+	Master string `json:"master,omitempty"`
+	// Virtual is true when the interface has no device link (bonds, bridges, lo, veth).
+	Virtual bool `json:"virtual,omitempty"`
+	// Driver is the kernel driver (ethtool on a live host, or the device/driver link).
+	Driver string `json:"driver,omitempty"`
+	// LinkDetected is ethtool's "Link detected" on a live host; nil when not asked.
+	LinkDetected *bool `json:"link_detected,omitempty"`
+}
+
+// Route is one IPv4 default route (/proc/net/route, destination 00000000 and mask 00000000).
+type Route struct {
+	// Iface is the interface the route leaves through.
+	Iface string `json:"iface"`
+	// Gateway is the next hop in dotted form.
+	Gateway string `json:"gateway"`
+	// Metric is the route metric.
+	Metric int `json:"metric"`
+}
+
+// RootFS is the block stack under the root filesystem.
+type RootFS struct {
+	// Source is the mount source of "/" in /proc/self/mountinfo (e.g. "/dev/sda2").
+	Source string `json:"source"`
+	// FSType is the filesystem type of "/".
+	FSType string `json:"fstype"`
+	// Device is the kernel block device name under "/" (e.g. "sda2", "md0", "dm-0"), "" when not a block device.
+	Device string `json:"device,omitempty"`
+	// Disks are the whole physical disks at the bottom of the stack
+	// (following /sys/class/block/<dev>/slaves and partitions).
+	Disks []string `json:"disks,omitempty"`
+	// Redundant is true when an md level with redundancy (raid1/4/5/6/10) sits in the stack.
+	Redundant bool `json:"redundant"`
+	// Stack is the path from Device down to the disks, e.g. ["dm-0", "md0", "sda1", "sda"].
+	Stack []string `json:"stack,omitempty"`
+}
