@@ -6,8 +6,7 @@ import (
 	"flag"
 	"os"
 
-	"github.com/redwatch/redwatch/collectors"
-	"github.com/redwatch/redwatch/rules"
+	"github.com/redwatch/redwatch/internal/engine"
 )
 
 // runAudit runs one pass and prints it. The exit code is the Nagios status:
@@ -36,8 +35,8 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 		return errorf(e, "audit: %v", err)
 	}
 
-	snap := collectors.Collect(ctx, rf.roots(), e.now)
-	res := rules.Evaluate(snap)
+	eng := &engine.Engine{Roots: rf.roots(), Now: e.now}
+	res := eng.Run(ctx).Result
 
 	switch output {
 	case "json":
