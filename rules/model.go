@@ -151,6 +151,9 @@ type Finding struct {
 	Remediation string   `json:"remediation"`
 	// Facts are the values that triggered the finding.
 	Facts map[string]string `json:"facts,omitempty"`
+	// Maintenance is set while a maintenance window is on: the finding is
+	// reported, but no notification or action fires for it.
+	Maintenance bool `json:"maintenance,omitempty"`
 }
 
 // Result is one evaluated pass: the audit JSON object and what /health serves.

@@ -1,0 +1,49 @@
+# redwatch — see README.md. `make test` is what CI runs.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/redwatch/redwatch/internal/cli.Version=$(VERSION)
+FUZZTIME ?= 5s
+
+.PHONY: all build audit deps test unit fuzz e2e bench vet clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o redwatch ./cmd/redwatch
+
+## audit: audit the machine this runs on (no config needed).
+audit: build
+	./redwatch audit
+
+## deps: install what the tests need (idempotent).
+deps:
+	@for s in scripts/deps-*.sh; do [ -f "$$s" ] || continue; echo "== $$s"; bash "$$s" || exit 1; done
+
+## test: everything CI runs: deps, vet, unit tests with -race, every fuzz target briefly, the lab.
+test: deps vet unit fuzz e2e
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./lab/...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+## fuzz: run every fuzz target for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+	    echo "== fuzz $$pkg $$t"; \
+	    $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+e2e:
+	$(GO) test -tags e2e -count=1 -v -timeout 40m ./lab/...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+clean:
+	rm -f redwatch
