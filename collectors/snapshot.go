@@ -55,6 +55,8 @@ type Snapshot struct {
 	NICs []NIC `json:"nics"`
 	// DefaultRoutes are the IPv4 default routes (/proc/net/route); nil when the file is absent.
 	DefaultRoutes []Route `json:"default_routes"`
+	// PSUs are the power supplies (/sys/class/power_supply of type Mains, IPMI).
+	PSUs []PSU `json:"psus"`
 	// RootFS is the block stack under "/" (/proc/self/mountinfo, /sys/class/block); nil when unknown.
 	RootFS *RootFS `json:"rootfs,omitempty"`
 	// Errors are what could not be read or parsed, with the path and why.

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,7 +37,11 @@ type input struct {
 // Builtin returns the built-in rules in a stable order.
 func Builtin() []Rule { return builtin }
 
-var builtin = []Rule{
+// builtin is every built-in rule: bonds, md arrays, host-level single points
+// of failure, then power.
+var builtin = slices.Concat(bondRules, mdRules, hostRules, powerRules)
+
+var bondRules = []Rule{
 	{
 		ID: "bond_member_down", Severity: Warning,
 		Checks:      "a bond slave whose MII status is not up",
@@ -146,6 +151,9 @@ var builtin = []Rule{
 			}
 		},
 	},
+}
+
+var mdRules = []Rule{
 	{
 		ID: "md_degraded", Severity: Critical,
 		Checks:      "a redundant md array with slots missing or failed (warning while it still tolerates another failure)",
@@ -247,6 +255,9 @@ var builtin = []Rule{
 			}
 		},
 	},
+}
+
+var hostRules = []Rule{
 	{
 		ID: "default_route_single_nic", Severity: Warning,
 		Checks:      "the default route leaves through one NIC that belongs to no bond",

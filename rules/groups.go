@@ -21,7 +21,7 @@ const (
 )
 
 // Groups maps the snapshot's redundant subsystems into groups, bonds first,
-// then md arrays, each in the snapshot's order.
+// then md arrays, then power supplies, each in the snapshot's order.
 func Groups(s *collectors.Snapshot, nics map[string]*collectors.NIC) []Group {
 	groups := make([]Group, 0, len(s.Bonds)+len(s.MD))
 	for i := range s.Bonds {
@@ -32,7 +32,7 @@ func Groups(s *collectors.Snapshot, nics map[string]*collectors.NIC) []Group {
 			groups = append(groups, g)
 		}
 	}
-	return groups
+	return append(groups, powerGroups(s)...)
 }
 
 // bondGroup maps a bond: a slave is healthy when its MII status is up. A bond
