@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden audit outputs under testdata/")
+
+// fixedNow is the injected clock of the CLI tests.
+func fixedNow() time.Time { return time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC) }
+
+// runCLI runs the command line and returns the exit code, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &env{stdout: &out, stderr: &errb, now: fixedNow})
+	return code, out.String(), errb.String()
+}
+
+type auditJSON struct {
+	Status   string `json:"status"`
+	Findings []struct {
+		Rule, Severity, Subject, Message, Remediation string
+	} `json:"findings"`
+	Groups []struct {
+		Kind, Name             string
+		Needed, Healthy, Total int
+		Members                []struct{ Name, State string }
+	} `json:"groups"`
+	Errors []struct{ Collector, Path, Error string } `json:"errors"`
+}
+
+// scenarios are the fixture trees under testdata/ with the verdict each must
+// give: the status and the findings (rule and subject) that must be present.
+var scenarios = map[string]struct {
+	status   string
+	findings []string // "rule subject"
+	errors   int      // at least this many errors
+}{
+	"bond_ab_healthy":                {status: "ok"},
+	"bond_lacp_healthy":              {status: "ok"},
+	"bond_two_cards":                 {status: "ok"},
+	"bond_slave_down":                {status: "warning", findings: []string{"bond_member_down bond0/eth1", "bond_below_min_healthy bond0"}},
+	"bond_all_down":                  {status: "critical", findings: []string{"bond_below_min_healthy bond0", "bond_member_down bond0/eth0", "bond_member_down bond0/eth1"}},
+	"bond_lacp_agg_mismatch":         {status: "warning", findings: []string{"bond_lacp_aggregator_mismatch bond0/eth1"}},
+	"bond_single_slave":              {status: "warning", findings: []string{"bond_single_member bond0"}},
+	"bond_miimon0":                   {status: "warning", findings: []string{"bond_no_link_monitor bond0"}},
+	"bond_dual_port_card":            {status: "warning", findings: []string{"bond_shared_pci_card bond0"}},
+	"md_raid1_healthy":               {status: "ok"},
+	"md_raid5_healthy":               {status: "ok"},
+	"md_raid6_healthy":               {status: "ok"},
+	"md_raid10_healthy":              {status: "ok"},
+	"md_raid1_degraded":              {status: "critical", findings: []string{"md_degraded md0"}},
+	"md_raid1_faulty":                {status: "critical", findings: []string{"md_member_faulty md0/sdb1", "md_degraded md0"}},
+	"md_raid1_resync":                {status: "warning", findings: []string{"md_rebuilding md0"}},
+	"md_raid5_recovering":            {status: "critical", findings: []string{"md_degraded md0", "md_rebuilding md0"}},
+	"md_raid6_one_missing":           {status: "warning", findings: []string{"md_degraded md0"}},
+	"md_inactive":                    {status: "critical", findings: []string{"md_inactive md0"}},
+	"md_mirror_same_disk":            {status: "warning", findings: []string{"md_members_same_disk md0"}},
+	"bad_bonding_truncated":          {status: "unknown", errors: 1},
+	"bad_bonding_empty":              {status: "unknown", errors: 1},
+	"bad_mdstat_empty":               {status: "unknown", errors: 1},
+	"bad_mdstat_unknown_personality": {status: "unknown", errors: 1},
+	"bad_md_unknown_member_state":    {status: "unknown", errors: 1},
+}
+
+var exitCodes = map[string]int{"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+
+func TestAuditScenarios(t *testing.T) {
+	root := filepath.Join("..", "..", "testdata")
+	for name, want := range scenarios {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(root, name)
+			code, out, stderr := runCLI(t, "audit", "--root", dir, "-o", "json")
+			var got auditJSON
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("audit -o json: %v\nstdout: %s\nstderr: %s", err, out, stderr)
+			}
+			if got.Status != want.status {
+				t.Errorf("status = %q, want %q\n%s", got.Status, want.status, out)
+			}
+			if code != exitCodes[want.status] {
+				t.Errorf("exit code = %d, want %d", code, exitCodes[want.status])
+			}
+			have := map[string]bool{}
+			for _, f := range got.Findings {
+				have[f.Rule+" "+f.Subject] = true
+				if f.Message == "" || f.Remediation == "" {
+					t.Errorf("finding %s %s has an empty message or remediation", f.Rule, f.Subject)
+				}
+				if sub := f.Subject[strings.LastIndex(f.Subject, "/")+1:]; !strings.Contains(f.Message, sub) {
+					t.Errorf("finding %s: message %q does not name %q", f.Rule, f.Message, sub)
+				}
+			}
+			for _, f := range want.findings {
+				if !have[f] {
+					t.Errorf("missing finding %q; got %v", f, have)
+				}
+			}
+			if want.status == "ok" && len(got.Findings) > 0 {
+				t.Errorf("healthy scenario has findings: %v", have)
+			}
+			if len(got.Errors) < want.errors {
+				t.Errorf("errors = %v, want at least %d", got.Errors, want.errors)
+			}
+			for _, e := range got.Errors {
+				if e.Path == "" || e.Error == "" {
+					t.Errorf("error without a path or a reason: %+v", e)
+				}
+			}
+			golden(t, filepath.Join(dir, "audit.golden.json"), strings.ReplaceAll(out, dir, "$ROOT"))
+		})
+	}
+}
+
+// TestAuditScenariosCovered fails when a fixture tree has no expectation.
+func TestAuditScenariosCovered(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join("..", "..", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join("..", "..", "testdata", e.Name())
+		_, errSys := os.Stat(filepath.Join(dir, "sys"))
+		_, errProc := os.Stat(filepath.Join(dir, "proc"))
+		if errSys != nil && errProc != nil {
+			continue // not a --root tree (e.g. before/after pairs)
+		}
+		if _, ok := scenarios[e.Name()]; !ok && (strings.HasPrefix(e.Name(), "bond_") || strings.HasPrefix(e.Name(), "md_") || strings.HasPrefix(e.Name(), "bad_")) {
+			t.Errorf("testdata/%s has no expected verdict in scenarios", e.Name())
+		}
+	}
+}
+
+// golden compares got with the file, or rewrites it under -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/cli -run TestAuditScenarios -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the audit output (rerun with -update if the change is intended)\n--- got\n%s", path, got)
+	}
+}
+
+func TestAuditOutputs(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "bond_slave_down")
+	code, out, _ := runCLI(t, "audit", "--root", dir, "-o", "nagios")
+	if code != 1 || !strings.HasPrefix(out, "REDWATCH WARNING - ") || !strings.Contains(out, "| critical=0;;;0 warning=2;;;0") || strings.Count(out, "\n") != 1 {
+		t.Errorf("nagios output (exit %d) = %q", code, out)
+	}
+	code, out, _ = runCLI(t, "audit", "--root", dir)
+	if code != 1 || !strings.HasPrefix(out, "STATUS WARNING") || !strings.Contains(out, "eth1(down)") || strings.Contains(out, "\x1b[") {
+		t.Errorf("table output (exit %d) = %q", code, out)
+	}
+	_, out, _ = runCLI(t, "audit", "--root", dir, "--color", "always")
+	if !strings.Contains(out, "\x1b[31meth1(down)") {
+		t.Errorf("coloured table does not paint the down slave red: %q", out)
+	}
+}
+
+func TestAuditBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"audit", "-o", "yaml"},
+		{"audit", "--color", "sometimes"},
+		{"audit", "extra"},
+		{"audit", "--no-such-flag"},
+		{"no-such-command"},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		if code != 3 || stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q; want 3 and a message", args, code, stderr)
+		}
+	}
+}
