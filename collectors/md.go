@@ -8,6 +8,9 @@ const (
 	MemberSpare      = "spare"      // a hot spare, not part of the array's slots
 	MemberRebuilding = "rebuilding" // in a slot, being recovered into
 	MemberUnknown    = "unknown"    // a state the code has never seen
+	// MemberJournal is a RAID4/5/6 write journal device ("(J)" in mdstat,
+	// the journal state flag): not a data member and not a spare.
+	MemberJournal = "journal"
 )
 
 // MDArray is one md device (/proc/mdstat and /sys/block/<md>/md).
@@ -23,15 +26,20 @@ type MDArray struct {
 	ReadOnly bool `json:"read_only,omitempty"`
 	// ArrayState is /sys/block/<md>/md/array_state (clean, active, inactive, ...), "" when not read.
 	ArrayState string `json:"array_state,omitempty"`
-	// External is the metadata container reference ("super external:/md127/0"); "" for native metadata.
+	// External is the external metadata reference after "super " in /proc/mdstat or
+	// md/metadata_version: "external:/md127/0" for an array inside a container,
+	// "external:imsm" or "external:ddf" for the container itself; "" for native metadata.
 	External string `json:"external,omitempty"`
 	// RaidDisks is the number of slots: n in "[n/m]" or md/raid_disks; Unknown (-1) when not printed.
 	RaidDisks int `json:"raid_disks"`
 	// ActiveDisks is m in "[n/m]"; Unknown when not printed.
 	ActiveDisks int `json:"active_disks"`
-	// Degraded is md/degraded (number of missing slots); Unknown when not read.
+	// Degraded is md/degraded (the number of slots without an in-sync member), or
+	// n-m from mdstat's "[n/m]"; Unknown when neither was read.
 	Degraded int `json:"degraded"`
-	// Status is the "[UU_]" string without brackets; "" when not printed.
+	// Status is mdstat's "[UU_]" string without brackets, one letter per slot
+	// ('_' = slot empty, faulty or rebuilding). When only sysfs was read it is
+	// built from the members' slots and states; "" when not known (raid0, linear, inactive).
 	Status string `json:"status,omitempty"`
 	// SyncAction is "idle", "resync", "recover", "check", "repair", "reshape" (md/sync_action or mdstat).
 	SyncAction string `json:"sync_action,omitempty"`
@@ -39,11 +47,19 @@ type MDArray struct {
 	SyncProgress float64 `json:"sync_progress"`
 	// SyncFinish is mdstat's "finish=" estimate, e.g. "12.3min"; "" when none.
 	SyncFinish string `json:"sync_finish,omitempty"`
+	// SyncPending is "delayed" or "pending" for mdstat's "resync=DELAYED" /
+	// "resync=PENDING" (or md/sync_completed "delayed"): a sync is due but not
+	// running, SyncProgress is Unknown.
+	SyncPending string `json:"sync_pending,omitempty"`
 	// MismatchCount is md/mismatch_cnt; Unknown when not read.
 	MismatchCount int64 `json:"mismatch_cnt"`
 	// Members are the component devices.
 	Members []MDMember `json:"members"`
-	// MissingSlots are the slot numbers (0-based) that no member fills.
+	// MissingSlots are the slot numbers (0-based) that no working or rebuilding
+	// member fills: a removed member (no md/rd<N> link) or one that failed in
+	// its slot. From sysfs this is exact; from /proc/mdstat alone it is the '_'
+	// positions of Status less those a rebuilding member is filling (md puts a
+	// recovering member in the lowest empty slot, so the highest '_' stay missing).
 	MissingSlots []int `json:"missing_slots,omitempty"`
 }
 
@@ -60,8 +76,15 @@ func (a *MDArray) Redundant() bool {
 type MDMember struct {
 	// Name is the component block device, e.g. "sdb1", "vdb", "nvme0n1p2".
 	Name string `json:"name"`
-	// Slot is the role number in brackets in mdstat ("sdb1[1]") or md/dev-*/slot; Unknown for spares.
+	// Slot is the role the member fills (0-based), from the md/rd<N> links or
+	// md/dev-<name>/slot; Unknown for spares, faulty members out of their slot,
+	// and whenever only /proc/mdstat was read: the number in brackets there
+	// ("sdb1[1]") is the descriptor number (DescNr), not the slot.
 	Slot int `json:"slot"`
+	// DescNr is the number in brackets in /proc/mdstat ("sdb1[3](F)" → 3): the
+	// kernel's rdev->desc_nr, stable per member but not its slot; Unknown when
+	// mdstat was not read.
+	DescNr int `json:"desc_nr"`
 	// State is MemberInSync, MemberFaulty, MemberSpare, MemberRebuilding or MemberUnknown.
 	State string `json:"state"`
 	// RawState is md/dev-<name>/state as read (e.g. "faulty,write_mostly"), or the mdstat flags.
@@ -72,8 +95,15 @@ type MDMember struct {
 	WantReplacement bool `json:"want_replacement,omitempty"`
 	// Replacement is set by "(R)" or the replacement state flag.
 	Replacement bool `json:"replacement,omitempty"`
-	// Disk is the whole physical disk the member lives on ("sdb" for "sdb1"),
-	// resolved through /sys/class/block/<name>/partition; "" when unknown.
+	// Blocked is the blocked state flag (md/dev-<name>/state): writes to the
+	// array wait for this member's failure to be acknowledged.
+	Blocked bool `json:"blocked,omitempty"`
+	// WriteError is the write_error state flag: the member has seen a write error.
+	WriteError bool `json:"write_error,omitempty"`
+	// Disk is the whole disk the member lives on ("sdb" for "sdb1"), resolved
+	// through /sys/class/block/<name>/partition; when sysfs has no entry for the
+	// member, from the kernel's partition naming (sdb1 → sdb, nvme0n1p2 →
+	// nvme0n1); dm-*, loop*, md* members are their own disk; "" when unknown.
 	Disk string `json:"disk,omitempty"`
 	// Controller is the PCI function of the disk's host controller
 	// (from the resolved /sys/class/block/<disk> path); "" when unknown.

@@ -1,4 +1,506 @@
 package collectors
 
-// collectMD reads the md arrays. (stub: being written)
-func collectMD(r Roots) ([]MDArray, []Error) { return nil, nil }
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// collectMD reads the md arrays from /proc/mdstat and /sys/block/<md>/md.
+//
+// /proc/mdstat (one read for all arrays) gives the arrays, levels, "[n/m]
+// [UU_]" and sync progress. Where /sys/block/<md>/md exists it refines each
+// array with what mdstat does not say: array_state, sync_action (repair vs
+// resync, frozen), mismatch_cnt and each member's exact state and slot (the
+// rd<N> links); attributes mdstat already gave are read only when it did not
+// (level, raid_disks, sync_completed). Either source alone is enough. When
+// mdstat was read, it decides which arrays exist; otherwise sysfs does. No
+// mdstat and no /sys/block/md* means no md: no arrays, no error.
+func collectMD(r Roots) ([]MDArray, []Error) {
+	var errs []Error
+	addErr := func(path string, err error) {
+		errs = append(errs, Error{Collector: "md", Path: path, Err: err.Error()})
+	}
+
+	var arrays []MDArray
+	fromMDStat := false
+	bad := map[string]bool{} // arrays mdstat could not parse: never reported (so never healthy)
+	mdstatPath := filepath.Join(r.Proc, "mdstat")
+	data, err := readFile(mdstatPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		addErr(mdstatPath, fmt.Errorf("collectors: read mdstat: %w", err))
+	default:
+		arrs, perr := parseMDStat(data)
+		arrays = arrs
+		fromMDStat = true
+		for _, e := range unwrapJoined(perr) {
+			var ae *mdArrayError
+			if errors.As(e, &ae) {
+				bad[ae.Array] = true
+			} else {
+				fromMDStat = false // the file as a whole is unusable: let sysfs say which arrays exist
+			}
+			addErr(mdstatPath, e)
+		}
+	}
+
+	sysDirs, err := mdSysfsDirs(r.Sys)
+	if err != nil {
+		addErr(filepath.Join(r.Sys, "block"), err)
+	}
+	if fromMDStat {
+		for i := range arrays {
+			if dir, ok := sysDirs[arrays[i].Name]; ok {
+				errs = append(errs, readMDSysfs(dir, &arrays[i], true)...)
+			}
+		}
+	} else {
+		names := make([]string, 0, len(sysDirs))
+		for name := range sysDirs {
+			if !bad[name] {
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			a := newMDArray(name)
+			errs = append(errs, readMDSysfs(sysDirs[name], &a, false)...)
+			if (a.ArrayState == "clear" || a.ArrayState == "") && len(a.Members) == 0 && a.Level == "" {
+				continue // an md node that was opened but never assembled; mdstat does not list it either
+			}
+			arrays = append(arrays, a)
+		}
+	}
+
+	br := newBlockResolver(r.Sys)
+	for i := range arrays {
+		for j := range arrays[i].Members {
+			m := &arrays[i].Members[j]
+			bi := br.resolve(strings.ReplaceAll(m.Name, "/", "!"))
+			m.Disk, m.Controller = bi.disk, bi.controller
+		}
+	}
+	slices.SortFunc(arrays, func(a, b MDArray) int { return natCompare(a.Name, b.Name) })
+	return arrays, errs
+}
+
+// unwrapJoined splits an errors.Join error into its parts.
+func unwrapJoined(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// mdSysfsDirs lists /sys/block/md* and returns each array's md directory
+// (/sys/block/<md>/md, resolved through the link in a captured tree).
+func mdSysfsDirs(sys string) (map[string]string, error) {
+	blockDir := filepath.Join(sys, "block")
+	ents, err := os.ReadDir(blockDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("collectors: list block devices: %w", err)
+	}
+	dirs := make(map[string]string)
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasPrefix(name, "md") || !validDevName(name) {
+			continue
+		}
+		dev, err := sysDir(sys, filepath.Join(blockDir, name))
+		if err != nil {
+			continue
+		}
+		md := filepath.Join(dev, "md")
+		if fi, err := os.Stat(md); err == nil && fi.IsDir() {
+			dirs[name] = md
+		}
+	}
+	return dirs, nil
+}
+
+// mdAttrReader reads md sysfs attributes of one array, recording errors.
+type mdAttrReader struct {
+	dir  string
+	have map[string]bool // entries of dir, so absent attributes are not tried
+	errs []Error
+}
+
+// read returns the trimmed attribute; ok is false when it is absent or unreadable (then recorded).
+func (ar *mdAttrReader) read(rel string) (string, bool) {
+	if !ar.have[strings.SplitN(rel, "/", 2)[0]] {
+		return "", false
+	}
+	p := filepath.Join(ar.dir, rel)
+	b, err := readAttr(p)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			ar.fail(p, fmt.Errorf("collectors: read md attribute: %w", err))
+		}
+		return "", false
+	}
+	return strings.TrimSpace(string(b)), true
+}
+
+func (ar *mdAttrReader) fail(path string, err error) {
+	ar.errs = append(ar.errs, Error{Collector: "md", Path: path, Err: err.Error()})
+}
+
+// readInt reads an integer attribute into *dst; an empty value (a container's
+// raid_disks) leaves it Unknown, garbage is an error.
+func (ar *mdAttrReader) readInt(rel string, dst *int) {
+	v, ok := ar.read(rel)
+	if !ok || v == "" {
+		return
+	}
+	if f := strings.Fields(v); len(f) > 1 {
+		v = f[0] // raid_disks during a reshape: "4 (3)"
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > maxMDDisks {
+		ar.fail(filepath.Join(ar.dir, rel), fmt.Errorf("collectors: md attribute %q is not a count", v))
+		return
+	}
+	*dst = n
+}
+
+// readMDSysfs refines (withMDStat) or fills a from its md sysfs directory.
+func readMDSysfs(dir string, a *MDArray, withMDStat bool) []Error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return []Error{{Collector: "md", Path: dir, Err: fmt.Errorf("collectors: list md directory: %w", err).Error()}}
+	}
+	ar := &mdAttrReader{dir: dir, have: make(map[string]bool, len(ents))}
+	slotOf := map[string]int{} // dev-<name> → slot, from the rd<N> links
+	var devs []string
+	for _, e := range ents {
+		n := e.Name()
+		ar.have[n] = true
+		switch {
+		case strings.HasPrefix(n, "dev-") && validDevName(n[4:]):
+			devs = append(devs, n[4:])
+		case strings.HasPrefix(n, "rd"):
+			slot, err := strconv.Atoi(n[2:])
+			if err != nil || slot < 0 || slot >= maxMDDisks {
+				continue
+			}
+			if t, err := readLink(filepath.Join(dir, n)); err == nil {
+				slotOf[strings.TrimPrefix(filepath.Base(t), "dev-")] = slot
+			}
+		}
+	}
+
+	if st, ok := ar.read("array_state"); ok {
+		a.ArrayState = st
+		a.Active = st != "inactive" && st != "clear"
+		a.ReadOnly = a.ReadOnly || st == "readonly" || st == "read-auto"
+	}
+	if !withMDStat || a.Level == "" {
+		if lv, ok := ar.read("level"); ok && lv != "" {
+			a.Level = lv
+		}
+	}
+	if !withMDStat {
+		if mv, ok := ar.read("metadata_version"); ok && strings.HasPrefix(mv, "external:") {
+			a.External = mv
+		}
+	}
+	if a.RaidDisks == Unknown {
+		ar.readInt("raid_disks", &a.RaidDisks)
+	}
+	if a.Degraded == Unknown {
+		ar.readInt("degraded", &a.Degraded)
+	}
+	if a.Redundant() {
+		if sa, ok := ar.read("sync_action"); ok && sa != "" && sa != "none" {
+			if a.SyncAction == "" || sa != "idle" {
+				a.SyncAction = sa // sysfs tells repair from resync; mdstat's kind stays when sysfs says idle (a sync that just ended)
+			}
+		}
+		if a.SyncProgress == Unknown && a.SyncPending == "" && a.SyncAction != "" && a.SyncAction != "idle" && a.SyncAction != "frozen" {
+			if sc, ok := ar.read("sync_completed"); ok {
+				done, total, state, err := parseSyncCompleted(sc)
+				switch {
+				case err != nil:
+					ar.fail(filepath.Join(dir, "sync_completed"), err)
+				case state == "delayed":
+					a.SyncPending = "delayed"
+				case state == "":
+					a.SyncProgress = float64(done) * 100 / float64(total)
+				}
+			}
+		}
+		if mc, ok := ar.read("mismatch_cnt"); ok {
+			if n, err := strconv.ParseInt(mc, 10, 64); err == nil && n >= 0 {
+				a.MismatchCount = n
+			} else {
+				ar.fail(filepath.Join(dir, "mismatch_cnt"), fmt.Errorf("collectors: md attribute %q is not a count", mc))
+			}
+		}
+	}
+
+	old := make(map[string]MDMember, len(a.Members))
+	for _, m := range a.Members {
+		old[strings.ReplaceAll(m.Name, "/", "!")] = m
+	}
+	if len(devs) > 0 {
+		// Slots come from the rd<N> links; without any (a partial capture),
+		// from each member's slot attribute.
+		slotsKnown := len(slotOf) > 0
+		if !slotsKnown && a.Active {
+			for _, d := range devs {
+				sl, ok := ar.read("dev-" + d + "/slot")
+				if !ok {
+					continue
+				}
+				s, err := parseSlot(sl)
+				if err != nil {
+					ar.fail(filepath.Join(dir, "dev-"+d, "slot"), err)
+					continue
+				}
+				slotsKnown = true
+				if s != Unknown {
+					slotOf[d] = s
+				}
+			}
+		}
+		members := make([]MDMember, 0, len(devs))
+		for _, d := range devs {
+			m, had := old[d]
+			if !had {
+				m = MDMember{Name: d, DescNr: Unknown}
+			}
+			delete(old, d)
+			m.Slot = Unknown
+			if s, ok := slotOf[d]; ok {
+				m.Slot = s
+			}
+			raw, ok := ar.read("dev-" + d + "/state")
+			if !ok {
+				if !had {
+					m.State, m.RawState = MemberUnknown, ""
+				}
+				members = append(members, m)
+				continue
+			}
+			fl := parseMemberState(raw)
+			m.RawState = raw
+			m.State = fl.memberState(m.Slot)
+			m.WriteMostly, m.WantReplacement, m.Replacement = fl.writeMostly, fl.wantReplacement, fl.replacement
+			m.Blocked, m.WriteError = fl.blocked, fl.writeError
+			members = append(members, m)
+		}
+		for _, m := range old { // in mdstat but gone from sysfs between the two reads
+			members = append(members, m)
+		}
+		slices.SortFunc(members, compareMembers)
+		a.Members = members
+		if slotsKnown || !withMDStat {
+			sysfsSlots(a, withMDStat)
+		}
+	}
+	return ar.errs
+}
+
+// compareMembers orders members by slot (spares and unknown last), then name.
+func compareMembers(x, y MDMember) int {
+	xs, ys := x.Slot, y.Slot
+	if xs < 0 {
+		xs = maxMDDisks
+	}
+	if ys < 0 {
+		ys = maxMDDisks
+	}
+	return cmp.Or(cmp.Compare(xs, ys), natCompare(x.Name, y.Name))
+}
+
+// sysfsSlots recomputes MissingSlots (and, without mdstat, Status and
+// ActiveDisks) from the members' slots: a slot is filled by a member in it
+// that is in sync or rebuilding.
+func sysfsSlots(a *MDArray, withMDStat bool) {
+	if a.RaidDisks <= 0 || !a.Active || a.Level == "container" {
+		return
+	}
+	filled := make([]byte, a.RaidDisks)
+	for i := range filled {
+		filled[i] = '_'
+	}
+	working := make([]bool, a.RaidDisks)
+	for _, m := range a.Members {
+		if m.Slot < 0 || m.Slot >= a.RaidDisks {
+			continue
+		}
+		switch m.State {
+		case MemberInSync:
+			filled[m.Slot] = 'U'
+			working[m.Slot] = true
+		case MemberRebuilding:
+			working[m.Slot] = true
+		}
+	}
+	a.MissingSlots = nil
+	for i, w := range working {
+		if !w {
+			a.MissingSlots = append(a.MissingSlots, i)
+		}
+	}
+	if !withMDStat && a.Redundant() {
+		a.Status = string(filled)
+		if a.Degraded != Unknown {
+			a.ActiveDisks = a.RaidDisks - a.Degraded
+		} else {
+			a.ActiveDisks = strings.Count(a.Status, "U")
+			a.Degraded = a.RaidDisks - a.ActiveDisks
+		}
+	}
+}
+
+// mdStateFlags are the flags of /sys/block/<md>/md/dev-<name>/state
+// (drivers/md/md.c state_show).
+type mdStateFlags struct {
+	faulty, inSync, journal, writeMostly, blocked, spare, writeError bool
+	wantReplacement, replacement, externalBBL, failFast              bool
+	// unknown are flags this code has never seen.
+	unknown []string
+}
+
+// parseMemberState parses a comma-separated md member state
+// ("in_sync", "faulty,write_mostly", "spare,replacement").
+func parseMemberState(raw string) mdStateFlags {
+	var f mdStateFlags
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		f.unknown = append(f.unknown, "")
+		return f
+	}
+	for flag := range strings.SplitSeq(raw, ",") {
+		switch strings.TrimSpace(flag) {
+		case "faulty":
+			f.faulty = true
+		case "in_sync":
+			f.inSync = true
+		case "journal":
+			f.journal = true
+		case "write_mostly":
+			f.writeMostly = true
+		case "blocked":
+			f.blocked = true
+		case "spare":
+			f.spare = true
+		case "write_error":
+			f.writeError = true
+		case "want_replacement":
+			f.wantReplacement = true
+		case "replacement":
+			f.replacement = true
+		case "external_bbl":
+			f.externalBBL = true
+		case "failfast":
+			f.failFast = true
+		default:
+			if len(f.unknown) < 8 {
+				f.unknown = append(f.unknown, flag)
+			}
+		}
+	}
+	return f
+}
+
+// memberState maps the flags to a member state: faulty wins; "spare" in a
+// slot is a member being rebuilt (the kernel says "spare" for every member
+// that is neither in sync, faulty nor a journal); a flag never seen, or
+// contradicting flags, is MemberUnknown.
+func (f mdStateFlags) memberState(slot int) string {
+	switch {
+	case len(f.unknown) > 0:
+		return MemberUnknown
+	case f.faulty:
+		return MemberFaulty
+	case f.journal:
+		return MemberJournal
+	case f.inSync && f.spare:
+		return MemberUnknown
+	case f.inSync:
+		return MemberInSync
+	case f.spare && (slot >= 0 || f.replacement):
+		return MemberRebuilding
+	case f.spare:
+		return MemberSpare
+	}
+	return MemberUnknown
+}
+
+// parseSlot parses md/dev-<name>/slot: a number, or "none" (Unknown).
+func parseSlot(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "none" {
+		return Unknown, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n >= maxMDDisks {
+		return Unknown, fmt.Errorf("collectors: md slot %q is not a slot number", s)
+	}
+	return n, nil
+}
+
+// parseSyncCompleted parses md/sync_completed: "done / total" sectors, or
+// "none" (no sync running) or "delayed" (waiting for another array on the
+// same disks), returned as state with done and total zero.
+func parseSyncCompleted(s string) (done, total int64, state string, err error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "none", "delayed":
+		return 0, 0, s, nil
+	}
+	ds, ts, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, 0, "", fmt.Errorf("collectors: sync_completed %q is not \"done / total\"", s)
+	}
+	done, err1 := strconv.ParseInt(strings.TrimSpace(ds), 10, 64)
+	total, err2 := strconv.ParseInt(strings.TrimSpace(ts), 10, 64)
+	if err1 != nil || err2 != nil || done < 0 || total <= 0 || done > total {
+		return 0, 0, "", fmt.Errorf("collectors: sync_completed %q is not \"done / total\"", s)
+	}
+	return done, total, "", nil
+}
+
+// natCompare orders names with embedded numbers naturally (md2 before md10).
+func natCompare(a, b string) int {
+	for a != "" && b != "" {
+		ai, bi := leadingDigits(a), leadingDigits(b)
+		if ai > 0 && bi > 0 {
+			an, bn := strings.TrimLeft(a[:ai], "0"), strings.TrimLeft(b[:bi], "0")
+			if c := cmp.Or(cmp.Compare(len(an), len(bn)), strings.Compare(an, bn)); c != 0 {
+				return c
+			}
+			a, b = a[ai:], b[bi:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func leadingDigits(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
