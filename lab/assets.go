@@ -1,0 +1,334 @@
+package lab
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// GuestModules are the kernel modules every lab guest loads, by name; their
+// dependencies are added and ordered by ResolveModules.
+var GuestModules = []string{
+	"virtio_pci", "virtio_console", "virtio_blk", "virtio_net",
+	"bonding", "md_mod", "raid1",
+}
+
+// ModuleParams are the insmod parameters of GuestModules. bonding gets
+// max_bonds=0 so that no bond0 appears in round-robin mode before a
+// scenario sets its mode.
+var ModuleParams = map[string]string{"bonding": "max_bonds=0"}
+
+// GuestPackages are the Debian packages besides the kernel that the guest
+// needs: busybox-static is the guest's userland, mdadm manages md arrays.
+var GuestPackages = []string{"busybox-static", "mdadm"}
+
+// Assets are what a guest boots: the kernel and an initramfs holding
+// busybox, /init, the modules, mdadm and redwatch.
+type Assets struct {
+	// Kernel is the vmlinuz file; KernelRelease its release (6.1.0-NN-amd64).
+	Kernel        string
+	KernelRelease string
+	// Initrd is the gzip'd cpio initramfs.
+	Initrd string
+	// Packages are the Debian packages used, the kernel first.
+	Packages []*Package
+	// Modules are the modules /init loads, in order.
+	Modules []Module
+	// Timings say how long each preparation step took.
+	Timings map[string]time.Duration
+}
+
+// AssetOptions configure BuildAssets.
+type AssetOptions struct {
+	// Cache holds the Debian packages.
+	Cache *Cache
+	// ModuleRoot is the redwatch module's root (where go.mod is).
+	ModuleRoot string
+	// WorkDir receives the redwatch binary and the initramfs.
+	WorkDir string
+	// Binary, when set, is a redwatch binary to use instead of building one.
+	Binary string
+}
+
+// BinaryEnv names a prebuilt (static) redwatch binary for the guest instead
+// of building ./cmd/redwatch.
+const BinaryEnv = "REDWATCH_LAB_BINARY"
+
+// BuildAssets fetches the kernel, busybox-static and mdadm through the
+// cache, builds redwatch statically, and packs the initramfs.
+func BuildAssets(ctx context.Context, o AssetOptions) (*Assets, error) {
+	a := &Assets{Timings: map[string]time.Duration{}}
+	var mu sync.Mutex
+	timed := func(name string, start time.Time) {
+		mu.Lock()
+		a.Timings[name] = time.Since(start)
+		mu.Unlock()
+	}
+
+	kernelName, err := KernelPackage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := append([]string{kernelName}, GuestPackages...)
+	pkgs := make([]*Package, len(names))
+	errs := make([]error, len(names)+1)
+	redwatch := filepath.Join(o.WorkDir, "redwatch")
+	var wg sync.WaitGroup
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer timed("fetch "+n, time.Now())
+			pkgs[i], errs[i] = o.Cache.Fetch(ctx, n)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer timed("build redwatch", time.Now())
+		if o.Binary != "" {
+			redwatch = o.Binary
+		} else {
+			errs[len(names)] = BuildRedwatch(ctx, o.ModuleRoot, redwatch)
+		}
+		if errs[len(names)] == nil {
+			errs[len(names)] = checkStatic(redwatch)
+		}
+	}()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	a.Packages = pkgs
+	kernel, busybox, mdadm := pkgs[0], pkgs[1], pkgs[2]
+
+	start := time.Now()
+	vmlinuz, _ := filepath.Glob(filepath.Join(kernel.Root, "boot", "vmlinuz-*"))
+	if len(vmlinuz) != 1 {
+		return nil, fmt.Errorf("lab: %s has %d boot/vmlinuz-* files, want 1", kernel.Name, len(vmlinuz))
+	}
+	a.Kernel = vmlinuz[0]
+	a.KernelRelease = strings.TrimPrefix(filepath.Base(vmlinuz[0]), "vmlinuz-")
+	a.Modules, err = ResolveModules(filepath.Join(kernel.Root, "lib", "modules", a.KernelRelease, "kernel"), GuestModules, ModuleParams)
+	if err != nil {
+		return nil, err
+	}
+
+	ar := NewArchive()
+	for _, d := range []string{"proc", "sys", "dev", "tmp", "run", "root", "etc", "var/lib", "sbin", "usr/bin", "usr/sbin", "mnt"} {
+		ar.Dir(d)
+	}
+	ar.CharDev("dev/console", 0o600, 5, 1)
+	if err := addFileFrom(ar, "bin/busybox", filepath.Join(busybox.Root, "bin", "busybox"), busybox.Name); err != nil {
+		return nil, err
+	}
+	ar.Symlink("bin/sh", "busybox")
+	ar.Bytes("init", 0o755, []byte(initScript))
+	var load strings.Builder
+	for _, m := range a.Modules {
+		ar.File("lib/modules/"+m.Name+".ko", 0o644, m.Path)
+		fmt.Fprintf(&load, "%s %s\n", m.Name, m.Params)
+	}
+	ar.Bytes("etc/lab/modules", 0o644, []byte(load.String()))
+	mdadmBin := filepath.Join(mdadm.Root, "sbin", "mdadm")
+	if err := addFileFrom(ar, "sbin/mdadm", mdadmBin, mdadm.Name); err != nil {
+		return nil, err
+	}
+	libs, err := sharedLibs(ctx, mdadmBin)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range libs {
+		ar.File(l, 0o755, l)
+	}
+	ar.File("bin/redwatch", 0o755, redwatch)
+
+	a.Initrd = filepath.Join(o.WorkDir, "initrd.gz")
+	f, err := os.Create(a.Initrd)
+	if err != nil {
+		return nil, fmt.Errorf("lab: initramfs: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := ar.WriteGzip(w); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lab: initramfs: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("lab: initramfs: %w", err)
+	}
+	timed("pack initramfs", start)
+	return a, nil
+}
+
+// Describe is a one-line summary of the assets: package versions and timings.
+func (a *Assets) Describe() string {
+	var parts []string
+	for _, p := range a.Packages {
+		parts = append(parts, p.Name+"="+p.Version)
+	}
+	var ts []string
+	for k, v := range a.Timings {
+		ts = append(ts, fmt.Sprintf("%s %.1fs", k, v.Seconds()))
+	}
+	sort.Strings(ts)
+	return strings.Join(parts, " ") + " (" + strings.Join(ts, ", ") + ")"
+}
+
+func addFileFrom(ar *Archive, dst, src, pkg string) error {
+	if _, err := os.Stat(src); err != nil {
+		return fmt.Errorf("lab: package %s has no %s: %w", pkg, strings.TrimPrefix(dst, "/"), err)
+	}
+	ar.File(dst, 0o755, src)
+	return nil
+}
+
+// sharedLibs are the absolute paths of the shared libraries (and the
+// dynamic loader) that `ldd` lists for a binary.
+func sharedLibs(ctx context.Context, bin string) ([]string, error) {
+	out, err := run(ctx, "", "ldd", bin)
+	if err != nil {
+		return nil, fmt.Errorf("lab: ldd %s: %w\n%s", bin, err, tail(out, 5))
+	}
+	libs := parseLdd(out)
+	if len(libs) == 0 {
+		return nil, fmt.Errorf("lab: ldd %s lists no libraries", bin)
+	}
+	return libs, nil
+}
+
+// parseLdd reads ldd's output: "libc.so.6 => /lib/.../libc.so.6 (0x...)" and
+// "/lib64/ld-linux-x86-64.so.2 (0x...)"; the vDSO has no file and is left out.
+func parseLdd(out []byte) []string {
+	var libs []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		for i, tok := range f {
+			if strings.HasPrefix(tok, "/") && (i == 0 || f[i-1] == "=>") {
+				libs = append(libs, tok)
+				break
+			}
+		}
+	}
+	return libs
+}
+
+// ModuleRoot finds the root of the redwatch module (the directory holding
+// its go.mod) from the working directory upwards.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("lab: %w", err)
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.Contains(b, []byte("module github.com/redwatch/redwatch\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("lab: no go.mod of github.com/redwatch/redwatch above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// checkStatic fails unless bin is a statically linked ELF executable: the
+// guest has no libc for redwatch.
+func checkStatic(bin string) error {
+	f, err := elf.Open(bin)
+	if err != nil {
+		return fmt.Errorf("lab: redwatch binary: %w", err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("lab: redwatch binary %s is dynamically linked: build it with CGO_ENABLED=0", bin)
+		}
+	}
+	return nil
+}
+
+// BuildRedwatch builds the redwatch binary statically (CGO_ENABLED=0) from
+// the module root into out.
+func BuildRedwatch(ctx context.Context, moduleRoot, out string) error {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = "/usr/local/go/bin/go"
+		if _, err := os.Stat(goBin); err != nil {
+			return fmt.Errorf("lab: no go command on PATH or in /usr/local/go/bin: %w", err)
+		}
+	}
+	cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-o", out, "./cmd/redwatch")
+	cmd.Dir = moduleRoot
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("lab: go build ./cmd/redwatch: %w\n%s", err, tail(b, 20))
+	}
+	return nil
+}
+
+// initScript is the guest's /init: it mounts the kernel filesystems, loads
+// the modules, then serves commands from the host on the virtio-serial port
+// named "redwatch.lab". Each request is one line, "<id> <base64 script>";
+// each reply is framed by markers carrying the id, with stdout and stderr
+// base64-encoded, so no output can be mistaken for a marker:
+//
+//	@@RW-BEGIN <id>@@
+//	<base64 stdout>
+//	@@RW-STDERR <id>@@
+//	<base64 stderr>
+//	@@RW-END <id> <exit code>@@
+const initScript = `#!/bin/busybox sh
+# /init of the redwatch fault lab guest (generated by lab/assets.go).
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+mkdir -p /run/mdadm /var/lib/redwatch /etc/redwatch /tmp/lab
+hostname lab
+ip link set lo up
+echo "lab: init on $(uname -r)"
+while read -r name params; do
+	insmod /lib/modules/$name.ko $params || { echo "lab: insmod $name $params failed"; poweroff -f; }
+done < /etc/lab/modules
+port=
+for i in $(seq 1 100); do
+	for d in /sys/class/virtio-ports/*; do
+		[ "$(cat $d/name 2>/dev/null)" = redwatch.lab ] && port=/dev/${d##*/}
+	done
+	[ -n "$port" ] && [ -c "$port" ] && break
+	port=
+	sleep 0.1
+done
+[ -n "$port" ] || { echo "lab: no virtio-serial port named redwatch.lab"; poweroff -f; }
+echo "lab: serving commands on $port"
+while :; do
+	exec 3<>"$port"
+	while read -r id b64 <&3; do
+		echo "$b64" | base64 -d > /tmp/lab/cmd.sh
+		sh /tmp/lab/cmd.sh </dev/null >/tmp/lab/out 2>/tmp/lab/err
+		rc=$?
+		{ echo "@@RW-BEGIN $id@@"; base64 /tmp/lab/out; echo "@@RW-STDERR $id@@"; base64 /tmp/lab/err; echo "@@RW-END $id $rc@@"; } >&3
+	done
+	exec 3<&-
+	# read returns EOF while the host side is not connected: wait for it.
+	sleep 0.2
+done
+`
