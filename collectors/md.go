@@ -55,9 +55,9 @@ type MDArray struct {
 	MismatchCount int64 `json:"mismatch_cnt"`
 	// Members are the component devices.
 	Members []MDMember `json:"members"`
-	// MissingSlots are the slot numbers (0-based) that no working or rebuilding
-	// member fills: a removed member (no md/rd<N> link) or one that failed in
-	// its slot. From sysfs this is exact; from /proc/mdstat alone it is the '_'
+	// MissingSlots are the slot numbers (0-based) that no member fills, or
+	// only a faulty one: a removed member (no md/rd<N> link) or one that failed
+	// in its slot. A member in an unknown state still fills its slot. From sysfs this is exact; from /proc/mdstat alone it is the '_'
 	// positions of Status less those a rebuilding member is filling (md puts a
 	// recovering member in the lowest empty slot, so the highest '_' stay missing).
 	MissingSlots []int `json:"missing_slots,omitempty"`

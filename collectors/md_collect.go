@@ -23,6 +23,20 @@ import (
 // mdstat was read, it decides which arrays exist; otherwise sysfs does. No
 // mdstat and no /sys/block/md* means no md: no arrays, no error.
 func collectMD(r Roots) ([]MDArray, []Error) {
+	return collectMDLogged(r, nil)
+}
+
+// mdReadLog records the files one md pass read (tests measure it).
+type mdReadLog struct{ paths []string }
+
+func (l *mdReadLog) add(p string) {
+	if l != nil {
+		l.paths = append(l.paths, p)
+	}
+}
+
+// collectMDLogged is collectMD, recording each file it reads in log (may be nil).
+func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 	var errs []Error
 	addErr := func(path string, err error) {
 		errs = append(errs, Error{Collector: "md", Path: path, Err: err.Error()})
@@ -33,6 +47,7 @@ func collectMD(r Roots) ([]MDArray, []Error) {
 	bad := map[string]bool{} // arrays mdstat could not parse: never reported (so never healthy)
 	mdstatPath := filepath.Join(r.Proc, "mdstat")
 	data, err := readFile(mdstatPath)
+	log.add(mdstatPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -59,7 +74,7 @@ func collectMD(r Roots) ([]MDArray, []Error) {
 	if fromMDStat {
 		for i := range arrays {
 			if dir, ok := sysDirs[arrays[i].Name]; ok {
-				errs = append(errs, readMDSysfs(dir, &arrays[i], true)...)
+				errs = append(errs, readMDSysfs(dir, &arrays[i], true, log)...)
 			}
 		}
 	} else {
@@ -72,7 +87,7 @@ func collectMD(r Roots) ([]MDArray, []Error) {
 		slices.Sort(names)
 		for _, name := range names {
 			a := newMDArray(name)
-			errs = append(errs, readMDSysfs(sysDirs[name], &a, false)...)
+			errs = append(errs, readMDSysfs(sysDirs[name], &a, false, log)...)
 			if (a.ArrayState == "clear" || a.ArrayState == "") && len(a.Members) == 0 && a.Level == "" {
 				continue // an md node that was opened but never assembled; mdstat does not list it either
 			}
@@ -134,6 +149,7 @@ func mdSysfsDirs(sys string) (map[string]string, error) {
 
 // mdAttrReader reads md sysfs attributes of one array, recording errors.
 type mdAttrReader struct {
+	log  *mdReadLog
 	dir  string
 	have map[string]bool // entries of dir, so absent attributes are not tried
 	errs []Error
@@ -145,6 +161,7 @@ func (ar *mdAttrReader) read(rel string) (string, bool) {
 		return "", false
 	}
 	p := filepath.Join(ar.dir, rel)
+	ar.log.add(p)
 	b, err := readAttr(p)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
@@ -178,12 +195,12 @@ func (ar *mdAttrReader) readInt(rel string, dst *int) {
 }
 
 // readMDSysfs refines (withMDStat) or fills a from its md sysfs directory.
-func readMDSysfs(dir string, a *MDArray, withMDStat bool) []Error {
+func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return []Error{{Collector: "md", Path: dir, Err: fmt.Errorf("collectors: list md directory: %w", err).Error()}}
 	}
-	ar := &mdAttrReader{dir: dir, have: make(map[string]bool, len(ents))}
+	ar := &mdAttrReader{log: log, dir: dir, have: make(map[string]bool, len(ents))}
 	slotOf := map[string]int{} // dev-<name> → slot, from the rd<N> links
 	var devs []string
 	for _, e := range ents {
@@ -328,8 +345,9 @@ func compareMembers(x, y MDMember) int {
 }
 
 // sysfsSlots recomputes MissingSlots (and, without mdstat, Status and
-// ActiveDisks) from the members' slots: a slot is filled by a member in it
-// that is in sync or rebuilding.
+// ActiveDisks) from the members' slots: a slot is missing when no member
+// holds it or only a faulty one does; a member in an unknown state still
+// holds its slot (its state is reported as unknown, not as a removal).
 func sysfsSlots(a *MDArray, withMDStat bool) {
 	if a.RaidDisks <= 0 || !a.Active || a.Level == "container" {
 		return
@@ -347,7 +365,8 @@ func sysfsSlots(a *MDArray, withMDStat bool) {
 		case MemberInSync:
 			filled[m.Slot] = 'U'
 			working[m.Slot] = true
-		case MemberRebuilding:
+		case MemberFaulty:
+		default: // rebuilding, or a state never seen: the slot is held (the unknown state is its own finding)
 			working[m.Slot] = true
 		}
 	}

@@ -205,6 +205,7 @@ func parseMDStatHeader(a *MDArray, rest string) error {
 		a.Level = f[i]
 		i++
 	}
+	a.Members = make([]MDMember, 0, len(f)-i)
 	for ; i < len(f); i++ {
 		m, err := parseMDStatMember(f[i])
 		if err != nil {
@@ -281,7 +282,9 @@ func parseMDStatMember(tok string) (MDMember, error) {
 // "blocks" line with "[n/m] [UU_]" and "super ...", the sync progress line,
 // or the bitmap line (ignored).
 func parseMDStatDetail(a *MDArray, line string) error {
-	if m := syncLineRE.FindStringSubmatch(line); m != nil {
+	if !strings.Contains(line, "=") {
+		// not a sync line; skip the regular expression (most lines)
+	} else if m := syncLineRE.FindStringSubmatch(line); m != nil {
 		if a.SyncAction != "" {
 			return errors.New("two sync lines")
 		}
@@ -374,7 +377,11 @@ func finishMDStatArray(a *MDArray) error {
 		a.SyncAction = "idle" // mdstat prints a sync line only while one runs
 	}
 	inferMDStatSlots(a)
-	slices.SortStableFunc(a.Members, func(x, y MDMember) int { return cmp.Compare(x.DescNr, y.DescNr) })
+	byDesc := func(x, y MDMember) int { return cmp.Compare(x.DescNr, y.DescNr) }
+	if slices.IsSortedFunc(a.Members, func(x, y MDMember) int { return -byDesc(x, y) }) {
+		slices.Reverse(a.Members) // the kernel lists the newest member first
+	}
+	slices.SortStableFunc(a.Members, byDesc) // a no-op when already in order
 	return nil
 }
 
