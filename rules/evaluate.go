@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/redwatch/redwatch/bonding"
 	"github.com/redwatch/redwatch/collectors"
@@ -11,22 +12,114 @@ import (
 // knownBondStates are the slave MII states the bonding driver prints.
 var knownBondStates = map[string]bool{"up": true, "down": true, "going down": true, "going back": true}
 
-// Evaluate runs the rules over one snapshot. The status is the worst finding;
-// a collector error, or a member state nobody knows, makes it at least UNKNOWN
-// (CRITICAL still wins).
+// Evaluate runs the built-in rules over one snapshot. The status is the
+// worst finding; a collector error, or a member state nobody knows, makes it
+// at least UNKNOWN (CRITICAL still wins).
 func Evaluate(s *collectors.Snapshot) Result {
+	return EvaluateWith(s, Options{}).Result
+}
+
+// Options are what a configured pass adds to the built-in rules: the
+// operator's expectations, the baseline, rule control, user rules and the
+// state carried between passes.
+type Options struct {
+	Expect Expectations
+	// Baseline is the recorded member sets; nil when there is no state
+	// directory, which turns baseline recording and checks off.
+	Baseline Baseline
+	// Controls are the operator's rule controls, first match wins.
+	Controls  []Control
+	UserRules []*UserRule
+	// Now is the pass's time, for `for` durations and the baseline.
+	Now time.Time
+	// FirstSeen is when each finding (FindingKey) was first seen in its
+	// current run, as returned in the previous Outcome.
+	FirstSeen map[string]time.Time
+	// Maintenance is the operator's window; findings are marked while it is on.
+	Maintenance *Maintenance
+}
+
+// Outcome is an evaluated pass with what the next pass needs.
+type Outcome struct {
+	Result Result
+	// Pending are findings that have not held for their `for` yet; they are
+	// not in Result.Findings and do not count towards the status.
+	Pending []Pending
+	// FirstSeen is the next pass's Options.FirstSeen.
+	FirstSeen map[string]time.Time
+	// Baseline is Options.Baseline with the groups first seen fully healthy
+	// this pass recorded; BaselineChanged says whether any were.
+	Baseline        Baseline
+	BaselineChanged bool
+	// Maintenance is set when a maintenance window is on.
+	Maintenance *Maintenance
+}
+
+// extraRule is a rule evaluated with the pass's options (expectations,
+// baseline) rather than over the snapshot alone.
+type extraRule struct {
+	Rule
+	run func(in *input, o *Options, emit func(Finding))
+}
+
+// EvaluateWith runs one configured pass: built-in rules (with min_healthy
+// applied to the groups), expectations, baseline, user rules, then the
+// operator's control (disable, severity, `for`) and maintenance.
+func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 	in := newInput(s)
+	applyMinHealthy(in.groups, o.Expect)
 	res := Result{Groups: in.groups, Errors: append([]collectors.Error(nil), s.Errors...)}
 	res.Errors = append(res.Errors, unknownStates(s)...)
-	for _, r := range builtin {
-		r.check(in, func(f Finding) {
+	var all []Finding
+	emitFor := func(r Rule) func(Finding) {
+		return func(f Finding) {
 			f.Rule = r.ID
 			if f.Severity == Info && r.Severity != Info {
 				f.Severity = r.Severity
 			}
 			f.Remediation = r.Remediation
-			res.Findings = append(res.Findings, f)
-		})
+			all = append(all, f)
+		}
+	}
+	for _, r := range builtin {
+		r.check(in, emitFor(r))
+	}
+	for _, r := range expectRules {
+		r.run(in, &o, emitFor(r.Rule))
+	}
+	out := Outcome{Baseline: o.Baseline.Clone()}
+	if out.Baseline != nil {
+		for _, r := range baselineRules {
+			r.run(in, &o, emitFor(r.Rule))
+		}
+		// Record after checking: a group first seen healthy now has nothing to compare yet.
+		if len(s.Errors) == 0 {
+			out.BaselineChanged = out.Baseline.RecordHealthy(in.groups, o.Now)
+		}
+	}
+	if len(o.UserRules) > 0 {
+		env := NewEnv(s, in.groups)
+		envMap := toMap(env)
+		for _, u := range o.UserRules {
+			emit := func(f Finding) {
+				f.Rule = u.Spec.ID
+				f.Remediation = u.Spec.Remediation
+				all = append(all, f)
+			}
+			if err := u.eval(env, envMap, emit); err != nil {
+				res.Errors = append(res.Errors, collectors.Error{Collector: "rules", Path: "user_rules/" + u.Spec.ID, Err: err.Error()})
+			}
+		}
+	}
+	res.Findings, out.Pending, out.FirstSeen = control(all, o.Controls, o.Now, o.FirstSeen)
+	if o.Maintenance.Active(o.Now) {
+		out.Maintenance = o.Maintenance
+		for i := range res.Findings {
+			res.Findings[i].Maintenance = true
+		}
+		for i := range out.Pending {
+			out.Pending[i].Maintenance = true
+		}
 	}
 	SortFindings(res.Findings)
 	res.Status = StatusOK
@@ -36,7 +129,8 @@ func Evaluate(s *collectors.Snapshot) Result {
 	if len(res.Errors) > 0 {
 		res.Status = Worse(res.Status, StatusUnknown)
 	}
-	return res
+	out.Result = res
+	return out
 }
 
 // SortFindings orders findings worst first, then by subject and rule.

@@ -1,0 +1,372 @@
+// Package config loads redwatch's one YAML configuration file. Loading is
+// strict: an unknown key, a wrong type or a bad value is an error naming the
+// file, the line, the key and what is allowed. No file at the default path
+// is the default configuration.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/redwatch/redwatch/rules"
+)
+
+// DefaultPath is where the configuration is read from without --config.
+const DefaultPath = "/etc/redwatch/redwatch.yaml"
+
+// DefaultStateDir is where the baseline and the state live without state_dir or --state-dir.
+const DefaultStateDir = "/var/lib/redwatch"
+
+// maxSize bounds the configuration file.
+const maxSize = 4 << 20
+
+// Config is the whole configuration.
+type Config struct {
+	// Path is the file the configuration was read from; "" for the defaults.
+	Path string `yaml:"-"`
+	// StateDir holds the baseline, first-seen times and maintenance windows.
+	StateDir string `yaml:"state_dir"`
+	Daemon   Daemon `yaml:"daemon"`
+	Expect   Expect `yaml:"expect"`
+	// Rules control built-in and user rules; the first entry matching a
+	// finding's rule ID and subject decides for it.
+	Rules     []RuleControl `yaml:"rules"`
+	UserRules []UserRule    `yaml:"user_rules"`
+	// Alerts is the alerts configuration; the alerts package owns its schema.
+	Alerts Alerts `yaml:"alerts"`
+
+	// Compiled forms, filled by Parse.
+	expect    rules.Expectations
+	controls  []rules.Control
+	userRules []*rules.UserRule
+}
+
+// Daemon is the daemon's part of the configuration.
+type Daemon struct {
+	// Interval is how often the daemon runs a pass besides events.
+	Interval time.Duration `yaml:"interval"`
+	// Listen is the health endpoint's address; "" is the daemon's default.
+	Listen string `yaml:"listen"`
+	// WebConfigFile is a Prometheus exporter-toolkit web config (TLS, basic auth).
+	WebConfigFile string `yaml:"web_config_file"`
+	// CollectorTimeout bounds one pass's collection.
+	CollectorTimeout time.Duration `yaml:"collector_timeout"`
+}
+
+// Expect is the operator's declared redundancy.
+type Expect struct {
+	Bonds []BondExpect `yaml:"bonds"`
+	MD    []MDExpect   `yaml:"md"`
+	// Power is nil when nothing is declared about power.
+	Power *PowerExpect `yaml:"power"`
+}
+
+// BondExpect declares the bonds matching Name (exact or glob).
+type BondExpect struct {
+	Name       string   `yaml:"name"`
+	Members    []string `yaml:"members"`
+	MinHealthy int      `yaml:"min_healthy"`
+}
+
+// MDExpect declares the md arrays matching Name (exact or glob).
+type MDExpect struct {
+	Name    string `yaml:"name"`
+	Members int    `yaml:"members"`
+	Spare   bool   `yaml:"spare"`
+}
+
+// PowerExpect declares the power supplies.
+type PowerExpect struct {
+	Present int `yaml:"present"`
+	Healthy int `yaml:"healthy"`
+}
+
+// RuleControl is one entry of rules:.
+type RuleControl struct {
+	// ID is a rule ID or a glob over rule IDs.
+	ID       string        `yaml:"id"`
+	Disabled bool          `yaml:"disabled"`
+	Severity string        `yaml:"severity"`
+	For      time.Duration `yaml:"for"`
+	// Subjects are globs over finding subjects; empty matches all.
+	Subjects []string `yaml:"subjects"`
+}
+
+// UserRule is one entry of user_rules:.
+type UserRule struct {
+	ID          string `yaml:"id"`
+	Expr        string `yaml:"expr"`
+	ForEach     string `yaml:"for_each"`
+	Severity    string `yaml:"severity"`
+	Subject     string `yaml:"subject"`
+	Message     string `yaml:"message"`
+	Checks      string `yaml:"checks"`
+	Remediation string `yaml:"remediation"`
+}
+
+// Alerts is a placeholder for alerts.Config until the alerts package has
+// one: the raw node is kept, unchecked.
+type Alerts = yaml.Node
+
+// Default returns the default configuration.
+func Default() *Config {
+	return &Config{
+		StateDir: DefaultStateDir,
+		Daemon:   Daemon{Interval: 30 * time.Second, CollectorTimeout: 10 * time.Second},
+	}
+}
+
+// Expectations returns the compiled expectations.
+func (c *Config) Expectations() rules.Expectations { return c.expect }
+
+// Controls returns the compiled rule controls, in file order.
+func (c *Config) Controls() []rules.Control { return c.controls }
+
+// CompiledUserRules returns the compiled user rules, in file order.
+func (c *Config) CompiledUserRules() []*rules.UserRule { return c.userRules }
+
+// Load reads the configuration at path. No file at DefaultPath means the
+// defaults; a missing file anywhere else is an error.
+func Load(path string) (*Config, error) {
+	explicit := path != ""
+	if !explicit {
+		path = DefaultPath
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		if !explicit && errors.Is(err, fs.ErrNotExist) {
+			return Default(), nil
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	if len(data) > maxSize {
+		return nil, fmt.Errorf("config: %s: larger than %d bytes", path, maxSize)
+	}
+	return Parse(path, data)
+}
+
+// Error is a configuration error at a place in the file.
+type Error struct {
+	File string
+	// Line is 1-based; 0 when the error has no place.
+	Line int
+	// Key is the dotted path of the key, e.g. "expect.bonds[0].min_healthy".
+	Key string
+	Msg string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("config: ")
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Parse parses and validates a configuration; name is the file name used in
+// errors. It never panics, whatever data holds.
+func Parse(name string, data []byte) (cfg *Config, err error) {
+	defer func() {
+		if r := recover(); r != nil { // yaml.v3 has panicked on hostile input before
+			cfg, err = nil, &Error{File: name, Msg: fmt.Sprintf("cannot parse: %v", r)}
+		}
+	}()
+	cfg = Default()
+	cfg.Path = name
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return cfg, cfg.compile(nil)
+		}
+		return nil, yamlError(name, err, nil)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{File: name, Line: extra.Line, Msg: "a second YAML document (---): the configuration is one document"}
+	}
+	doc := &root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	if doc.Kind == yaml.ScalarNode && doc.Tag == "!!null" {
+		return cfg, cfg.compile(doc)
+	}
+	keys := map[int]string{}
+	if err := checkNode(name, doc, reflect.TypeOf(Config{}), "", keys); err != nil {
+		return nil, err
+	}
+	if err := doc.Decode(cfg); err != nil {
+		return nil, yamlError(name, err, keys)
+	}
+	cfg.Path = name
+	return cfg, cfg.compile(doc)
+}
+
+var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// yamlError rewrites a yaml.v3 error as file:line: key: message.
+func yamlError(name string, err error, keys map[int]string) error {
+	var te *yaml.TypeError
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msgs = te.Errors
+	}
+	m := strings.TrimPrefix(msgs[0], "yaml: ")
+	e := &Error{File: name, Msg: m}
+	if sub := lineRE.FindStringSubmatch(m); sub != nil {
+		e.Line, _ = strconv.Atoi(sub[1])
+		e.Msg = sub[2]
+		e.Key = keys[e.Line]
+	}
+	e.Msg = strings.ReplaceAll(e.Msg, "time.Duration", "a duration such as 30s, 5m or 2h")
+	if len(msgs) > 1 {
+		e.Msg += fmt.Sprintf(" (and %d more errors)", len(msgs)-1)
+	}
+	return e
+}
+
+// checkNode walks n against the Go type t: every mapping key must be a field
+// (the error lists the allowed ones), and every line's key path is recorded
+// in keys for type errors.
+func checkNode(file string, n *yaml.Node, t reflect.Type, path string, keys map[int]string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			return nil
+		}
+		n = n.Alias
+	}
+	if t == reflect.TypeOf(yaml.Node{}) {
+		return nil // kept raw (alerts placeholder)
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if t == reflect.TypeOf(time.Time{}) {
+			return nil
+		}
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return nil
+		}
+		if n.Kind != yaml.MappingNode {
+			return &Error{File: file, Line: n.Line, Key: path, Msg: fmt.Sprintf("want a mapping with keys %s, got %s", strings.Join(fieldNames(t), ", "), kindName(n))}
+		}
+		fields := fieldMap(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.ScalarNode && k.Value == "<<" {
+				return &Error{File: file, Line: k.Line, Key: path, Msg: "merge keys (<<) are not supported"}
+			}
+			key := join(path, k.Value)
+			f, ok := fields[k.Value]
+			if !ok || k.Kind != yaml.ScalarNode {
+				return &Error{File: file, Line: k.Line, Key: key, Msg: fmt.Sprintf("unknown key; allowed here: %s", strings.Join(fieldNames(t), ", "))}
+			}
+			keys[k.Line] = key
+			keys[v.Line] = key
+			if err := checkNode(file, v, f.Type, key, keys); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return nil
+		}
+		if n.Kind != yaml.SequenceNode {
+			return &Error{File: file, Line: n.Line, Key: path, Msg: fmt.Sprintf("want a list, got %s", kindName(n))}
+		}
+		for i, c := range n.Content {
+			key := fmt.Sprintf("%s[%d]", path, i)
+			keys[c.Line] = key
+			if err := checkNode(file, c, t.Elem(), key, keys); err != nil {
+				return err
+			}
+		}
+	default:
+		if n.Kind != yaml.ScalarNode {
+			return &Error{File: file, Line: n.Line, Key: path, Msg: fmt.Sprintf("want a %s, got %s", scalarName(t), kindName(n))}
+		}
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "something else"
+}
+
+func scalarName(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeOf(time.Duration(0)):
+		return "duration such as 30s, 5m or 2h"
+	case t.Kind() == reflect.Bool:
+		return "boolean (true or false)"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		return "number"
+	}
+	return "string"
+}
+
+func fieldMap(t reflect.Type) map[string]reflect.StructField {
+	m := map[string]reflect.StructField{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || tag == "-" || tag == "" {
+			continue
+		}
+		m[tag] = f
+	}
+	return m
+}
+
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.IsExported() && tag != "-" && tag != "" {
+			names = append(names, tag)
+		}
+	}
+	return names
+}

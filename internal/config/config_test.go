@@ -1,0 +1,189 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redwatch/redwatch/rules"
+)
+
+const good = `state_dir: /srv/redwatch
+daemon:
+  interval: 15s
+  listen: ":9105"
+  collector_timeout: 5s
+expect:
+  bonds:
+    - {name: "bond*", members: [eth0, eth1], min_healthy: 2}
+  md:
+    - {name: md0, members: 2, spare: true}
+  power: {present: 2, healthy: 2}
+rules:
+  - id: bond_member_down
+    severity: critical
+    for: 30s
+    subjects: ["bond0/*"]
+  - id: rootfs_single_disk
+    disabled: true
+user_rules:
+  - id: few_healthy_bonds
+    expr: 'len(filter(groups, .kind == "bond" && .healthy >= 1)) < 2'
+    severity: critical
+    message: "fewer than 2 bonds with a healthy member"
+  - id: group_short
+    for_each: groups
+    expr: .healthy < .needed
+    subject: "{{.name}}"
+    message: "{{.name}}: {{.healthy}} of {{.needed}} healthy"
+  - id: disk_worn
+    for_each: disks
+    expr: .percentage_used > 80
+alerts:
+  anything: goes
+`
+
+func TestParseGood(t *testing.T) {
+	c, err := Parse("redwatch.yaml", []byte(good))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if c.StateDir != "/srv/redwatch" || c.Daemon.Interval != 15*time.Second || c.Daemon.Listen != ":9105" || c.Daemon.CollectorTimeout != 5*time.Second {
+		t.Errorf("scalars: %+v %+v", c.StateDir, c.Daemon)
+	}
+	e := c.Expectations()
+	if len(e.Bonds) != 1 || e.Bonds[0].MinHealthy != 2 || len(e.Bonds[0].Members) != 2 || len(e.MD) != 1 || !e.MD[0].Spare || e.Power == nil || e.Power.Present != 2 {
+		t.Errorf("expectations: %+v", e)
+	}
+	cs := c.Controls()
+	if len(cs) != 2 || cs[0].Severity == nil || *cs[0].Severity != rules.Critical || cs[0].For != 30*time.Second || !cs[1].Disabled {
+		t.Errorf("controls: %+v", cs)
+	}
+	if len(c.CompiledUserRules()) != 3 {
+		t.Errorf("user rules: %d", len(c.CompiledUserRules()))
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	for _, src := range []string{"", "# only a comment\n", "---\n", "~\n"} {
+		c, err := Parse("x.yaml", []byte(src))
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", src, err)
+		}
+		if c.StateDir != DefaultStateDir || c.Daemon.Interval != 30*time.Second || c.Daemon.CollectorTimeout != 10*time.Second {
+			t.Errorf("Parse(%q) defaults = %+v", src, c)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("Load of a missing explicit file = %v, want an error", err)
+	}
+	p := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(p, []byte("daemon: {interval: 1m}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p)
+	if err != nil || c.Daemon.Interval != time.Minute || c.Path != p {
+		t.Errorf("Load = %+v, %v", c, err)
+	}
+	if err := os.WriteFile(p, []byte("daemon: {intervall: 1m}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), p+":1:") {
+		t.Errorf("Load of a bad file = %v, want %s:1:", err, p)
+	}
+}
+
+// TestBadInput checks that each bad input is refused with the file, the
+// line, the key and what is allowed.
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{"malformed yaml", "daemon:\n  interval: 30s\n   listen: x\n", []string{"f.yaml:3:"}},
+		{"tab indentation", "daemon:\n\tinterval: 30s\n", []string{"f.yaml:2:"}},
+		{"unknown top key", "state_dir: /x\nexpects: {}\n", []string{"f.yaml:2:", "expects: unknown key", "allowed here: state_dir, daemon, expect, rules, user_rules, alerts"}},
+		{"unknown nested key", "expect:\n  bonds:\n    - name: bond0\n      min_health: 2\n", []string{"f.yaml:4:", "expect.bonds[0].min_health: unknown key", "allowed here: name, members, min_healthy"}},
+		{"wrong type int", "expect:\n  md:\n    - name: md0\n      members: two\n", []string{"f.yaml:4:", "expect.md[0].members", "cannot unmarshal"}},
+		{"wrong type duration", "daemon:\n  interval: 30\n", []string{"f.yaml:2:", "daemon.interval", "a duration such as 30s"}},
+		{"bad duration", "daemon:\n  interval: soon\n", []string{"f.yaml:2:", "daemon.interval"}},
+		{"list for mapping", "daemon: [a, b]\n", []string{"f.yaml:1:", "daemon: want a mapping with keys interval, listen"}},
+		{"mapping for scalar", "state_dir: {a: b}\n", []string{"f.yaml:1:", "state_dir: want a string, got a mapping"}},
+		{"negative interval", "daemon:\n  interval: -5s\n", []string{"f.yaml:2:", "daemon.interval: must be a positive duration"}},
+		{"relative state dir", "state_dir: var/lib\n", []string{"f.yaml:1:", "state_dir: must be an absolute directory path"}},
+		{"bad glob", "expect:\n  bonds:\n    - name: \"bond[\"\n", []string{"f.yaml:3:", "expect.bonds[0].name: bad glob"}},
+		{"min_healthy too big", "expect:\n  bonds:\n    - name: bond0\n      members: [eth0]\n      min_healthy: 3\n", []string{"f.yaml:5:", "min_healthy: must be between 0"}},
+		{"healthy over present", "expect:\n  power: {present: 1, healthy: 2}\n", []string{"f.yaml:2:", "expect.power.healthy: must be between 0 and present (1)"}},
+		{"unknown rule id", "rules:\n  - id: bond_membr_down\n    disabled: true\n", []string{"f.yaml:2:", "rules[0].id", "matches no rule", "redwatch rules"}},
+		{"bad severity", "rules:\n  - id: md_degraded\n    severity: fatal\n", []string{"f.yaml:3:", "rules[0].severity", "allowed: info, warning, critical"}},
+		{"bad subject glob", "rules:\n  - id: md_degraded\n    subjects: [\"md[\"]\n", []string{"f.yaml:3:", "rules[0].subjects[0]: bad glob"}},
+		{"expr syntax error", "user_rules:\n  - id: x\n    expr: len(groups) <\n", []string{"f.yaml:3:", "user_rules[0].expr", "column"}},
+		{"expr unknown field", "user_rules:\n  - id: x\n    expr: len(filter(groups, .helthy > 1)) > 0\n", []string{"f.yaml:3:", "user_rules[0].expr", "helthy", "column 21"}},
+		{"expr unknown field for_each", "user_rules:\n  - id: x\n    for_each: groups\n    expr: .healthy < .neded\n", []string{"f.yaml:4:", "neded", "column 13"}},
+		{"expr block scalar", "user_rules:\n  - id: x\n    expr: |\n      len(groups) > 0 &&\n      nosuch > 1\n", []string{"f.yaml:5:", "nosuch"}},
+		{"expr not bool", "user_rules:\n  - id: x\n    expr: len(groups)\n", []string{"f.yaml:3:", "user_rules[0].expr", "bool"}},
+		{"bad for_each", "user_rules:\n  - id: x\n    for_each: nics\n    expr: .up\n", []string{"f.yaml:3:", "for_each", "allowed: groups, bonds, md, disks, psus"}},
+		{"bad template", "user_rules:\n  - id: x\n    for_each: groups\n    expr: .healthy < 1\n    subject: \"{{.nmae}}\"\n", []string{"f.yaml:5:", "user_rules[0].subject", "nmae"}},
+		{"duplicate user id", "user_rules:\n  - {id: x, expr: 'true'}\n  - {id: x, expr: 'true'}\n", []string{"f.yaml:3:", "already taken"}},
+		{"user id clashes builtin", "user_rules:\n  - {id: md_degraded, expr: 'true'}\n", []string{"f.yaml:2:", "already taken"}},
+		{"duplicate key", "daemon: {}\ndaemon: {}\n", []string{"f.yaml:", "already defined"}},
+		{"two documents", "daemon: {}\n---\nstate_dir: /x\n", []string{"f.yaml:", "one document"}},
+		{"top level list", "- a\n", []string{"f.yaml:1:", "want a mapping"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("f.yaml", []byte(tt.src))
+			if err == nil {
+				t.Fatalf("Parse accepted:\n%s", tt.src)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if !strings.HasPrefix(err.Error(), "config: f.yaml") {
+				t.Errorf("error %q does not start with config: FILE", err)
+			}
+		})
+	}
+}
+
+// TestExampleConfig checks that the shipped example configuration is valid.
+func TestExampleConfig(t *testing.T) {
+	p := filepath.Join("..", "..", "packaging", "redwatch.yaml")
+	c, err := Load(p)
+	if err != nil {
+		t.Fatalf("the shipped example is invalid: %v", err)
+	}
+	if c.StateDir != DefaultStateDir || c.Daemon.Interval != 30*time.Second {
+		t.Errorf("the example's values are not the defaults it documents: %+v", c)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte("daemon: {interval: 30s}\n"))
+	f.Add([]byte("user_rules:\n  - {id: x, for_each: groups, expr: .healthy < .needed, subject: '{{.name}}'}\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	if b, err := os.ReadFile(filepath.Join("..", "..", "packaging", "redwatch.yaml")); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "config: fuzz.yaml") {
+				t.Fatalf("error without the file: %v", err)
+			}
+			return
+		}
+		if c.StateDir == "" || c.Daemon.Interval <= 0 {
+			t.Fatalf("accepted an invalid configuration: %+v", c)
+		}
+	})
+}

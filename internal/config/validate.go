@@ -1,0 +1,256 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/redwatch/redwatch/rules"
+)
+
+// ruleIDRE is what a user rule ID may look like.
+var ruleIDRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// at finds the node at path (string keys and int indices) under doc; nil if absent.
+func at(doc *yaml.Node, p ...any) *yaml.Node {
+	n := doc
+	for _, step := range p {
+		if n == nil {
+			return nil
+		}
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		switch s := step.(type) {
+		case string:
+			var next *yaml.Node
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == s {
+						next = n.Content[i+1]
+					}
+				}
+			}
+			n = next
+		case int:
+			if n.Kind != yaml.SequenceNode || s >= len(n.Content) {
+				return nil
+			}
+			n = n.Content[s]
+		}
+	}
+	return n
+}
+
+// validator collects the first error with its place.
+type validator struct {
+	file string
+	doc  *yaml.Node
+}
+
+// fail returns an error at the node of path p (or the nearest existing parent).
+func (v *validator) fail(msg string, p ...any) error {
+	line := 0
+	for i := len(p); i >= 0 && line == 0; i-- {
+		if n := at(v.doc, p[:i]...); n != nil {
+			line = n.Line
+		}
+	}
+	return &Error{File: v.file, Line: line, Key: keyPath(p), Msg: msg}
+}
+
+func keyPath(p []any) string {
+	var b strings.Builder
+	for _, s := range p {
+		switch s := s.(type) {
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+		case int:
+			fmt.Fprintf(&b, "[%d]", s)
+		}
+	}
+	return b.String()
+}
+
+func checkGlob(pattern string) error {
+	if _, err := path.Match(pattern, ""); err != nil {
+		return fmt.Errorf("bad glob %q: %w (globs use *, ? and [...]; * does not cross /)", pattern, err)
+	}
+	return nil
+}
+
+// compile validates the decoded configuration and builds the rules' forms.
+func (c *Config) compile(doc *yaml.Node) error {
+	v := &validator{file: c.Path, doc: doc}
+	if c.StateDir == "" || !filepath.IsAbs(c.StateDir) {
+		return v.fail(fmt.Sprintf("must be an absolute directory path (default %s), got %q", DefaultStateDir, c.StateDir), "state_dir")
+	}
+	if c.Daemon.Interval <= 0 {
+		return v.fail(fmt.Sprintf("must be a positive duration such as 30s, got %s", c.Daemon.Interval), "daemon", "interval")
+	}
+	if c.Daemon.CollectorTimeout <= 0 {
+		return v.fail(fmt.Sprintf("must be a positive duration such as 10s, got %s", c.Daemon.CollectorTimeout), "daemon", "collector_timeout")
+	}
+	if err := c.compileExpect(v); err != nil {
+		return err
+	}
+	if err := c.compileUserRules(v); err != nil {
+		return err
+	}
+	return c.compileControls(v)
+}
+
+func (c *Config) compileExpect(v *validator) error {
+	c.expect = rules.Expectations{}
+	for i, b := range c.Expect.Bonds {
+		if b.Name == "" {
+			return v.fail("name is required: a bond name (bond0) or a glob (bond*)", "expect", "bonds", i)
+		}
+		if err := checkGlob(b.Name); err != nil {
+			return v.fail(err.Error(), "expect", "bonds", i, "name")
+		}
+		for j, m := range b.Members {
+			if m == "" || strings.ContainsAny(m, "/ \t") {
+				return v.fail(fmt.Sprintf("%q is not an interface name", m), "expect", "bonds", i, "members", j)
+			}
+			if slices.Index(b.Members, m) != j {
+				return v.fail(fmt.Sprintf("%q is listed twice", m), "expect", "bonds", i, "members", j)
+			}
+		}
+		if b.MinHealthy < 0 || len(b.Members) > 0 && b.MinHealthy > len(b.Members) {
+			return v.fail(fmt.Sprintf("must be between 0 (keep the default, 2) and the number of members (%d), got %d", len(b.Members), b.MinHealthy), "expect", "bonds", i, "min_healthy")
+		}
+		c.expect.Bonds = append(c.expect.Bonds, rules.BondExpect{Name: b.Name, Members: slices.Clone(b.Members), MinHealthy: b.MinHealthy})
+	}
+	for i, m := range c.Expect.MD {
+		if m.Name == "" {
+			return v.fail("name is required: an array name (md0) or a glob (md*)", "expect", "md", i)
+		}
+		if err := checkGlob(m.Name); err != nil {
+			return v.fail(err.Error(), "expect", "md", i, "name")
+		}
+		if m.Members < 0 || m.Members > 256 {
+			return v.fail(fmt.Sprintf("must be the number of member slots (0 = not checked, at most 256), got %d", m.Members), "expect", "md", i, "members")
+		}
+		c.expect.MD = append(c.expect.MD, rules.MDExpect{Name: m.Name, Members: m.Members, Spare: m.Spare})
+	}
+	if p := c.Expect.Power; p != nil {
+		if p.Present < 0 || p.Present > 64 {
+			return v.fail(fmt.Sprintf("must be the number of supplies (0 to 64), got %d", p.Present), "expect", "power", "present")
+		}
+		if p.Healthy < 0 || p.Present > 0 && p.Healthy > p.Present {
+			return v.fail(fmt.Sprintf("must be between 0 and present (%d), got %d", p.Present, p.Healthy), "expect", "power", "healthy")
+		}
+		c.expect.Power = &rules.PowerExpect{Present: p.Present, Healthy: p.Healthy}
+	}
+	return nil
+}
+
+func (c *Config) compileUserRules(v *validator) error {
+	c.userRules = nil
+	builtin := rules.RuleIDs()
+	seen := map[string]bool{}
+	for i, u := range c.UserRules {
+		if !ruleIDRE.MatchString(u.ID) {
+			return v.fail(fmt.Sprintf("id %q must be lower-case letters, digits and _ (starting with a letter)", u.ID), "user_rules", i, "id")
+		}
+		if slices.Contains(builtin, u.ID) || seen[u.ID] {
+			return v.fail(fmt.Sprintf("id %q is already taken by another rule", u.ID), "user_rules", i, "id")
+		}
+		seen[u.ID] = true
+		sev := rules.Warning
+		if u.Severity != "" {
+			s, err := rules.ParseSeverity(u.Severity)
+			if err != nil {
+				return v.fail(fmt.Sprintf("%q is not a severity; allowed: info, warning, critical", u.Severity), "user_rules", i, "severity")
+			}
+			sev = s
+		}
+		if u.ForEach != "" && !slices.Contains(rules.ForEachKinds, u.ForEach) {
+			return v.fail(fmt.Sprintf("%q cannot be iterated; allowed: %s", u.ForEach, strings.Join(rules.ForEachKinds, ", ")), "user_rules", i, "for_each")
+		}
+		r, err := rules.CompileUserRule(rules.UserRuleSpec{ID: u.ID, Expr: u.Expr, ForEach: u.ForEach, Severity: sev,
+			Subject: u.Subject, Message: u.Message, Checks: u.Checks, Remediation: u.Remediation})
+		if err != nil {
+			return v.exprError(err, i)
+		}
+		c.userRules = append(c.userRules, r)
+	}
+	return nil
+}
+
+// exprError places a user rule's compile error: an expression error at the
+// line of the expression in the file, with the column in the expression.
+func (v *validator) exprError(err error, i int) error {
+	var ee *rules.ExprError
+	if errors.As(err, &ee) {
+		e := v.fail(fmt.Sprintf("%s (at column %d of the expression)", ee.Msg, ee.Column), "user_rules", i, "expr").(*Error)
+		if n := at(v.doc, "user_rules", i, "expr"); n != nil {
+			// A block scalar (| or >) starts on the line after the key.
+			if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+				e.Line = n.Line + ee.Line
+			} else {
+				e.Line = n.Line + ee.Line - 1
+			}
+		}
+		return e
+	}
+	field := "expr"
+	msg := strings.TrimPrefix(err.Error(), "rules: ")
+	switch {
+	case strings.HasPrefix(msg, "subject template"):
+		field = "subject"
+	case strings.HasPrefix(msg, "message template"):
+		field = "message"
+	}
+	return v.fail(msg, "user_rules", i, field)
+}
+
+func (c *Config) compileControls(v *validator) error {
+	c.controls = nil
+	known := rules.RuleIDs()
+	for _, u := range c.userRules {
+		known = append(known, u.Spec.ID)
+	}
+	for i, r := range c.Rules {
+		if r.ID == "" {
+			return v.fail("id is required: a rule ID (see `redwatch rules`) or a glob over rule IDs", "rules", i)
+		}
+		if err := checkGlob(r.ID); err != nil {
+			return v.fail(err.Error(), "rules", i, "id")
+		}
+		if !slices.ContainsFunc(known, func(id string) bool { ok, _ := path.Match(r.ID, id); return ok }) {
+			return v.fail(fmt.Sprintf("%q matches no rule; `redwatch rules` lists them", r.ID), "rules", i, "id")
+		}
+		ctl := rules.Control{ID: r.ID, Disabled: r.Disabled, For: r.For, Subjects: slices.Clone(r.Subjects)}
+		if r.Severity != "" {
+			s, err := rules.ParseSeverity(r.Severity)
+			if err != nil {
+				return v.fail(fmt.Sprintf("%q is not a severity; allowed: info, warning, critical", r.Severity), "rules", i, "severity")
+			}
+			ctl.Severity = &s
+		}
+		if r.For < 0 {
+			return v.fail(fmt.Sprintf("must be a duration of 0 or more such as 30s, got %s", r.For), "rules", i, "for")
+		}
+		for j, s := range r.Subjects {
+			if s == "" {
+				return v.fail("an empty subject matches nothing; drop subjects: to match every subject", "rules", i, "subjects", j)
+			}
+			if err := checkGlob(s); err != nil {
+				return v.fail(err.Error(), "rules", i, "subjects", j)
+			}
+		}
+		c.controls = append(c.controls, ctl)
+	}
+	return nil
+}

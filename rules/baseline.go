@@ -1,0 +1,152 @@
+package rules
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// BaselineGroup is the member set of one group as recorded when it was first
+// seen fully healthy (or accepted by the operator).
+type BaselineGroup struct {
+	Kind    string    `json:"kind"`
+	Name    string    `json:"name"`
+	Members []string  `json:"members"`
+	Since   time.Time `json:"since"`
+	// Accepted is set when `redwatch baseline accept` recorded the group.
+	Accepted bool `json:"accepted,omitempty"`
+}
+
+// Baseline is every recorded group by BaselineKey.
+type Baseline map[string]BaselineGroup
+
+// BaselineKey is the key of a group in the baseline: "kind/name".
+func BaselineKey(kind, name string) string { return kind + "/" + name }
+
+// Clone returns a deep copy (nil for nil).
+func (b Baseline) Clone() Baseline {
+	if b == nil {
+		return nil
+	}
+	c := make(Baseline, len(b))
+	for k, g := range b {
+		g.Members = slices.Clone(g.Members)
+		c[k] = g
+	}
+	return c
+}
+
+// Keys returns the keys in order.
+func (b Baseline) Keys() []string { return slices.Sorted(maps.Keys(b)) }
+
+var baselineRules = []extraRule{
+	{Rule: Rule{ID: "baseline_member_missing", Severity: Warning,
+		Checks:      "a member recorded in the baseline (when the group was healthy) that is no longer in the group: removed, not just down",
+		Remediation: "put the member back (`ip link set ethX master bondN`, `mdadm /dev/mdX --add /dev/sdY`), or record the change with `redwatch baseline accept GROUP`"},
+		run: checkBaselineMembers},
+	{Rule: Rule{ID: "baseline_group_missing", Severity: Critical,
+		Checks:      "a group recorded in the baseline that the host no longer has",
+		Remediation: "bring the group back, or record its removal with `redwatch baseline accept GROUP`"},
+		run: checkBaselineGroups},
+}
+
+// fullyHealthy reports whether every member of g is healthy or a spare, with
+// no missing slot, and g has enough healthy members.
+func fullyHealthy(g Group) bool {
+	if len(g.Members) == 0 || g.Healthy < 1 {
+		return false
+	}
+	for _, m := range g.Members {
+		if !m.Healthy && m.State != "spare" {
+			return false
+		}
+	}
+	return true
+}
+
+// RecordHealthy adds every group of groups that is fully healthy and not in
+// b yet, with its members and now. It reports whether b changed.
+func (b Baseline) RecordHealthy(groups []Group, now time.Time) bool {
+	changed := false
+	for _, g := range groups {
+		k := BaselineKey(g.Kind, g.Name)
+		if _, ok := b[k]; ok || !fullyHealthy(g) {
+			continue
+		}
+		b[k] = BaselineGroup{Kind: g.Kind, Name: g.Name, Members: memberNames(g), Since: now.UTC()}
+		changed = true
+	}
+	return changed
+}
+
+// Accept records the current member set of the groups selected by sel (a
+// name, "kind/name", or "" for all), whatever their health, and drops
+// selected baseline groups the host no longer has. It returns the keys
+// recorded or dropped, and false when sel matches nothing.
+func (b Baseline) Accept(groups []Group, sel string, now time.Time) ([]string, bool) {
+	match := func(kind, name string) bool {
+		return sel == "" || sel == name || sel == BaselineKey(kind, name)
+	}
+	var done []string
+	seen := map[string]bool{}
+	for _, g := range groups {
+		if !match(g.Kind, g.Name) {
+			continue
+		}
+		k := BaselineKey(g.Kind, g.Name)
+		seen[k] = true
+		b[k] = BaselineGroup{Kind: g.Kind, Name: g.Name, Members: memberNames(g), Since: now.UTC(), Accepted: true}
+		done = append(done, k)
+	}
+	for _, k := range b.Keys() {
+		if g := b[k]; !seen[k] && match(g.Kind, g.Name) {
+			delete(b, k)
+			done = append(done, k)
+		}
+	}
+	return done, len(done) > 0
+}
+
+func checkBaselineMembers(in *input, o *Options, emit func(Finding)) {
+	if o.Baseline == nil {
+		return
+	}
+	for _, g := range in.groups {
+		bg, ok := o.Baseline[BaselineKey(g.Kind, g.Name)]
+		if !ok {
+			continue
+		}
+		have := memberNames(g)
+		for _, m := range bg.Members {
+			if slices.Contains(have, m) {
+				continue
+			}
+			emit(Finding{Subject: g.Name + "/" + m,
+				Message: fmt.Sprintf("%s: %s is no longer a member (was in baseline since %s)", g.Name, m, bg.Since.UTC().Format(time.RFC3339)),
+				Facts:   map[string]string{"baseline": strings.Join(bg.Members, ","), "members": strings.Join(have, ","), "since": bg.Since.UTC().Format(time.RFC3339)}})
+		}
+	}
+}
+
+func checkBaselineGroups(in *input, o *Options, emit func(Finding)) {
+	if o.Baseline == nil {
+		return
+	}
+	have := map[string]bool{}
+	for _, g := range in.groups {
+		have[BaselineKey(g.Kind, g.Name)] = true
+	}
+	for _, k := range o.Baseline.Keys() {
+		if have[k] {
+			continue
+		}
+		bg := o.Baseline[k]
+		// An md array that is still there but no longer a redundancy group
+		// (inactive, reshaped to raid0) is gone as a group too.
+		emit(Finding{Subject: bg.Name,
+			Message: fmt.Sprintf("%s: the %s is gone (was in baseline since %s with %s)", bg.Name, bg.Kind, bg.Since.UTC().Format(time.RFC3339), listOrNone(bg.Members)),
+			Facts:   map[string]string{"kind": bg.Kind, "baseline": strings.Join(bg.Members, ",")}})
+	}
+}
