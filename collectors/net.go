@@ -26,6 +26,10 @@ type NIC struct {
 	Driver string `json:"driver,omitempty"`
 	// LinkDetected is ethtool's "Link detected" on a live host; nil when not asked.
 	LinkDetected *bool `json:"link_detected,omitempty"`
+	// BusInfo is ethtool's bus-info on a live host: the PCI address for PCI
+	// NICs ("0000:3b:00.1"; virtio_net reports its PCI function too), "" when
+	// not asked or the driver does not say.
+	BusInfo string `json:"bus_info,omitempty"`
 }
 
 // Route is one IPv4 default route (/proc/net/route, destination 00000000 and mask 00000000).
