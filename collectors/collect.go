@@ -26,6 +26,7 @@ var all = []collector{
 	{"net", func(r Roots, s *Snapshot) (errs []Error) { s.NICs, errs = collectNICs(r); return }},
 	{"route", func(r Roots, s *Snapshot) (errs []Error) { s.DefaultRoutes, errs = collectRoutes(r); return }},
 	{"rootfs", func(r Roots, s *Snapshot) (errs []Error) { s.RootFS, errs = collectRootFS(r); return }},
+	{"power", func(r Roots, s *Snapshot) (errs []Error) { s.PSUs, errs = collectPSUs(r); return }},
 }
 
 // Collect runs every collector against the roots and returns the snapshot.
