@@ -49,10 +49,14 @@ type Bond struct {
 	PrimaryReselect string `json:"primary_reselect,omitempty"`
 	// MIIMon is "MII Polling Interval (ms):" / <bond>/bonding/miimon, in ms; Unknown when not printed.
 	MIIMon int `json:"miimon"`
-	// UpDelay and DownDelay are in ms ("Up Delay (ms):" / <bond>/bonding/updelay).
+	// UpDelay and DownDelay are in ms ("Up Delay (ms):" / <bond>/bonding/updelay,
+	// "Down Delay (ms):" / downdelay); Unknown when not printed.
 	UpDelay   int `json:"updelay"`
 	DownDelay int `json:"downdelay"`
-	// ARPInterval is "ARP Polling Interval (ms):" / <bond>/bonding/arp_interval; 0 when ARP monitoring is off.
+	// ARPInterval is "ARP Polling Interval (ms):" / <bond>/bonding/arp_interval;
+	// 0 when ARP monitoring is off. The kernel prints the /proc line only when
+	// it is > 0, so a complete /proc file without it means 0; Unknown only
+	// from a sysfs tree that lacks the attribute.
 	ARPInterval int `json:"arp_interval"`
 	// ARPTargets is "ARP IP target/s (n.n.n.n form):" / <bond>/bonding/arp_ip_target.
 	ARPTargets []string `json:"arp_targets,omitempty"`
@@ -69,15 +73,26 @@ type LACP struct {
 	Rate string `json:"rate,omitempty"`
 	// AggSelect is "stable", "bandwidth" or "count" (ad_select).
 	AggSelect string `json:"ad_select,omitempty"`
-	// ActiveAggregatorID is the active aggregator (ad_aggregator); Unknown when not printed.
+	// ActiveAggregatorID is the active aggregator ("Aggregator ID:" under
+	// "Active Aggregator Info:" / <bond>/bonding/ad_aggregator); 0 when the
+	// bond has no active aggregator (NoActiveAggregator); Unknown when neither
+	// source told (unprivileged readers of kernels >= 5.x get no aggregator
+	// info in /proc and sysfs fills it when present).
 	ActiveAggregatorID int `json:"active_aggregator_id"`
-	// NumPorts is the number of ports in the active aggregator (ad_num_ports); Unknown when not printed.
+	// NumPorts is the number of ports in the active aggregator (ad_num_ports);
+	// 0 with NoActiveAggregator; Unknown when not printed.
 	NumPorts int `json:"num_ports"`
-	// ActorKey and PartnerKey are the aggregator keys (ad_actor_key, ad_partner_key); Unknown when not printed.
+	// ActorKey and PartnerKey are the aggregator keys (ad_actor_key, ad_partner_key);
+	// 0 with NoActiveAggregator; Unknown when not printed.
 	ActorKey   int `json:"actor_key"`
 	PartnerKey int `json:"partner_key"`
-	// PartnerMAC is the partner system MAC (ad_partner_mac); all zeros means no partner.
+	// PartnerMAC is the partner system MAC ("Partner Mac Address:" /
+	// ad_partner_mac); all zeros means no partner; "" when not printed.
 	PartnerMAC string `json:"partner_mac,omitempty"`
+	// NoActiveAggregator is true when the driver says the bond has no active
+	// aggregator ("bond bond0 has no active aggregator" in /proc, or
+	// ad_aggregator 0 in sysfs): no LACP aggregate carries traffic.
+	NoActiveAggregator bool `json:"no_active_aggregator,omitempty"`
 	// SystemMAC is the actor system MAC ("System MAC address:").
 	SystemMAC string `json:"system_mac,omitempty"`
 }
@@ -89,27 +104,33 @@ type Slave struct {
 	Name string `json:"name"`
 	// MIIStatus is "up", "down", "going down" or "going back" (mii_status).
 	MIIStatus string `json:"mii_status"`
-	// State is "active" or "backup" where the source tells (bonding_slave/state); "" otherwise.
+	// State is "active" or "backup" where the source tells
+	// (/sys/class/net/<slave>/bonding_slave/state; /proc never prints it,
+	// and it is not guessed from the mode); "" otherwise.
 	State string `json:"state,omitempty"`
-	// Speed in Mbps; Unknown when "Unknown" or not printed.
+	// Speed in Mbps ("Speed:" / /sys/class/net/<slave>/speed); Unknown when
+	// "Unknown", not printed, or the old kernels' 65535 / -1.
 	Speed int `json:"speed"`
-	// Duplex is "full", "half" or "" when unknown.
+	// Duplex is "full", "half" or "" when unknown ("Duplex:" / /sys/class/net/<slave>/duplex).
 	Duplex string `json:"duplex,omitempty"`
-	// LinkFailures is "Link Failure Count:" / bonding_slave/link_failure_count.
+	// LinkFailures is "Link Failure Count:" / bonding_slave/link_failure_count
+	// (always printed in /proc; Unknown only from a sysfs tree that lacks it).
 	LinkFailures int `json:"link_failure_count"`
 	// PermHWAddr is "Permanent HW addr:" / bonding_slave/perm_hwaddr.
 	PermHWAddr string `json:"perm_hwaddr,omitempty"`
-	// QueueID is "Slave queue ID:" / bonding_slave/queue_id.
+	// QueueID is "Slave queue ID:" / bonding_slave/queue_id; Unknown when not printed.
 	QueueID int `json:"queue_id"`
 	// AggregatorID is "Aggregator ID:" / bonding_slave/ad_aggregator_id; Unknown outside 802.3ad.
 	AggregatorID int `json:"aggregator_id"`
 	// ActorChurnState and PartnerChurnState are "monitoring", "churned" or "none".
 	ActorChurnState   string `json:"actor_churn_state,omitempty"`
 	PartnerChurnState string `json:"partner_churn_state,omitempty"`
-	// ActorChurnedCount and PartnerChurnedCount count churn events.
+	// ActorChurnedCount and PartnerChurnedCount count churn events; Unknown when not printed.
 	ActorChurnedCount   int `json:"actor_churned_count"`
 	PartnerChurnedCount int `json:"partner_churned_count"`
-	// ActorPortState and PartnerPortState are the LACP port state bytes; Unknown when not printed.
+	// ActorPortState and PartnerPortState are the LACP port state bytes
+	// ("port state:" under "details actor/partner lacp pdu:" /
+	// bonding_slave/ad_actor_oper_port_state, ad_partner_oper_port_state); Unknown when not printed.
 	ActorPortState   int `json:"actor_port_state"`
 	PartnerPortState int `json:"partner_port_state"`
 }
@@ -119,8 +140,18 @@ type Slave struct {
 func (b *Bond) Redundant() bool { return b.Mode != "" }
 
 // Monitored reports whether the bond watches its links at all: MII
-// monitoring (miimon > 0) or ARP monitoring (arp_interval > 0 with targets).
-// An unmonitored bond never fails over.
+// monitoring (miimon > 0) or ARP monitoring (arp_interval > 0 with at least
+// one ARP target: without targets the ARP monitor has nothing to probe).
+// An unmonitored bond never fails over. When the source did not tell
+// (MIIMon Unknown, or miimon 0 and ARPInterval Unknown) it reports true:
+// an unknown setting is not evidence of a misconfiguration.
 func (b *Bond) Monitored() bool {
-	return b.MIIMon > 0 || b.ARPInterval > 0 || b.MIIMon == Unknown
+	switch {
+	case b.MIIMon > 0 || b.MIIMon == Unknown:
+		return true
+	case b.ARPInterval == Unknown:
+		return true
+	default:
+		return b.ARPInterval > 0 && len(b.ARPTargets) > 0
+	}
 }

@@ -1,6 +1,30 @@
 package collectors
 
-import "github.com/redwatch/redwatch/bonding"
+import (
+	"errors"
+	"strings"
 
-// collectBonds reads every bond from /proc/net/bonding and sysfs. (stub: being written)
-func collectBonds(r Roots) ([]bonding.Bond, []Error) { return nil, nil }
+	"github.com/redwatch/redwatch/bonding"
+)
+
+// collectBonds reads every bond from /proc/net/bonding/* and
+// /sys/class/net/bonding_masters under the roots (see bonding.FS for the
+// merge of the two sources). No bonding module (absent files) is no bonds
+// and no error. A bond whose files exist but cannot be read or parsed is
+// omitted and reported as an Error with the path: it is never reported as
+// healthy, and a half-parsed bond would look like one (a truncated file's
+// missing slaves read as "fewer slaves", not as "unknown"). Bonds are
+// sorted by name.
+func collectBonds(r Roots) ([]bonding.Bond, []Error) {
+	bonds, errs := bonding.FS{Sys: r.Sys, Proc: r.Proc}.ReadAll()
+	var out []Error
+	for _, err := range errs {
+		e := Error{Collector: "bonding", Err: err.Error()}
+		var pe *bonding.PathError
+		if errors.As(err, &pe) {
+			e.Path, e.Err = pe.Path, strings.TrimPrefix(pe.Err.Error(), "bonding: ")
+		}
+		out = append(out, e)
+	}
+	return bonds, out
+}

@@ -1,0 +1,523 @@
+package bonding
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// maxAttrSize bounds one sysfs attribute read (an attribute is at most a page).
+const maxAttrSize = 4096
+
+// maxProcSize bounds a /proc/net/bonding/<bond> read.
+const maxProcSize = 1 << 20
+
+// FS reads bonds from a procfs and a sysfs root: "/proc" and "/sys" on a
+// live host, DIR/proc and DIR/sys in a captured tree. An empty root is not
+// read, so FS{Sys: "/sys"} reads sysfs alone.
+//
+// Either source alone is enough. Where both hold a bond, /proc/net/bonding/<bond>
+// is the truth (it holds the bond's whole state in one read) and sysfs only
+// fills what it lacks: each slave's bonding_slave/state (one read per
+// slave: /proc never prints it), and in 802.3ad mode the active aggregator
+// (bonding/ad_*, five reads) and the slaves' LACP port states (two reads per
+// slave) when /proc did not print them, as kernels >= 5.x do not to readers
+// without CAP_NET_ADMIN. No file is read twice.
+//
+// Captured trees may store a sysfs symlink as a regular file holding the
+// link target ("../../devices/virtual/net/bond0"); FS follows such files,
+// never out of the Sys root.
+type FS struct {
+	Sys  string
+	Proc string
+
+	// onRead, when set (tests), is told every file read, link files included.
+	onRead func(path string)
+}
+
+// PathError is a file or directory that exists but could not be read or
+// parsed, with the path as found under the FS roots.
+type PathError struct {
+	Path string
+	Err  error
+}
+
+// Error is "bonding: <path>: <why>".
+func (e *PathError) Error() string {
+	return "bonding: " + e.Path + ": " + strings.TrimPrefix(e.Err.Error(), "bonding: ")
+}
+
+// Unwrap returns the cause (e.g. fs.ErrPermission, ErrIncomplete).
+func (e *PathError) Unwrap() error { return e.Err }
+
+// pathError wraps err for path; an *fs.PathError for the same file is
+// reduced to its operation and cause so that the path is not said twice.
+func pathError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return &PathError{Path: path, Err: err}
+}
+
+// absent reports whether err means the file is not there (not an error: no
+// bonding module, an attribute an older kernel lacks, a partial tree).
+func absent(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// readAttr reads a sysfs attribute with one bounded read.
+func (f FS) readAttr(path string) ([]byte, error) {
+	if f.onRead != nil {
+		f.onRead(path)
+	}
+	return readAttr(path)
+}
+
+// readAttr reads a sysfs attribute with one bounded read.
+func readAttr(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, maxAttrSize)
+	n, err := f.Read(buf)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+// readProc reads a whole /proc/net/bonding file, bounded by maxProcSize.
+func (f FS) readProc(path string) ([]byte, error) {
+	if f.onRead != nil {
+		f.onRead(path)
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	b, err := io.ReadAll(io.LimitReader(file, maxProcSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxProcSize {
+		return nil, fmt.Errorf("larger than %d bytes: %w", maxProcSize, errBadValue)
+	}
+	return b, nil
+}
+
+// ReadAll reads every bond, sorted by name: the union of the files in
+// <Proc>/net/bonding and the names in <Sys>/class/net/bonding_masters.
+// Absent files and directories (no bonding module) are no bonds and no
+// error. A bond that exists but cannot be read or parsed is left out and
+// its *PathError returned instead: a bond is never reported from a
+// half-read source.
+func (f FS) ReadAll() ([]Bond, []error) {
+	names, errs := f.Names()
+	bonds := make([]Bond, 0, len(names))
+	for _, name := range names {
+		b, err := f.ReadBond(name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		bonds = append(bonds, b)
+	}
+	return bonds, errs
+}
+
+// Names lists the bonds, sorted: the entries of <Proc>/net/bonding and the
+// names in <Sys>/class/net/bonding_masters. Absent sources give none.
+func (f FS) Names() ([]string, []error) {
+	var names []string
+	var errs []error
+	if f.Proc != "" {
+		dir := filepath.Join(f.Proc, "net", "bonding")
+		entries, err := os.ReadDir(dir)
+		if err != nil && !absent(err) {
+			errs = append(errs, pathError(dir, err))
+		}
+		for _, e := range entries {
+			if !ValidName(e.Name()) {
+				errs = append(errs, &PathError{Path: filepath.Join(dir, e.Name()), Err: fmt.Errorf("not an interface name: %w", errBadValue)})
+				continue
+			}
+			names = append(names, e.Name())
+		}
+	}
+	if f.Sys != "" {
+		path := filepath.Join(f.Sys, "class", "net", "bonding_masters")
+		data, err := f.readAttr(path)
+		switch {
+		case err == nil:
+			names = append(names, ParseMasters(data)...)
+		case !absent(err):
+			errs = append(errs, pathError(path, err))
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), errs
+}
+
+// ReadBond reads one bond: from <Proc>/net/bonding/<name> completed by
+// sysfs when that file exists, else from sysfs alone. The error is a
+// *PathError naming the file that could not be read or parsed, or saying
+// that neither source has the bond.
+func (f FS) ReadBond(name string) (Bond, error) {
+	if !ValidName(name) {
+		return Bond{}, fmt.Errorf("bonding: %q is not an interface name: %w", name, errBadValue)
+	}
+	r := bondReader{fs: f, name: name}
+	if f.Proc != "" {
+		path := filepath.Join(f.Proc, "net", "bonding", name)
+		data, err := f.readProc(path)
+		switch {
+		case err == nil:
+			b, err := parseProc(data)
+			if err != nil {
+				return Bond{}, &PathError{Path: path, Err: err}
+			}
+			b.Name = name
+			if f.Sys != "" {
+				if err := r.complete(&b); err != nil {
+					return Bond{}, err
+				}
+			}
+			return b, nil
+		case !absent(err):
+			return Bond{}, pathError(path, err)
+		}
+	}
+	return r.fromSys()
+}
+
+// bondReader reads one bond's sysfs directories, resolving each once.
+type bondReader struct {
+	fs      FS
+	name    string
+	dir     string // resolved /sys/class/net/<bond>; "" when none
+	dirDone bool
+}
+
+// bondDir resolves /sys/class/net/<bond> once.
+func (r *bondReader) bondDir() string {
+	if !r.dirDone {
+		r.dirDone = true
+		r.dir, _ = r.fs.resolveDir(filepath.Join(r.fs.Sys, "class", "net", r.name))
+	}
+	return r.dir
+}
+
+// resolveDir returns the directory at path: path itself when it is (or a
+// real symlink leads to) a directory, or, in a captured tree, the target
+// of a regular file holding a relative link target, which must stay under
+// the Sys root.
+func (f FS) resolveDir(path string) (string, bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", false
+	}
+	if fi.IsDir() {
+		return path, true
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > 1024 {
+		return "", false
+	}
+	data, err := f.readAttr(path)
+	if err != nil {
+		return "", false
+	}
+	t := strings.TrimSpace(string(data))
+	if t == "" || filepath.IsAbs(t) || strings.ContainsAny(t, "\n\x00") {
+		return "", false
+	}
+	p := filepath.Join(filepath.Dir(path), t)
+	root := filepath.Clean(f.Sys)
+	if p != root && !strings.HasPrefix(p, root+string(filepath.Separator)) && root != string(filepath.Separator) {
+		return "", false
+	}
+	if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+		return "", false
+	}
+	return p, true
+}
+
+// slaveDir finds a slave's device directory that holds bonding_slave/:
+// /sys/class/net/<slave> (current kernels), else <bond>/slave_<slave>
+// (older kernels' links, and trees captured from them), else
+// <bond>/lower_<slave>. ok is false when sysfs has none.
+func (r *bondReader) slaveDir(slave string) (string, bool) {
+	candidates := [...]func() string{
+		func() string { return filepath.Join(r.fs.Sys, "class", "net", slave) },
+		func() string { return dirJoin(r.bondDir(), "slave_"+slave) },
+		func() string { return dirJoin(r.bondDir(), "lower_"+slave) },
+	}
+	for _, c := range candidates {
+		p := c()
+		if p == "" {
+			continue
+		}
+		// The common live case: a real symlink to the device, one stat.
+		if fi, err := os.Stat(filepath.Join(p, "bonding_slave")); err == nil && fi.IsDir() {
+			return p, true
+		}
+		if d, ok := r.fs.resolveDir(p); ok && d != p {
+			if fi, err := os.Stat(filepath.Join(d, "bonding_slave")); err == nil && fi.IsDir() {
+				return d, true
+			}
+		}
+	}
+	return "", false
+}
+
+// dirJoin joins name to dir, or is "" when dir is.
+func dirJoin(dir, name string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, name)
+}
+
+// attrs reads attributes of one sysfs directory and keeps the first error.
+type attrs struct {
+	fs  FS
+	dir string
+	err error
+	// used counts the attributes that were present.
+	used int
+}
+
+// read returns an attribute's bytes; ok is false when it is absent or an
+// error was recorded.
+func (a *attrs) read(name string) ([]byte, bool) {
+	if a.err != nil {
+		return nil, false
+	}
+	path := filepath.Join(a.dir, name)
+	data, err := a.fs.readAttr(path)
+	if err != nil {
+		if !absent(err) {
+			a.err = pathError(path, err)
+		}
+		return nil, false
+	}
+	a.used++
+	return data, true
+}
+
+func (a *attrs) fail(name string, err error) {
+	if a.err == nil {
+		a.err = &PathError{Path: filepath.Join(a.dir, name), Err: err}
+	}
+}
+
+// int sets *dst from a numeric attribute; an absent one leaves *dst.
+func (a *attrs) int(name string, dst *int) {
+	if data, ok := a.read(name); ok {
+		v, err := ParseSysInt(data)
+		if err != nil {
+			a.fail(name, err)
+			return
+		}
+		*dst = v
+	}
+}
+
+// text sets *dst from a text attribute; an absent one leaves *dst.
+func (a *attrs) text(name string, dst *string) {
+	if data, ok := a.read(name); ok {
+		*dst = ParseSysText(data)
+	}
+}
+
+// option sets *dst from a "<name> <number>" attribute; an absent one leaves *dst.
+func (a *attrs) option(name string, dst *string) {
+	if data, ok := a.read(name); ok {
+		v, err := ParseSysOption(data)
+		if err != nil {
+			a.fail(name, err)
+			return
+		}
+		*dst = v
+	}
+}
+
+// complete fills from sysfs what the /proc file lacks (see FS).
+func (r *bondReader) complete(b *Bond) error {
+	used := 0
+	for i := range b.Slaves {
+		s := &b.Slaves[i]
+		d, ok := r.slaveDir(s.Name)
+		if !ok {
+			continue
+		}
+		a := attrs{fs: r.fs, dir: filepath.Join(d, "bonding_slave")}
+		a.text("state", &s.State)
+		if b.Mode == Mode8023AD {
+			if s.ActorPortState == Unknown {
+				a.int("ad_actor_oper_port_state", &s.ActorPortState)
+			}
+			if s.PartnerPortState == Unknown {
+				a.int("ad_partner_oper_port_state", &s.PartnerPortState)
+			}
+		}
+		if a.err != nil {
+			return a.err
+		}
+		used += a.used
+	}
+	if l := b.LACP; l != nil && l.ActiveAggregatorID == Unknown && !l.NoActiveAggregator {
+		if d := r.bondDir(); d != "" {
+			a := attrs{fs: r.fs, dir: filepath.Join(d, "bonding")}
+			readAggregator(&a, l)
+			if a.err != nil {
+				return a.err
+			}
+			used += a.used
+		}
+	}
+	if used > 0 {
+		b.Sources = append(b.Sources, SourceSys)
+	}
+	return nil
+}
+
+// readAggregator reads the active aggregator attributes of <bond>/bonding.
+func readAggregator(a *attrs, l *LACP) {
+	a.int("ad_aggregator", &l.ActiveAggregatorID)
+	a.int("ad_num_ports", &l.NumPorts)
+	a.int("ad_actor_key", &l.ActorKey)
+	a.int("ad_partner_key", &l.PartnerKey)
+	a.text("ad_partner_mac", &l.PartnerMAC)
+	if l.ActiveAggregatorID == 0 {
+		// The kernel prints 0 for "no active aggregator".
+		l.NoActiveAggregator = true
+	}
+}
+
+// fromSys reads a bond from sysfs alone: /sys/class/net/<bond>/bonding/*
+// and each slave's bonding_slave/*. Absent attributes stay Unknown or ""
+// (trees and old kernels lack many); the bonding directory itself, and
+// each slave's bonding_slave directory and mii_status, are required.
+func (r *bondReader) fromSys() (Bond, error) {
+	if r.fs.Sys == "" {
+		return Bond{}, &PathError{Path: filepath.Join(r.fs.Proc, "net", "bonding", r.name),
+			Err: fmt.Errorf("listed but absent: %w", fs.ErrNotExist)}
+	}
+	bd := dirJoin(r.bondDir(), "bonding")
+	if fi, err := os.Stat(bd); bd == "" || err != nil || !fi.IsDir() {
+		return Bond{}, &PathError{Path: filepath.Join(r.fs.Sys, "class", "net", r.name, "bonding"),
+			Err: fmt.Errorf("bond listed in bonding_masters, but neither /proc/net/bonding/%s nor its sysfs bonding directory exists: %w", r.name, fs.ErrNotExist)}
+	}
+	b := Bond{
+		Name: r.name, Sources: []string{SourceSys}, Slaves: []Slave{},
+		MIIMon: Unknown, UpDelay: Unknown, DownDelay: Unknown, ARPInterval: Unknown,
+	}
+	a := attrs{fs: r.fs, dir: bd}
+	if data, ok := a.read("mode"); ok {
+		m, err := ParseSysMode(data)
+		if err != nil {
+			return Bond{}, &PathError{Path: filepath.Join(bd, "mode"), Err: err}
+		}
+		b.Mode = m
+	}
+	a.text("mii_status", &b.MIIStatus)
+	a.int("miimon", &b.MIIMon)
+	a.int("updelay", &b.UpDelay)
+	a.int("downdelay", &b.DownDelay)
+	a.int("arp_interval", &b.ARPInterval)
+	if data, ok := a.read("arp_ip_target"); ok {
+		b.ARPTargets = ParseSysList(data)
+	}
+	a.text("primary", &b.Primary)
+	a.option("primary_reselect", &b.PrimaryReselect)
+	a.text("active_slave", &b.ActiveSlave)
+	lacpish := b.Mode == Mode8023AD || b.Mode == ""
+	if lacpish || b.Mode == ModeXOR || b.Mode == ModeTLB {
+		a.option("xmit_hash_policy", &b.TransmitHashPolicy)
+	}
+	l := LACP{ActiveAggregatorID: Unknown, NumPorts: Unknown, ActorKey: Unknown, PartnerKey: Unknown}
+	if lacpish {
+		a.option("lacp_rate", &l.Rate)
+		a.option("ad_select", &l.AggSelect)
+		readAggregator(&a, &l)
+	}
+	if b.Mode == Mode8023AD {
+		b.LACP = &l
+	}
+	var names []string
+	if data, ok := a.read("slaves"); ok {
+		names = ParseSysList(data)
+	}
+	if a.err != nil {
+		return Bond{}, a.err
+	}
+	// Older layouts (and trees captured from them) show slaves as
+	// <bond>/slave_<name>, sometimes with an empty slaves file.
+	if entries, err := os.ReadDir(r.bondDir()); err == nil {
+		for _, e := range entries {
+			if n, ok := strings.CutPrefix(e.Name(), "slave_"); ok && ValidName(n) && !contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	for _, n := range names {
+		if !ValidName(n) {
+			return Bond{}, &PathError{Path: filepath.Join(bd, "slaves"), Err: fmt.Errorf("%q is not an interface name: %w", n, errBadValue)}
+		}
+		s, err := r.slaveFromSys(n, lacpish)
+		if err != nil {
+			return Bond{}, err
+		}
+		b.Slaves = append(b.Slaves, s)
+	}
+	return b, nil
+}
+
+// slaveFromSys reads one slave's bonding_slave/* and its speed and duplex.
+func (r *bondReader) slaveFromSys(name string, lacpish bool) (Slave, error) {
+	d, ok := r.slaveDir(name)
+	if !ok {
+		return Slave{}, &PathError{Path: filepath.Join(r.fs.Sys, "class", "net", name, "bonding_slave"),
+			Err: fmt.Errorf("slave of %s without a bonding_slave directory: %w", r.name, fs.ErrNotExist)}
+	}
+	s := Slave{
+		Name: name, Speed: Unknown, LinkFailures: Unknown, QueueID: Unknown, AggregatorID: Unknown,
+		ActorChurnedCount: Unknown, PartnerChurnedCount: Unknown, ActorPortState: Unknown, PartnerPortState: Unknown,
+	}
+	a := attrs{fs: r.fs, dir: filepath.Join(d, "bonding_slave")}
+	a.text("mii_status", &s.MIIStatus)
+	a.text("state", &s.State)
+	a.int("link_failure_count", &s.LinkFailures)
+	a.text("perm_hwaddr", &s.PermHWAddr)
+	a.int("queue_id", &s.QueueID)
+	if lacpish {
+		a.int("ad_aggregator_id", &s.AggregatorID)
+		a.int("ad_actor_oper_port_state", &s.ActorPortState)
+		a.int("ad_partner_oper_port_state", &s.PartnerPortState)
+	}
+	if a.err != nil {
+		return Slave{}, a.err
+	}
+	if s.MIIStatus == "" {
+		return Slave{}, &PathError{Path: filepath.Join(a.dir, "mii_status"), Err: incomplete("slave %s: no MII status", name)}
+	}
+	// speed and duplex are the NIC's, not the bonding driver's: drivers
+	// refuse them (EINVAL) while the link is down, so a failed read is Unknown.
+	if data, err := r.fs.readAttr(filepath.Join(d, "speed")); err == nil {
+		s.Speed = ParseSysSpeed(data)
+	}
+	if data, err := r.fs.readAttr(filepath.Join(d, "duplex")); err == nil {
+		s.Duplex = ParseSysDuplex(data)
+	}
+	return s, nil
+}
