@@ -1,0 +1,417 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/redwatch/redwatch/alerts/internal/testutil"
+	"github.com/redwatch/redwatch/alerts/notify"
+	"github.com/redwatch/redwatch/alerts/webhook"
+	"github.com/redwatch/redwatch/rules"
+)
+
+// counter reads one sample of the manager's metrics by its label values.
+func counter(t *testing.T, m *Manager, name string, labelValues ...string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(m); err != nil {
+		t.Fatal(err)
+	}
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, mt := range f.GetMetric() {
+			var vals []string
+			for _, l := range mt.GetLabel() {
+				vals = append(vals, l.GetValue())
+			}
+			if slices.Equal(vals, labelValues) {
+				if c := mt.GetCounter(); c != nil {
+					return c.GetValue()
+				}
+				return mt.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no sample %s%v", name, labelValues)
+	return 0
+}
+
+func TestDeliverFiringAndResolved(t *testing.T) {
+	r := newReceiver(t)
+	cfg := Config{Channels: []ChannelConfig{webhookChannel("ops", r.srv.URL)}}
+	h := newHarness(t, cfg, t.TempDir())
+	h.run(t)
+	f := finding("bond-slave-down", "bond0/eth1", rules.Critical)
+	h.m.Process(context.Background(), result(f))
+	got := r.waitN(t, 1)
+	fp := Fingerprint(testHost, f.Rule, f.Subject)
+	a := got[0].msg.Alerts[0]
+	if got[0].msg.Status != "firing" || a.Fingerprint != fp || a.Labels["alertname"] != f.Rule || got[0].id == "" ||
+		a.Annotations["notification_id"] != got[0].id {
+		t.Fatalf("firing delivery %+v", got[0])
+	}
+	h.m.Process(context.Background(), result())
+	got = r.waitN(t, 2)
+	if got[1].msg.Status != "resolved" || got[1].msg.Alerts[0].Fingerprint != fp || got[1].id == got[0].id {
+		t.Fatalf("resolved delivery %+v", got[1].msg)
+	}
+	testutil.Eventually(t, "empty queue", func() bool { return h.m.channel("ops").depth() == 0 })
+	if v := counter(t, h.m, "redwatch_alert_notifications_total", "ops", "delivered"); v != 2 {
+		t.Errorf("delivered = %v, want 2", v)
+	}
+	entries, _ := os.ReadDir(filepath.Join(h.dir, "alerts", "outbox", "ops"))
+	if len(entries) != 0 {
+		t.Errorf("outbox not emptied: %v", entries)
+	}
+	if problems, err := promtest.CollectAndLint(h.m); err != nil || len(problems) > 0 {
+		t.Errorf("metrics lint: %v %+v", err, problems)
+	}
+}
+
+// TestReceiverDownThenUp: the receiver's port is closed while alerts are
+// raised and resolved; once it listens again everything arrives, in order.
+func TestReceiverDownThenUp(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // down: connection refused
+	r := &receiver{status: http.StatusOK}
+	cfg := Config{Channels: []ChannelConfig{webhookChannel("ops", "http://"+addr+"/hook")}}
+	h := newHarness(t, cfg, t.TempDir())
+	h.run(t)
+
+	a := finding("md-degraded", "md0", rules.Critical)
+	b := finding("bond-slave-down", "bond0/eth1", rules.Warning)
+	h.m.Process(context.Background(), result(a))
+	h.clk.WaitTimers(t, 1) // first attempt failed, backing off
+	h.m.Process(context.Background(), result(a, b))
+	h.m.Process(context.Background(), result(b))
+	testutil.Eventually(t, "three queued", func() bool { return h.m.channel("ops").depth() == 3 })
+	for range 3 { // a few more failed retries while down
+		h.clk.WaitTimers(t, 1)
+		h.clk.Advance(10 * time.Minute)
+	}
+	h.clk.WaitTimers(t, 1)
+	if v := counter(t, h.m, "redwatch_alert_notifications_total", "ops", "retry"); v < 4 {
+		t.Errorf("retries while down = %v, want >= 4", v)
+	}
+	if v := counter(t, h.m, "redwatch_alert_queue_depth", "ops"); v != 3 {
+		t.Errorf("queue depth = %v, want 3", v)
+	}
+	if v := counter(t, h.m, "redwatch_alert_queue_oldest_age_seconds", "ops"); v < 1800 {
+		t.Errorf("oldest age = %v s, want >= 1800", v)
+	}
+
+	// Up again, on the same port.
+	ln2, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(r.serve)}
+	go srv.Serve(ln2) //nolint:errcheck // ends with Close
+	t.Cleanup(func() { srv.Close() })
+	h.clk.Advance(10 * time.Minute)
+	got := r.waitN(t, 3)
+	var seq []string
+	for _, d := range got {
+		seq = append(seq, d.msg.Alerts[0].Labels["subject"]+":"+d.msg.Status)
+	}
+	want := []string{"md0:firing", "bond0/eth1:firing", "md0:resolved"}
+	if !slices.Equal(seq, want) {
+		t.Fatalf("delivered %v, want %v", seq, want)
+	}
+	testutil.Eventually(t, "empty queue", func() bool { return h.m.channel("ops").depth() == 0 })
+}
+
+func TestHTTPStatusClassification(t *testing.T) {
+	for _, tc := range []struct {
+		code      int
+		permanent bool
+	}{{400, true}, {401, true}, {404, true}, {408, false}, {429, false}, {500, false}, {503, false}} {
+		t.Run(fmt.Sprint(tc.code), func(t *testing.T) {
+			r := newReceiver(t)
+			r.setStatus(tc.code)
+			cfg := Config{Channels: []ChannelConfig{webhookChannel("ops", r.srv.URL)}}
+			h := newHarness(t, cfg, t.TempDir())
+			h.run(t)
+			h.m.Process(context.Background(), result(finding("r", "s", rules.Warning)))
+			if tc.permanent {
+				testutil.Eventually(t, "dropped", func() bool {
+					return counter(t, h.m, "redwatch_alert_dropped_total", "ops", "permanent") == 1
+				})
+				if d := h.m.channel("ops").depth(); d != 0 {
+					t.Errorf("depth %d after a permanent failure", d)
+				}
+				if r.callCount() != 1 {
+					t.Errorf("permanent failure tried %d times", r.callCount())
+				}
+				if !strings.Contains(h.log.String(), "notification dropped") {
+					t.Errorf("no error log for the drop: %s", h.log)
+				}
+				return
+			}
+			h.clk.WaitTimers(t, 1)
+			h.clk.Advance(time.Hour)
+			h.clk.WaitTimers(t, 1)
+			if r.callCount() != 2 || h.m.channel("ops").depth() != 1 {
+				t.Errorf("retryable %d: calls %d, depth %d", tc.code, r.callCount(), h.m.channel("ops").depth())
+			}
+			r.setStatus(http.StatusOK)
+			h.clk.Advance(time.Hour)
+			r.waitN(t, 1)
+		})
+	}
+}
+
+func TestExpiredAfterMaxAge(t *testing.T) {
+	r := newReceiver(t)
+	r.setStatus(http.StatusServiceUnavailable)
+	cfg := Config{MaxAge: time.Hour, Channels: []ChannelConfig{webhookChannel("ops", r.srv.URL)}}
+	h := newHarness(t, cfg, t.TempDir())
+	h.run(t)
+	h.m.Process(context.Background(), result(finding("r", "s", rules.Warning)))
+	h.clk.WaitTimers(t, 1)
+	h.clk.Advance(61 * time.Minute)
+	testutil.Eventually(t, "expired", func() bool { return h.m.channel("ops").depth() == 0 })
+	if v := counter(t, h.m, "redwatch_alert_dropped_total", "ops", "expired"); v != 1 {
+		t.Errorf("dropped{expired} = %v", v)
+	}
+	if !strings.Contains(h.log.String(), `"reason":"expired"`) || !strings.Contains(h.log.String(), `"level":"ERROR"`) {
+		t.Errorf("no error log naming the expiry: %s", h.log)
+	}
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	err := notify.HTTPError("x", &http.Response{StatusCode: 429, Status: "429", Header: http.Header{"Retry-After": {"42"}}, Body: http.NoBody})
+	d, ok := notify.RetryAfter(err)
+	if !ok || d != 42*time.Second || notify.IsPermanent(err) {
+		t.Fatalf("Retry-After: %v %v %v", d, ok, err)
+	}
+	if got := (notify.Backoff{Initial: time.Second, Max: time.Minute}).Delay(1, d, nil); got != 42*time.Second {
+		t.Errorf("delay %v, want 42s", got)
+	}
+}
+
+// TestHangingReceiverBlocksNobody: one receiver never answers; the other
+// channel still gets every notification and Process never waits.
+func TestHangingReceiverBlocksNobody(t *testing.T) {
+	slow, fast := newReceiver(t), newReceiver(t)
+	slow.setHang(true)
+	cfg := Config{Channels: []ChannelConfig{webhookChannel("slow", slow.srv.URL), webhookChannel("fast", fast.srv.URL)}}
+	h := newHarness(t, cfg, t.TempDir())
+	h.run(t)
+	h.m.Process(context.Background(), result(finding("a", "x", rules.Critical)))
+	testutil.Eventually(t, "slow receiver holding a request", func() bool { return slow.callCount() == 1 })
+	start := time.Now()
+	for i := range 10 { // fewer than maxInbox: no pass is coalesced away
+		h.m.Process(context.Background(), result(finding("a", "x", rules.Critical), finding("b", fmt.Sprint(i), rules.Critical)))
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("10 Process calls took %v with a hanging receiver", el)
+	}
+	got := fast.waitN(t, 1+10+9) // a, ten b firing, nine b resolved
+	if got[0].msg.Alerts[0].Labels["alertname"] != "a" {
+		t.Errorf("first delivery %+v", got[0].msg.Alerts[0].Labels)
+	}
+	if slow.callCount() != 1 || len(slow.deliveries()) != 0 {
+		t.Errorf("slow receiver: %d calls", slow.callCount())
+	}
+}
+
+// TestStormBounded: 100 findings at once, two channels: everything is
+// delivered, the goroutine count stays bounded, and with a receiver down the
+// outbox stops at max_queue.
+func TestStormBounded(t *testing.T) {
+	r1, r2 := newReceiver(t), newReceiver(t)
+	cfg := Config{Channels: []ChannelConfig{webhookChannel("one", r1.srv.URL), webhookChannel("two", r2.srv.URL)}}
+	base := runtime.NumGoroutine()
+	h := newHarness(t, cfg, t.TempDir())
+	h.run(t)
+	var fs []rules.Finding
+	for i := range 100 {
+		fs = append(fs, finding("disk-failing", fmt.Sprintf("sd%03d", i), rules.Critical))
+	}
+	h.m.Process(context.Background(), result(fs...))
+	peak := 0
+	testutil.Eventually(t, "200 deliveries", func() bool {
+		peak = max(peak, runtime.NumGoroutine())
+		return len(r1.deliveries()) == 100 && len(r2.deliveries()) == 100
+	})
+	if peak-base > 40 {
+		t.Errorf("goroutines grew by %d during a storm of 100 (base %d)", peak-base, base)
+	}
+	seen := map[string]bool{}
+	for _, d := range r1.deliveries() {
+		seen[d.msg.Alerts[0].Fingerprint] = true
+	}
+	if len(seen) != 100 {
+		t.Errorf("%d distinct fingerprints, want 100", len(seen))
+	}
+}
+
+func TestQueueBoundedWhileDown(t *testing.T) {
+	r := newReceiver(t)
+	r.setStatus(http.StatusServiceUnavailable)
+	cfg := Config{MaxQueue: 30, Channels: []ChannelConfig{webhookChannel("ops", r.srv.URL)}}
+	h := newHarness(t, cfg, t.TempDir())
+	var fs []rules.Finding
+	for i := range 100 {
+		fs = append(fs, finding("disk-failing", fmt.Sprint(i), rules.Critical))
+	}
+	h.pass(fs...)
+	if d := h.m.channel("ops").depth(); d != 30 {
+		t.Errorf("queue depth %d, want max_queue 30", d)
+	}
+	if v := counter(t, h.m, "redwatch_alert_dropped_total", "ops", "queue_full"); v != 70 {
+		t.Errorf("dropped{queue_full} = %v, want 70", v)
+	}
+	// The dropped ones were not marked sent: the next pass (with room) queues them.
+	h.ack("ops")
+	h.pass(fs...)
+	if d := h.m.channel("ops").depth(); d != 30 {
+		t.Errorf("after room, queue depth %d, want 30", d)
+	}
+}
+
+const crashEnv = "REDWATCH_ALERTS_CRASH_HELPER"
+
+// crashHelper runs in a child process: a Manager with real time that queues
+// five alerts for a receiver that hangs, then waits to be SIGKILLed.
+func crashHelper() {
+	var cfg Config
+	if err := json.Unmarshal([]byte(os.Getenv(crashEnv)), &cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	m, err := NewManager(cfg, os.Getenv("REDWATCH_STATE"), testHost, time.Now, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	go m.Run(context.Background()) //nolint:errcheck // killed
+	m.Process(context.Background(), result(crashFindings()...))
+	select {}
+}
+
+func crashFindings() []rules.Finding {
+	var fs []rules.Finding
+	for i := range 5 {
+		fs = append(fs, finding("md-member-faulty", fmt.Sprintf("md0/sd%c", 'a'+i), rules.Critical))
+	}
+	return fs
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv(crashEnv) != "" {
+		crashHelper()
+	}
+	os.Exit(m.Run())
+}
+
+// TestSIGKILLWhileQueued kills a real process with SIGKILL while its alerts
+// are queued (one in flight to a hanging receiver); a new Manager on the same
+// state directory delivers all of them, with the same notification IDs, and
+// does not page again for alerts it already queued.
+func TestSIGKILLWhileQueued(t *testing.T) {
+	dir := t.TempDir()
+	r := newReceiver(t)
+	r.setHang(true)
+	cfg := Config{Channels: []ChannelConfig{webhookChannel("ops", r.srv.URL)}}
+	js, _ := json.Marshal(cfg)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+string(js), "REDWATCH_STATE="+dir)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	box := filepath.Join(dir, "alerts", "outbox", "ops")
+	testutil.Eventually(t, "five queued and one in flight", func() bool {
+		es, _ := filepath.Glob(filepath.Join(box, "*.json"))
+		_, serr := os.Stat(filepath.Join(dir, "alerts", "state.json"))
+		return len(es) == 5 && serr == nil && r.callCount() >= 1
+	})
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	var ee *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &ee) {
+		t.Fatalf("child: %v", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(box, "*.json"))
+	var ids []string
+	for _, f := range files {
+		_, rest, _ := strings.Cut(filepath.Base(f), "-")
+		ids = append(ids, strings.TrimSuffix(rest, ".json"))
+	}
+
+	r.setHang(false)
+	h := newHarness(t, cfg, dir)
+	h.pass(crashFindings()...) // the same findings on restart: nothing new
+	if q := h.queue("ops"); len(q) != 5 {
+		t.Fatalf("after restart %d queued, want the 5 recovered", len(q))
+	}
+	h.run(t)
+	got := r.waitN(t, 5)
+	var gotIDs []string
+	for _, d := range got {
+		gotIDs = append(gotIDs, d.id)
+	}
+	slices.Sort(ids)
+	slices.Sort(gotIDs)
+	if !slices.Equal(ids, gotIDs) {
+		t.Fatalf("delivered IDs %v, queued %v", gotIDs, ids)
+	}
+	if got[0].msg.Alerts[0].Labels["subject"] != "md0/sda" {
+		t.Errorf("order lost: first %v", got[0].msg.Alerts[0].Labels)
+	}
+}
+
+func TestCloseKeepsQueue(t *testing.T) {
+	r := newReceiver(t)
+	r.setHang(true)
+	dir := t.TempDir()
+	cfg := Config{Channels: []ChannelConfig{webhookChannel("ops", r.srv.URL)}}
+	h := newHarness(t, cfg, dir)
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() { done <- h.m.Run(ctx) }()
+	h.m.Process(ctx, result(finding("r", "s", rules.Critical)))
+	testutil.Eventually(t, "in flight", func() bool { return r.callCount() == 1 })
+	if err := h.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := h.m.Run(ctx); err == nil {
+		t.Error("Run after Close did not fail")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "alerts", "outbox", "ops", "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("in-flight notification not kept on Close: %v", files)
+	}
+	_ = webhook.HeaderSignature
+}

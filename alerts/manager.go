@@ -1,0 +1,580 @@
+// Package alerts turns the findings of each pass into alerts with a
+// lifecycle and delivers them durably through the configured channels.
+//
+// Lifecycle: a finding the engine reports (its rule's `for` has already held)
+// is a firing alert, identified by Fingerprint(host, rule, subject). Each
+// channel whose routing matches it (minimum severity, optional rule and
+// subject globs) gets one firing notification, then a repeat only every
+// repeat_interval (or sooner when the severity changes). When the finding is
+// gone the alert resolves and every channel that was told it fired gets a
+// resolved notification. A finding in a maintenance window stays an alert,
+// marked Maintenance, but notifies nobody. The alert state is kept in
+// <state>/alerts/state.json, so a restart neither re-pages nor forgets.
+//
+// Delivery: every notification is written to an on-disk outbox (see
+// outbox.go) before the first attempt; each channel has one goroutine that
+// delivers its queue in order, retrying with exponential backoff and jitter
+// until the receiver accepts it, the error is permanent, or it is older than
+// max_age. Delivery is at-least-once; every payload carries the fingerprint
+// and the notification ID so receivers can drop duplicates.
+//
+// Use:
+//
+//	m, err := alerts.NewManager(cfg, stateDir, host, time.Now, logger)
+//	go m.Run(ctx)           // delivers in the background
+//	m.Process(ctx, result)  // after each pass; never blocks
+//	reg.MustRegister(m)     // Prometheus metrics
+//	m.Close()
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redwatch/redwatch/alerts/notify"
+	"github.com/redwatch/redwatch/rules"
+)
+
+// maxInbox is how many passes may wait for the background loop; beyond it the
+// oldest waiting pass is dropped (each pass is a full picture, so only a flap
+// shorter than the backlog is lost).
+const maxInbox = 16
+
+// Option changes how a Manager is built.
+type Option func(*options)
+
+type options struct {
+	after          func(time.Duration) <-chan time.Time
+	random         func() float64
+	notifiers      map[string]notify.Notifier
+	attemptTimeout time.Duration
+}
+
+// WithTimer sets the function the retry backoff waits with (default
+// time.After); tests pass a fake clock's so that no test sleeps.
+func WithTimer(after func(time.Duration) <-chan time.Time) Option {
+	return func(o *options) { o.after = after }
+}
+
+// WithRandom sets the jitter source, a function returning [0, 1).
+func WithRandom(random func() float64) Option {
+	return func(o *options) { o.random = random }
+}
+
+// WithNotifier replaces the notifier built from the configuration of the
+// named channel (the channel must exist in the configuration).
+func WithNotifier(channel string, n notify.Notifier) Option {
+	return func(o *options) { o.notifiers[channel] = n }
+}
+
+// WithAttemptTimeout caps one delivery attempt (default DefaultAttemptTimeout).
+func WithAttemptTimeout(d time.Duration) Option {
+	return func(o *options) { o.attemptTimeout = d }
+}
+
+// Alert is the current state of one alert, for the status page and /health.
+type Alert struct {
+	Fingerprint string         `json:"fingerprint"`
+	Rule        string         `json:"rule"`
+	Severity    rules.Severity `json:"severity"`
+	Subject     string         `json:"subject"`
+	Message     string         `json:"message"`
+	StartsAt    time.Time      `json:"starts_at"`
+	// Maintenance says the alert is inside a maintenance window: it is shown
+	// but notifies nobody.
+	Maintenance bool `json:"maintenance"`
+	// Notified lists the channels that were told it fires.
+	Notified []string `json:"notified"`
+}
+
+// Manager keeps the alert state and delivers notifications. It is safe for
+// concurrent use.
+type Manager struct {
+	cfg      Config
+	host     string
+	stateDir string
+	now      func() time.Time
+	after    func(time.Duration) <-chan time.Time
+	random   func() float64
+	log      *slog.Logger
+	backoff  notify.Backoff
+	attempt  time.Duration
+	metrics  *metrics
+
+	channels []*channel
+
+	mu     sync.Mutex // guards alerts and seq
+	alerts map[string]*alertRecord
+	seq    uint64
+	snap   atomic.Pointer[[]Alert] // what Alerts and the metrics read
+
+	inMu   sync.Mutex
+	inbox  []passInput
+	inWake chan struct{}
+
+	runMu   sync.Mutex
+	running bool
+	closed  bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// alertRecord is one alert as persisted in state.json.
+type alertRecord struct {
+	Fingerprint string            `json:"fingerprint"`
+	Rule        string            `json:"rule"`
+	Severity    rules.Severity    `json:"severity"`
+	Subject     string            `json:"subject"`
+	Message     string            `json:"message"`
+	Remediation string            `json:"remediation,omitempty"`
+	Facts       map[string]string `json:"facts,omitempty"`
+	StartsAt    time.Time         `json:"starts_at"`
+	Maintenance bool              `json:"maintenance,omitempty"`
+	// Channels records, per channel, the last firing notification queued.
+	Channels map[string]*mark `json:"channels,omitempty"`
+}
+
+type mark struct {
+	LastSent time.Time      `json:"last_sent"`
+	Severity rules.Severity `json:"severity"`
+}
+
+type stateFile struct {
+	Version int            `json:"version"`
+	Alerts  []*alertRecord `json:"alerts"`
+}
+
+// passInput is what Process keeps of a pass: a private copy.
+type passInput struct {
+	at       time.Time
+	findings []rules.Finding
+	groups   map[string]rules.Group
+}
+
+// queued is one notification to put in one channel's outbox.
+type queued struct {
+	ch *channel
+	n  notify.Notification
+}
+
+// NewManager validates cfg, builds each channel's notifier, and loads the
+// alert state and the queued notifications from stateDir. clock is the time
+// source (time.Now in production); logger may be nil.
+func NewManager(cfg Config, stateDir, host string, clock func() time.Time, logger *slog.Logger, opts ...Option) (*Manager, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if stateDir == "" {
+		return nil, errors.New("alerts: no state directory")
+	}
+	if clock == nil {
+		clock = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	o := options{after: time.After, notifiers: map[string]notify.Notifier{}, attemptTimeout: DefaultAttemptTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg = cfg.withDefaults()
+	m := &Manager{
+		cfg:      cfg,
+		host:     host,
+		stateDir: stateDir,
+		now:      clock,
+		after:    o.after,
+		random:   o.random,
+		log:      logger,
+		backoff:  cfg.backoff(),
+		attempt:  o.attemptTimeout,
+		alerts:   map[string]*alertRecord{},
+		inWake:   make(chan struct{}, 1),
+	}
+	if err := os.MkdirAll(filepath.Join(stateDir, "alerts"), 0o700); err != nil {
+		return nil, fmt.Errorf("alerts: state directory: %w", err)
+	}
+	for name := range o.notifiers {
+		if !slices.ContainsFunc(cfg.Channels, func(c ChannelConfig) bool { return c.Name == name }) {
+			return nil, fmt.Errorf("alerts: WithNotifier: no channel %q", name)
+		}
+	}
+	var maxSeq uint64
+	corrupt := map[string]int{}
+	for i := range cfg.Channels {
+		cc := cfg.Channels[i]
+		n := o.notifiers[cc.Name]
+		if n == nil {
+			var err error
+			if n, err = BuildNotifier(cc, clock, logger); err != nil {
+				return nil, err
+			}
+		}
+		ch, err := newChannel(cc, n, stateDir, cfg.RepeatInterval)
+		if err != nil {
+			return nil, err
+		}
+		entries, bad, err := ch.box.load()
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bad {
+			logger.Error("alerts: unreadable outbox entry set aside", "channel", cc.Name, "entry", b)
+		}
+		corrupt[cc.Name] = len(bad)
+		ch.queue = entries
+		for _, e := range entries {
+			ch.pending[pendingKey(e.n.Fingerprint, e.n.Status)]++
+			maxSeq = max(maxSeq, e.seq)
+		}
+		if len(entries) > 0 {
+			logger.Info("alerts: resuming queued notifications", "channel", cc.Name, "queued", len(entries))
+		}
+		m.channels = append(m.channels, ch)
+	}
+	m.seq = maxSeq
+	m.metrics = newMetrics(m)
+	for _, ch := range m.channels {
+		m.metrics.droppedAdd(ch.name, "corrupt", float64(corrupt[ch.name]))
+	}
+	if err := m.loadState(); err != nil {
+		return nil, err
+	}
+	m.publish()
+	return m, nil
+}
+
+// Process hands one evaluated pass to the manager. It copies what it needs
+// and returns at once: evaluation, the outbox writes and delivery happen in
+// Run. ctx is unused and accepted for symmetry with the engine.
+func (m *Manager) Process(_ context.Context, res rules.Result) {
+	in := passInput{at: m.now(), findings: slices.Clone(res.Findings), groups: map[string]rules.Group{}}
+	for _, g := range res.Groups {
+		if _, dup := in.groups[g.Name]; !dup {
+			g.Members = slices.Clone(g.Members)
+			in.groups[g.Name] = g
+		}
+	}
+	m.inMu.Lock()
+	if len(m.inbox) >= maxInbox {
+		m.inbox = m.inbox[1:]
+		m.log.Warn("alerts: passes arrive faster than they are processed; dropped the oldest waiting pass")
+	}
+	m.inbox = append(m.inbox, in)
+	m.inMu.Unlock()
+	select {
+	case m.inWake <- struct{}{}:
+	default:
+	}
+}
+
+// Run evaluates the passes handed to Process and delivers notifications until
+// ctx is done or Close is called. It returns nil when stopped; it is an error
+// to call it twice. Notifications still queued stay in the outbox and are
+// delivered by the next Manager on the same state directory.
+func (m *Manager) Run(ctx context.Context) error {
+	m.runMu.Lock()
+	if m.running || m.closed {
+		m.runMu.Unlock()
+		return errors.New("alerts: Run called twice or after Close")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	m.running, m.cancel, m.done = true, cancel, make(chan struct{})
+	done := m.done
+	m.runMu.Unlock()
+	defer close(done)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	for _, ch := range m.channels {
+		wg.Go(func() { m.dispatch(ctx, ch) })
+	}
+	m.drainInbox()
+	for {
+		select {
+		case <-ctx.Done():
+			m.drainInbox()
+			wg.Wait()
+			return nil
+		case <-m.inWake:
+			m.drainInbox()
+		}
+	}
+}
+
+// Close stops Run, waits for it, and persists any pass still waiting. Queued
+// notifications stay in the outbox. It is safe to call more than once.
+func (m *Manager) Close() error {
+	m.runMu.Lock()
+	m.closed = true
+	running, cancel, done := m.running, m.cancel, m.done
+	m.runMu.Unlock()
+	if running {
+		cancel()
+		<-done
+		return nil
+	}
+	m.drainInbox()
+	return nil
+}
+
+// Alerts returns the alerts now active (firing or in maintenance), sorted by
+// rule and subject. It never waits for disk I/O.
+func (m *Manager) Alerts() []Alert {
+	p := m.snap.Load()
+	if p == nil {
+		return []Alert{}
+	}
+	out := make([]Alert, len(*p))
+	for i, a := range *p {
+		a.Notified = slices.Clone(a.Notified)
+		out[i] = a
+	}
+	return out
+}
+
+// publish refreshes the snapshot Alerts and the metrics read. m.mu is held
+// (or the Manager is not shared yet).
+func (m *Manager) publish() {
+	out := make([]Alert, 0, len(m.alerts))
+	for _, r := range m.alerts {
+		a := Alert{Fingerprint: r.Fingerprint, Rule: r.Rule, Severity: r.Severity, Subject: r.Subject,
+			Message: r.Message, StartsAt: r.StartsAt, Maintenance: r.Maintenance, Notified: []string{}}
+		for name := range r.Channels {
+			a.Notified = append(a.Notified, name)
+		}
+		sort.Strings(a.Notified)
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Rule != out[j].Rule {
+			return out[i].Rule < out[j].Rule
+		}
+		return out[i].Subject < out[j].Subject
+	})
+	m.snap.Store(&out)
+}
+
+// drainInbox evaluates every waiting pass in order and persists the result.
+func (m *Manager) drainInbox() {
+	for {
+		m.inMu.Lock()
+		if len(m.inbox) == 0 {
+			m.inMu.Unlock()
+			return
+		}
+		in := m.inbox[0]
+		m.inbox = m.inbox[1:]
+		m.inMu.Unlock()
+		m.handle(in)
+	}
+}
+
+// handle evaluates one pass, writes its notifications to the outboxes, then
+// saves the alert state: outbox first, so that a crash in between can only
+// repeat a notification, never lose one.
+func (m *Manager) handle(in passInput) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out, changed := m.apply(in)
+	for _, q := range out {
+		if err := m.enqueue(q); err != nil {
+			m.log.Error("alerts: notification not queued", "channel", q.ch.name, "fingerprint", q.n.Fingerprint,
+				"status", q.n.Status, "err", err)
+			// Forget that it was sent, so the next pass tries again.
+			if r := m.alerts[q.n.Fingerprint]; r != nil && q.n.Status == notify.Firing {
+				delete(r.Channels, q.ch.name)
+			}
+		}
+	}
+	if changed || len(out) > 0 {
+		if err := m.saveState(); err != nil {
+			m.log.Error("alerts: alert state not saved", "err", err)
+		}
+	}
+	m.publish()
+}
+
+// apply is the lifecycle: it updates m.alerts from one pass and returns the
+// notifications to queue. m.mu is held.
+func (m *Manager) apply(in passInput) (out []queued, changed bool) {
+	now := in.at
+	current := map[string]rules.Finding{}
+	for _, f := range in.findings {
+		fp := Fingerprint(m.host, f.Rule, f.Subject)
+		if old, ok := current[fp]; ok && old.Severity >= f.Severity {
+			continue
+		}
+		current[fp] = f
+	}
+	fps := make([]string, 0, len(current))
+	for fp := range current {
+		fps = append(fps, fp)
+	}
+	sort.Slice(fps, func(i, j int) bool {
+		a, b := current[fps[i]], current[fps[j]]
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.Subject < b.Subject
+	})
+	for _, fp := range fps {
+		f := current[fp]
+		r := m.alerts[fp]
+		if r == nil {
+			r = &alertRecord{Fingerprint: fp, StartsAt: now, Channels: map[string]*mark{}}
+			m.alerts[fp] = r
+			changed = true
+		}
+		if r.Severity != f.Severity || r.Maintenance != f.Maintenance || r.Message != f.Message {
+			changed = true
+		}
+		r.Rule, r.Subject, r.Severity, r.Message, r.Remediation = f.Rule, f.Subject, f.Severity, f.Message, f.Remediation
+		r.Facts, r.Maintenance = f.Facts, f.Maintenance
+		if r.Channels == nil {
+			r.Channels = map[string]*mark{}
+		}
+		for name := range r.Channels {
+			if m.channel(name) == nil {
+				delete(r.Channels, name)
+			}
+		}
+		if f.Maintenance {
+			continue
+		}
+		for _, ch := range m.channels {
+			mk := r.Channels[ch.name]
+			if !ch.routes(f) {
+				if mk != nil { // no longer for this channel: close it there
+					if ch.cfg.sendResolved() {
+						out = append(out, queued{ch, m.notification(r, notify.Resolved, now, in.groups, false)})
+					}
+					delete(r.Channels, ch.name)
+				}
+				continue
+			}
+			due := mk == nil || mk.Severity != f.Severity || now.Sub(mk.LastSent) >= ch.repeat
+			if !due {
+				continue
+			}
+			repeat := mk != nil && mk.Severity == f.Severity
+			if repeat && ch.hasPending(fp, notify.Firing) {
+				continue // the last one is not delivered yet; a reminder would only pile up
+			}
+			out = append(out, queued{ch, m.notification(r, notify.Firing, now, in.groups, repeat)})
+			r.Channels[ch.name] = &mark{LastSent: now, Severity: f.Severity}
+		}
+	}
+	for fp, r := range m.alerts {
+		if _, ok := current[fp]; ok {
+			continue
+		}
+		for _, ch := range m.channels {
+			if r.Channels[ch.name] != nil && ch.cfg.sendResolved() {
+				out = append(out, queued{ch, m.notification(r, notify.Resolved, now, in.groups, false)})
+			}
+		}
+		delete(m.alerts, fp)
+		changed = true
+	}
+	return out, changed
+}
+
+// notification builds one notification for r.
+func (m *Manager) notification(r *alertRecord, status notify.Status, now time.Time, groups map[string]rules.Group, repeat bool) notify.Notification {
+	n := notify.Notification{
+		ID: notify.NewID(), Fingerprint: r.Fingerprint, Status: status, Host: m.host,
+		Rule: r.Rule, Severity: r.Severity, Subject: r.Subject, Message: r.Message, Remediation: r.Remediation,
+		Facts: r.Facts, StartsAt: r.StartsAt, CreatedAt: now, Repeat: repeat, Maintenance: r.Maintenance,
+		ExternalURL: m.cfg.ExternalURL,
+	}
+	if status == notify.Resolved {
+		n.EndsAt = now
+	}
+	name, _, _ := strings.Cut(r.Subject, "/")
+	if g, ok := groups[name]; ok {
+		n.Group = g.Kind + " " + g.Name
+		for _, mem := range g.Members {
+			n.Members = append(n.Members, notify.Member{Name: mem.Name, State: mem.State})
+		}
+	}
+	return n
+}
+
+// enqueue writes q to its channel's outbox and wakes the channel. m.mu is held.
+func (m *Manager) enqueue(q queued) error {
+	ch := q.ch
+	if ch.depth() >= m.cfg.MaxQueue {
+		m.metrics.droppedAdd(ch.name, "queue_full", 1)
+		return fmt.Errorf("alerts: channel %s: outbox full (%d queued)", ch.name, m.cfg.MaxQueue)
+	}
+	m.seq++
+	e, err := ch.box.put(m.seq, q.n)
+	if err != nil {
+		m.metrics.droppedAdd(ch.name, "write_error", 1)
+		return err
+	}
+	ch.push(e)
+	return nil
+}
+
+func (m *Manager) channel(name string) *channel {
+	for _, ch := range m.channels {
+		if ch.name == name {
+			return ch
+		}
+	}
+	return nil
+}
+
+func (m *Manager) statePath() string { return filepath.Join(m.stateDir, "alerts", "state.json") }
+
+// loadState reads state.json. A file that does not decode is set aside and
+// logged: the alerts it held fire again, which beats not starting.
+func (m *Manager) loadState() error {
+	b, err := os.ReadFile(m.statePath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("alerts: state: %w", err)
+	}
+	var sf stateFile
+	if err := json.Unmarshal(b, &sf); err != nil || sf.Version != 1 {
+		bad := m.statePath() + ".corrupt"
+		_ = os.Rename(m.statePath(), bad)
+		m.log.Error("alerts: alert state unreadable, set aside; active alerts will notify again", "file", bad, "err", err)
+		return nil
+	}
+	for _, r := range sf.Alerts {
+		if r != nil && r.Fingerprint != "" {
+			m.alerts[r.Fingerprint] = r
+		}
+	}
+	return nil
+}
+
+// saveState writes state.json atomically. m.mu is held.
+func (m *Manager) saveState() error {
+	sf := stateFile{Version: 1, Alerts: make([]*alertRecord, 0, len(m.alerts))}
+	for _, r := range m.alerts {
+		sf.Alerts = append(sf.Alerts, r)
+	}
+	sort.Slice(sf.Alerts, func(i, j int) bool { return sf.Alerts[i].Fingerprint < sf.Alerts[j].Fingerprint })
+	b, err := json.MarshalIndent(sf, "", "  ")
+	if err != nil {
+		return fmt.Errorf("alerts: state: %w", err)
+	}
+	return writeFileAtomic(m.statePath(), b)
+}
