@@ -1,34 +1,70 @@
 // Package engine runs one redwatch pass: collect a snapshot from the roots,
-// then evaluate the rules over it. The audit command, the daemon and the
-// endpoint all go through it, so they are views of the same pass.
+// then evaluate the rules over it with the configuration and the state kept
+// in the state directory. The audit command, the daemon and the endpoint all
+// go through it, so they are views of the same pass.
 package engine
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/rules"
 )
 
-// Engine holds what a pass needs besides the host itself.
+// Engine holds what a pass needs besides the host itself. It is safe to
+// reuse across passes and from several goroutines (passes are serialised);
+// it keeps the findings' first-seen times in memory between passes and
+// persists them, with the baseline, in StateDir.
 type Engine struct {
 	// Roots are the filesystem roots the collectors read.
 	Roots collectors.Roots
 	// Now is the clock; tests inject their own.
 	Now func() time.Time
+	// Config is the configuration; nil is the defaults. Replace it between
+	// passes with SetConfig.
+	Config *config.Config
+	// StateDir holds the state file (baseline, first-seen times,
+	// maintenance). "" turns the baseline off and keeps first-seen times in
+	// memory only.
+	StateDir string
+
+	mu              sync.Mutex
+	firstSeen       map[string]time.Time
+	lastWriteFailed bool
 }
 
 // Pass is one collect-and-evaluate.
 type Pass struct {
 	Snapshot *collectors.Snapshot
 	Result   rules.Result
+	// Pending are findings waiting for their rule's `for`; not in Result.
+	Pending []rules.Pending
+	// Maintenance is the maintenance window when one is on.
+	Maintenance *rules.Maintenance
+	// Notes are what the operator should know about the state (a state
+	// directory that cannot be written); they do not change the status.
+	Notes []string
 	// Started and Duration time the whole pass.
 	Started  time.Time
 	Duration time.Duration
 }
 
-// Run performs one pass.
+// SetConfig replaces the configuration for the next passes (a daemon's
+// reload); the first-seen times are kept.
+func (e *Engine) SetConfig(c *config.Config) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.Config = c
+}
+
+// Run performs one pass: collect, then built-in rules, expectations,
+// baseline, user rules, rule control and maintenance, then the status.
 func (e *Engine) Run(ctx context.Context) *Pass {
 	now := e.Now
 	if now == nil {
@@ -36,6 +72,116 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 	}
 	start := now()
 	snap := collectors.Collect(ctx, e.Roots, now)
-	res := rules.Evaluate(snap)
-	return &Pass{Snapshot: snap, Result: res, Started: start, Duration: now().Sub(start)}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cfg := e.Config
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	opts := rules.Options{Expect: cfg.Expectations(), Controls: cfg.Controls(), UserRules: cfg.CompiledUserRules(),
+		Now: start, FirstSeen: e.firstSeen}
+	p := &Pass{Snapshot: snap, Started: start}
+
+	var (
+		st       *State
+		before   []byte
+		stateErr *collectors.Error
+		unlock   = func() {}
+		canWrite bool
+	)
+	if e.StateDir != "" {
+		var lerr error
+		unlock, lerr = lock(e.StateDir)
+		canWrite = lerr == nil
+		st, stateErr = e.readState(start, canWrite, p)
+		if st != nil {
+			before, _ = marshalState(st)
+			opts.Baseline = st.Baseline
+			opts.Maintenance = st.Maintenance
+			if !e.lastWriteFailed || e.firstSeen == nil {
+				opts.FirstSeen = st.FirstSeen
+			}
+		}
+		switch {
+		case !canWrite && st != nil:
+			p.Notes = append(p.Notes, fmt.Sprintf("state directory %s is not writable (%v): the baseline and first-seen times are read but not updated", e.StateDir, unwrapAll(lerr)))
+		case !canWrite && stateErr == nil:
+			p.Notes = append(p.Notes, fmt.Sprintf("state directory %s can be neither read nor written (%v): baseline checks are off and `for` counts from this pass only", e.StateDir, unwrapAll(lerr)))
+		}
+	}
+	defer unlock()
+
+	out := rules.EvaluateWith(snap, opts)
+	e.firstSeen = out.FirstSeen
+	p.Result, p.Pending, p.Maintenance = out.Result, out.Pending, out.Maintenance
+	if stateErr != nil {
+		p.Result.Errors = append(p.Result.Errors, *stateErr)
+		p.Result.Status = rules.Worse(p.Result.Status, rules.StatusUnknown)
+	}
+	if st != nil && canWrite {
+		st.Baseline, st.FirstSeen = out.Baseline, out.FirstSeen
+		if after, err := marshalState(st); err == nil && !bytes.Equal(before, after) {
+			if err := writeAtomic(StatePath(e.StateDir), after); err != nil {
+				p.Notes = append(p.Notes, fmt.Sprintf("cannot write the state: %v", err))
+				e.lastWriteFailed = true
+			} else {
+				e.lastWriteFailed = false
+			}
+		}
+	} else if e.StateDir != "" {
+		e.lastWriteFailed = true
+	}
+	p.Duration = now().Sub(start)
+	return p
+}
+
+// readState reads the state for a pass. A corrupt file is an error entry of
+// the pass (UNKNOWN) and is moved aside and rebuilt when the directory is
+// writable; a future version is an error entry and the baseline is off for
+// the pass; a file that cannot be read is a note.
+func (e *Engine) readState(now time.Time, canWrite bool, p *Pass) (*State, *collectors.Error) {
+	st, err := ReadState(e.StateDir)
+	if err == nil {
+		return st, nil
+	}
+	var corrupt *CorruptError
+	var future *FutureVersionError
+	switch {
+	case errors.As(err, &corrupt):
+		if canWrite {
+			corrupt.MovedTo = moveAside(corrupt.Path, now)
+		}
+		ce := &collectors.Error{Collector: "state", Path: corrupt.Path, Err: trimPrefix(corrupt.Error())}
+		if corrupt.MovedTo == "" {
+			ce.Err += "; it could not be moved aside: fix or remove it"
+			return nil, ce
+		}
+		return NewState(), ce
+	case errors.As(err, &future):
+		return nil, &collectors.Error{Collector: "state", Path: future.Path, Err: trimPrefix(future.Error())}
+	}
+	if canWrite {
+		p.Notes = append(p.Notes, fmt.Sprintf("cannot read the state in %s (%v): baseline checks are off for this pass", e.StateDir, unwrapAll(err)))
+	}
+	return nil, nil
+}
+
+func trimPrefix(s string) string {
+	const pre = "engine: "
+	if len(s) > len(pre) && s[:len(pre)] == pre {
+		return s[len(pre):]
+	}
+	return s
+}
+
+// unwrapAll is the innermost error, for short notes.
+func unwrapAll(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
 }
