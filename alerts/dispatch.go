@@ -24,6 +24,9 @@ type channel struct {
 	queue   []entry        // in sequence order; queue[0] is being delivered
 	pending map[string]int // pendingKey(fingerprint, status) -> queued count
 	wake    chan struct{}
+	// reserved counts entries written in the pass being handled but not yet
+	// pushed; only the Manager's handle touches it (under Manager.mu).
+	reserved int
 }
 
 func newChannel(cc ChannelConfig, n notify.Notifier, stateDir string, repeat time.Duration) (*channel, error) {
@@ -92,6 +95,7 @@ func (ch *channel) oldest() (time.Time, bool) {
 }
 
 func (ch *channel) push(e entry) {
+	ch.reserved--
 	ch.mu.Lock()
 	ch.queue = append(ch.queue, e)
 	ch.pending[pendingKey(e.n.Fingerprint, e.n.Status)]++

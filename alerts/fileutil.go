@@ -9,7 +9,16 @@ import (
 // writeFileAtomic makes path hold data or leaves it as it was, even across a
 // power cut: it writes a temporary file in the same directory, fsyncs it,
 // renames it over path and fsyncs the directory.
-func writeFileAtomic(path string, data []byte) (err error) {
+func writeFileAtomic(path string, data []byte) error {
+	if err := writeFile(path, data); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// writeFile is writeFileAtomic without the directory fsync, for batches that
+// sync the directory once at the end.
+func writeFile(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
@@ -35,7 +44,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("alerts: %w", err)
 	}
-	return syncDir(dir)
+	return nil
 }
 
 // syncDir fsyncs a directory so that a rename or create in it is durable.

@@ -204,7 +204,7 @@ func TestCorruptStateAndOutboxSetAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, data := range map[string]string{
-		filepath.Join(dir, "alerts", "state.json"):   "{not json",
+		filepath.Join(dir, "alerts", "state.json"):        "{not json",
 		filepath.Join(box, "00000000000000000001-x.json"): "garbage",
 		filepath.Join(box, ".tmp-123"):                    "half written",
 	} {

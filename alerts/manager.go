@@ -388,15 +388,32 @@ func (m *Manager) handle(in passInput) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out, changed := m.apply(in)
+	var written []queued
+	var entries []entry
 	for _, q := range out {
-		if err := m.enqueue(q); err != nil {
-			m.log.Error("alerts: notification not queued", "channel", q.ch.name, "fingerprint", q.n.Fingerprint,
-				"status", q.n.Status, "err", err)
-			// Forget that it was sent, so the next pass tries again.
-			if r := m.alerts[q.n.Fingerprint]; r != nil && q.n.Status == notify.Firing {
-				delete(r.Channels, q.ch.name)
-			}
+		e, err := m.write(q)
+		if err != nil {
+			m.unsent(q, err)
+			continue
 		}
+		written, entries = append(written, q), append(entries, e)
+	}
+	// One directory fsync per channel for the whole pass, then hand the
+	// entries to the dispatchers.
+	synced := map[*channel]error{}
+	for _, q := range written {
+		if _, done := synced[q.ch]; !done {
+			synced[q.ch] = q.ch.box.sync()
+		}
+	}
+	for i, q := range written {
+		if err := synced[q.ch]; err != nil {
+			q.ch.reserved--
+			m.unsent(q, err)
+			_ = q.ch.box.remove(entries[i])
+			continue
+		}
+		q.ch.push(entries[i])
 	}
 	if changed || len(out) > 0 {
 		if err := m.saveState(); err != nil {
@@ -404,6 +421,16 @@ func (m *Manager) handle(in passInput) {
 		}
 	}
 	m.publish()
+}
+
+// unsent logs a notification that could not be queued and forgets that it
+// was sent, so that the next pass tries again. m.mu is held.
+func (m *Manager) unsent(q queued, err error) {
+	m.log.Error("alerts: notification not queued", "channel", q.ch.name, "fingerprint", q.n.Fingerprint,
+		"status", q.n.Status, "err", err)
+	if r := m.alerts[q.n.Fingerprint]; r != nil && q.n.Status == notify.Firing {
+		delete(r.Channels, q.ch.name)
+	}
 }
 
 // apply is the lifecycle: it updates m.alerts from one pass and returns the
@@ -512,21 +539,22 @@ func (m *Manager) notification(r *alertRecord, status notify.Status, now time.Ti
 	return n
 }
 
-// enqueue writes q to its channel's outbox and wakes the channel. m.mu is held.
-func (m *Manager) enqueue(q queued) error {
+// write puts q in its channel's outbox (not yet visible to the dispatcher).
+// m.mu is held.
+func (m *Manager) write(q queued) (entry, error) {
 	ch := q.ch
-	if ch.depth() >= m.cfg.MaxQueue {
+	if ch.depth()+ch.reserved >= m.cfg.MaxQueue {
 		m.metrics.droppedAdd(ch.name, "queue_full", 1)
-		return fmt.Errorf("alerts: channel %s: outbox full (%d queued)", ch.name, m.cfg.MaxQueue)
+		return entry{}, fmt.Errorf("alerts: channel %s: outbox full (%d queued)", ch.name, m.cfg.MaxQueue)
 	}
 	m.seq++
 	e, err := ch.box.put(m.seq, q.n)
 	if err != nil {
 		m.metrics.droppedAdd(ch.name, "write_error", 1)
-		return err
+		return entry{}, err
 	}
-	ch.push(e)
-	return nil
+	ch.reserved++
+	return e, nil
 }
 
 func (m *Manager) channel(name string) *channel {

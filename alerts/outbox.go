@@ -106,18 +106,23 @@ func readEntry(path string) (entry, error) {
 	return entry{seq: f.Seq, path: path, n: f.Notification}, nil
 }
 
-// put writes one notification durably and returns its entry.
+// put writes one notification and returns its entry. The file is fsynced and
+// renamed into place; the caller fsyncs the directory (sync) once per batch
+// before it counts the batch as queued.
 func (o *outbox) put(seq uint64, n notify.Notification) (entry, error) {
 	b, err := json.Marshal(outboxFile{Version: outboxVersion, Channel: o.channel, Seq: seq, Notification: n})
 	if err != nil {
 		return entry{}, fmt.Errorf("alerts: outbox: %w", err)
 	}
 	path := filepath.Join(o.dir, fmt.Sprintf("%020d-%s.json", seq, n.ID))
-	if err := writeFileAtomic(path, b); err != nil {
+	if err := writeFile(path, b); err != nil {
 		return entry{}, err
 	}
 	return entry{seq: seq, path: path, n: n}, nil
 }
+
+// sync makes the renames of a batch of puts durable.
+func (o *outbox) sync() error { return syncDir(o.dir) }
 
 // remove deletes a delivered or dropped entry. A removal lost in a crash only
 // means one more delivery, which at-least-once allows, so the directory is
