@@ -17,6 +17,8 @@ func openEthtool() (nicProber, error) {
 	return ethtoolProber{e}, nil
 }
 
+// probe asks ETHTOOL_GLINK and ETHTOOL_GDRVINFO; an ioctl that fails
+// (EOPNOTSUPP, ENODEV: the interface went away) leaves its facts out.
 func (p ethtoolProber) probe(name string) ethtoolInfo {
 	var in ethtoolInfo
 	if len(name) >= 16 { // IFNAMSIZ: the ioctl would ask about a truncated name
@@ -31,4 +33,5 @@ func (p ethtoolProber) probe(name string) ethtoolInfo {
 	return in
 }
 
+// close closes the ethtool socket.
 func (p ethtoolProber) close() { p.e.Close() }

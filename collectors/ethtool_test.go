@@ -3,8 +3,8 @@ package collectors
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"reflect"
+	"strings"
 	"testing"
 )
 

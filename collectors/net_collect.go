@@ -49,6 +49,8 @@ type nicReader struct {
 	opens, links, dirs int
 }
 
+// newNICReader returns a reader of the sys root's interfaces; p is nil for
+// captured trees (no ethtool).
 func newNICReader(sys string, p nicProber) *nicReader {
 	sys = filepath.Clean(sys)
 	return &nicReader{sys: sys, classDir: filepath.Join(sys, "class/net"), prober: p, buf: make([]byte, maxAttrSize)}
