@@ -1,9 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 
 	"github.com/redwatch/redwatch/internal/engine"
@@ -15,6 +16,8 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	var rf rootFlags
 	rf.register(fs)
+	var cf confFlags
+	cf.register(fs, true)
 	var output, color string
 	fs.StringVar(&output, "o", "table", "output format: table, json or nagios")
 	fs.StringVar(&output, "output", "table", "output format: table, json or nagios")
@@ -35,20 +38,32 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 		return errorf(e, "audit: %v", err)
 	}
 
-	eng := &engine.Engine{Roots: rf.roots(), Now: e.now}
-	res := eng.Run(ctx).Result
+	cfg, err := cf.load()
+	if err != nil {
+		return errorf(e, "audit: %v", err)
+	}
+	roots := rf.roots()
+	eng := &engine.Engine{Roots: roots, Now: e.now, Config: cfg, StateDir: cf.passDir(cfg, roots)}
+	pass := eng.Run(ctx)
+	res := pass.Result
+	for _, n := range pass.Notes {
+		fmt.Fprintf(e.stderr, "redwatch: audit: %s\n", n)
+	}
 
 	switch output {
 	case "json":
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := writeAuditJSON(e.stdout, pass); err != nil {
 			return errorf(e, "audit: %v", err)
 		}
 	case "nagios":
-		writeNagios(e.stdout, res)
+		var b bytes.Buffer
+		writeNagios(&b, res)
+		e.stdout.Write(annotateStatus(b.Bytes(), pass, true))
 	default:
-		writeTable(e.stdout, res, useColor)
+		var b bytes.Buffer
+		writeTable(&b, res, useColor)
+		writePending(&b, pass.Pending)
+		e.stdout.Write(annotateStatus(b.Bytes(), pass, false))
 	}
 	return res.Status.ExitCode()
 }

@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/redwatch/redwatch/internal/config"
+)
+
+// exitInvalid is the exit code of `config check` on an invalid file.
+const exitInvalid = 1
+
+// runConfig is `redwatch config check [FILE]`: validate without running anything.
+func runConfig(_ context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] != "check" {
+		return errorf(e, "config: usage: redwatch config check [FILE]")
+	}
+	flags := flag.NewFlagSet("config check", flag.ContinueOnError)
+	pos, code, ok := parseInterleaved(flags, e, args[1:])
+	if !ok {
+		return code
+	}
+	if len(pos) > 1 {
+		return errorf(e, "config: unexpected argument %q", pos[1])
+	}
+	path := ""
+	if len(pos) == 1 {
+		path = pos[0]
+	}
+	if path == "" {
+		if _, err := os.Stat(config.DefaultPath); errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(e.stdout, "no configuration file at %s: the defaults apply\n", config.DefaultPath)
+			return exitOK
+		}
+	}
+	c, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "redwatch: %v\n", err)
+		return exitInvalid
+	}
+	x := c.Expectations()
+	power := "no power declared"
+	if x.Power != nil {
+		power = fmt.Sprintf("power %d present/%d healthy", x.Power.Present, x.Power.Healthy)
+	}
+	fmt.Fprintf(e.stdout, "%s: ok (expect: %d bonds, %d md, %s; %d rule controls; %d user rules; state_dir %s)\n",
+		c.Path, len(x.Bonds), len(x.MD), power, len(c.Controls()), len(c.CompiledUserRules()), c.StateDir)
+	return exitOK
+}

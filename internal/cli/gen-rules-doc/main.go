@@ -1,0 +1,28 @@
+// Command gen-rules-doc regenerates the rule reference in README.md from the
+// rule catalog: go run ./internal/cli/gen-rules-doc [README.md].
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/redwatch/redwatch/internal/cli"
+)
+
+func main() {
+	path := "README.md"
+	if len(os.Args) > 1 {
+		path = os.Args[1]
+	}
+	b, err := os.ReadFile(path)
+	if err == nil {
+		b, err = cli.RulesReadme(b)
+	}
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gen-rules-doc:", err)
+		os.Exit(1)
+	}
+}
