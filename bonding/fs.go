@@ -37,7 +37,7 @@ type FS struct {
 	Sys  string
 	Proc string
 
-	// onRead, when set (tests), is told every file read, link files included.
+	// onRead, when set (tests), is told every file opened and read, link files included.
 	onRead func(path string)
 }
 
@@ -74,10 +74,11 @@ func absent(err error) bool {
 
 // readAttr reads a sysfs attribute with one bounded read.
 func (f FS) readAttr(path string) ([]byte, error) {
-	if f.onRead != nil {
+	data, err := readAttr(path)
+	if err == nil && f.onRead != nil {
 		f.onRead(path)
 	}
-	return readAttr(path)
+	return data, err
 }
 
 // readAttr reads a sysfs attribute with one bounded read.
@@ -97,14 +98,14 @@ func readAttr(path string) ([]byte, error) {
 
 // readProc reads a whole /proc/net/bonding file, bounded by maxProcSize.
 func (f FS) readProc(path string) ([]byte, error) {
-	if f.onRead != nil {
-		f.onRead(path)
-	}
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer file.Close()
+	if f.onRead != nil {
+		f.onRead(path)
+	}
 	b, err := io.ReadAll(io.LimitReader(file, maxProcSize+1))
 	if err != nil {
 		return nil, err
@@ -356,12 +357,19 @@ func (r *bondReader) complete(b *Bond) error {
 	used := 0
 	for i := range b.Slaves {
 		s := &b.Slaves[i]
-		d, ok := r.slaveDir(s.Name)
-		if !ok {
-			continue
-		}
-		a := attrs{fs: r.fs, dir: filepath.Join(d, "bonding_slave")}
+		// A live host's /sys/class/net/<slave> is a symlink to the
+		// device: read state through it directly, no lookup. Elsewhere
+		// (captured trees, old layouts) find the directory first.
+		a := attrs{fs: r.fs, dir: filepath.Join(r.fs.Sys, "class", "net", s.Name, "bonding_slave")}
 		a.text("state", &s.State)
+		if a.used == 0 && a.err == nil {
+			d, ok := r.slaveDir(s.Name)
+			if !ok {
+				continue
+			}
+			a.dir = filepath.Join(d, "bonding_slave")
+			a.text("state", &s.State)
+		}
 		if b.Mode == Mode8023AD {
 			if s.ActorPortState == Unknown {
 				a.int("ad_actor_oper_port_state", &s.ActorPortState)
@@ -416,7 +424,7 @@ func (r *bondReader) fromSys() (Bond, error) {
 	bd := dirJoin(r.bondDir(), "bonding")
 	if fi, err := os.Stat(bd); bd == "" || err != nil || !fi.IsDir() {
 		return Bond{}, &PathError{Path: filepath.Join(r.fs.Sys, "class", "net", r.name, "bonding"),
-			Err: fmt.Errorf("bond listed in bonding_masters, but neither /proc/net/bonding/%s nor its sysfs bonding directory exists: %w", r.name, fs.ErrNotExist)}
+			Err: fmt.Errorf("neither /proc/net/bonding/%s nor a sysfs bonding directory exists (listed in bonding_masters?): %w", r.name, fs.ErrNotExist)}
 	}
 	b := Bond{
 		Name: r.name, Sources: []string{SourceSys}, Slaves: []Slave{},

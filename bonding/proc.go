@@ -274,10 +274,8 @@ func (p *procParser) slaveLine(key, val string, bad func(error) error, num func(
 		if err != nil {
 			return bad(fmt.Errorf("%w: %w", errBadValue, err))
 		}
-		if v > 0 && v != 65535 && v <= math.MaxInt32 {
+		if v >= 0 && v != 65535 && v <= math.MaxInt32 {
 			s.Speed = int(v)
-		} else if v == 0 {
-			s.Speed = 0
 		}
 	case "Duplex":
 		if val == "full" || val == "half" {
