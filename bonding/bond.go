@@ -1,7 +1,9 @@
 // Package bonding is the Linux NIC bonding domain: it parses what the bonding
 // driver prints in /proc/net/bonding/<bond> and exposes in sysfs
 // (/sys/class/net/bonding_masters, <bond>/bonding/*, <slave>/bonding_slave/*),
-// and merges the two into one typed Bond.
+// and merges the two into one typed Bond. The parsers (ParseProc,
+// ParseMasters, ParseSys*) are pure functions of bytes; FS does the reading
+// from injected roots, so the package is usable as a library.
 package bonding
 
 // Bonding modes as the kernel names them in /sys/class/net/<bond>/bonding/mode.
