@@ -1,0 +1,270 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/config"
+	"github.com/redwatch/redwatch/internal/daemon"
+	"github.com/redwatch/redwatch/internal/engine"
+	"github.com/redwatch/redwatch/internal/server"
+)
+
+// stopTimeout bounds a clean stop after SIGTERM/SIGINT: open HTTP requests
+// get this long, and the loop (whose pass sees a cancelled context) must be
+// out by then too.
+const stopTimeout = 5 * time.Second
+
+// daemonFlags are the daemon's own flags; the zero value of each means
+// "what the configuration file says".
+type daemonFlags struct {
+	rootFlags
+	config, stateDir, listen, webConfig, logLevel string
+	interval, collectorTimeout                    time.Duration
+}
+
+// daemonHooks let tests see inside a running daemon.
+type daemonHooks struct {
+	// started is called once the endpoint listens and the loop runs.
+	started func(addr net.Addr, d *daemon.Daemon)
+	// notifier replaces sd_notify.
+	notifier daemon.Notifier
+}
+
+// hooks is nil outside tests.
+var hooks *daemonHooks
+
+// runDaemon runs the node daemon: the pass loop and the health endpoint,
+// until SIGTERM or SIGINT. SIGHUP reloads the configuration.
+func runDaemon(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
+	var f daemonFlags
+	f.register(fs)
+	fs.StringVar(&f.config, "config", "", "configuration `FILE` (default "+config.DefaultPath+", if it exists)")
+	fs.StringVar(&f.stateDir, "state-dir", "", "state `DIR`: baseline, first-seen times, maintenance (default the configuration's state_dir, "+config.DefaultStateDir+"; none on a captured tree)")
+	fs.StringVar(&f.listen, "listen", "", "health endpoint `ADDR`ess (default "+server.DefaultListen+")")
+	fs.DurationVar(&f.interval, "interval", 0, "safety-net `DURATION` between passes besides events (default 30s)")
+	fs.DurationVar(&f.collectorTimeout, "collector-timeout", 0, "cut off one hung collector after `DURATION` (default 10s)")
+	fs.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web configuration `FILE` for TLS and basic authentication")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	if code, ok := parseFlags(fs, e, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return errorf(e, "daemon: unexpected argument %q", fs.Arg(0))
+	}
+	log, err := newLogger(e.stderr, f.logLevel)
+	if err != nil {
+		return errorf(e, "daemon: %v", err)
+	}
+	roots := f.roots()
+
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		return errorf(e, "daemon: %v", err)
+	}
+	listen, webConfig := f.listenAndWebConfig(cfg)
+
+	// One engine for the daemon's life: it remembers first-seen times
+	// between passes. A reload hands it the new configuration.
+	eng := &engine.Engine{Roots: roots, Now: e.now, Config: cfg, StateDir: f.passStateDir(cfg, roots)}
+	first := true // the first Load uses the file read above; a reload re-reads it
+	load := func() (daemon.Setup, error) {
+		c := cfg
+		if !first {
+			var err error
+			if c, err = config.Load(f.config); err != nil {
+				return daemon.Setup{}, err
+			}
+			if l, w := f.listenAndWebConfig(c); l != listen || w != webConfig {
+				log.Warn("listen address or web config file changed: takes effect on restart",
+					"listen", l, "web_config_file", w)
+			}
+			if d := f.passStateDir(c, roots); d != eng.StateDir {
+				log.Warn("state directory changed: takes effect on restart", "state_dir", d)
+			}
+			eng.SetConfig(c)
+		}
+		first = false
+		return f.setup(c, eng), nil
+	}
+
+	notifier := daemon.Notifier(daemon.SystemdNotifier{})
+	if hooks != nil && hooks.notifier != nil {
+		notifier = hooks.notifier
+	}
+	d, err := daemon.New(daemon.Options{
+		Load:     load,
+		Sources:  daemon.SourcesFor(roots),
+		Notifier: notifier,
+		Watchdog: daemon.SystemdWatchdog(),
+		Logger:   log,
+	})
+	if err != nil {
+		return errorf(e, "daemon: %v", err)
+	}
+	srv, err := server.New(server.Options{
+		Last:     d.Last,
+		Interval: d.Interval,
+		Now:      e.now,
+		Started:  e.now(),
+		Version:  Version,
+		Logger:   log,
+	})
+	if err != nil {
+		return errorf(e, "daemon: %v", err)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return errorf(e, "daemon: %v", err)
+	}
+	if webConfig != "" {
+		if err := validateWebConfig(webConfig); err != nil {
+			_ = ln.Close()
+			return errorf(e, "daemon: %v", err)
+		}
+	}
+	log.Info("starting", "version", Version, "listen", ln.Addr().String(), "interval", d.Interval(),
+		"sys", roots.Sys, "proc", roots.Proc, "live", roots.Live, "tls_auth", webConfig != "")
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reloading the configuration")
+				d.Reload()
+			}
+		}
+	}()
+
+	loopDone := make(chan error, 1)
+	go func() { loopDone <- d.Run(ctx) }()
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- srv.Serve(ctx, ln, webConfig, stopTimeout) }()
+	if hooks != nil && hooks.started != nil {
+		hooks.started(ln.Addr(), d)
+	}
+
+	code := exitOK
+	select {
+	case <-ctx.Done():
+	case err := <-srvDone:
+		log.Error("endpoint failed", "err", err)
+		code = exitError
+		srvDone <- nil
+	case err := <-loopDone:
+		if err != nil {
+			log.Error("loop failed", "err", err)
+			code = exitError
+		}
+		loopDone <- nil
+	}
+	cancel()
+	log.Info("stopping")
+	deadline := time.NewTimer(stopTimeout + time.Second)
+	defer deadline.Stop()
+	for pending := 2; pending > 0; pending-- {
+		select {
+		case err := <-loopDone:
+			if err != nil {
+				log.Error("loop", "err", err)
+			}
+		case err := <-srvDone:
+			if err != nil {
+				log.Error("endpoint", "err", err)
+			}
+		case <-deadline.C:
+			log.Error("did not stop in time; exiting anyway")
+			return exitError
+		}
+	}
+	log.Info("stopped")
+	return code
+}
+
+// listenAndWebConfig resolves the endpoint settings: the flag, else the file,
+// else the default.
+func (f *daemonFlags) listenAndWebConfig(c *config.Config) (listen, webConfig string) {
+	listen = firstNonEmpty(f.listen, c.Daemon.Listen, server.DefaultListen)
+	webConfig = firstNonEmpty(f.webConfig, c.Daemon.WebConfigFile)
+	return listen, webConfig
+}
+
+// setup builds the loop's setup from a configuration: flags win over the file.
+func (f *daemonFlags) setup(c *config.Config, eng *engine.Engine) daemon.Setup {
+	interval := c.Daemon.Interval
+	if f.interval > 0 {
+		interval = f.interval
+	}
+	timeout := c.Daemon.CollectorTimeout
+	if f.collectorTimeout != 0 {
+		timeout = f.collectorTimeout
+	}
+	return daemon.Setup{Runner: eng, Interval: interval, CollectorTimeout: timeout}
+}
+
+// passStateDir is the state directory: --state-dir, else the
+// configuration's on the host's own roots; a captured tree (--root, --sysfs,
+// --procfs) is another host, so it gets none unless --state-dir names one.
+func (f *daemonFlags) passStateDir(c *config.Config, roots collectors.Roots) string {
+	if f.stateDir != "" {
+		return f.stateDir
+	}
+	if roots.Live {
+		return c.StateDir
+	}
+	return ""
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// newLogger logs logfmt lines to w. Under systemd (JOURNAL_STREAM set)
+// journald adds the time itself, so the lines carry none.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("bad --log-level %q (want debug, info, warn or error)", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if os.Getenv("JOURNAL_STREAM") != "" {
+		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// validateWebConfig checks the web configuration file at start, so a typo
+// stops the daemon instead of failing every request.
+func validateWebConfig(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("web config: %w", err)
+	}
+	return server.ValidateWebConfig(path)
+}

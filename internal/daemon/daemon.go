@@ -1,0 +1,419 @@
+// Package daemon is redwatch's node daemon loop: it runs a pass at start, on
+// every event from its sources (netlink link changes, mdstat wake-ups,
+// uevents, or file changes in a captured tree) and every interval as a safety
+// net. Bursts of events are coalesced into one pass and passes never overlap:
+// the loop is one goroutine and a pass runs inside it.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/engine"
+)
+
+// DefaultInterval is the safety-net interval between passes.
+const DefaultInterval = 30 * time.Second
+
+// DefaultDebounce is how long the loop waits after the first event of a
+// burst before it runs the pass, so that the rest of the burst (a cable pull
+// is a carrier change on the slave, then the bond's own updates, within a few
+// milliseconds) lands in the same pass. The window is fixed from the first
+// event, not extended by later ones, so it bounds the added latency.
+const DefaultDebounce = 50 * time.Millisecond
+
+// Triggers: why a pass ran.
+const (
+	TriggerStart    = "start"
+	TriggerEvent    = "event"
+	TriggerInterval = "interval"
+	TriggerReload   = "reload"
+)
+
+// Runner runs one pass; *engine.Engine is one.
+type Runner interface {
+	Run(ctx context.Context) *engine.Pass
+}
+
+// Setup is what the configuration decides for the loop: how to run a pass
+// and how often.
+type Setup struct {
+	// Runner runs a pass.
+	Runner Runner
+	// Interval is the safety-net interval; zero means DefaultInterval.
+	Interval time.Duration
+	// CollectorTimeout cuts off one hung collector; zero means
+	// collectors.DefaultTimeout.
+	CollectorTimeout time.Duration
+}
+
+// Notifier tells the service manager about the daemon (sd_notify).
+type Notifier interface {
+	Notify(state string) error
+}
+
+// Report is what the loop publishes after each pass.
+type Report struct {
+	// Pass is the pass that just ran.
+	Pass *engine.Pass
+	// Seq counts passes from 1.
+	Seq uint64
+	// Trigger is why it ran: start, event, interval or reload.
+	Trigger string
+	// Events is how many events the pass coalesced (trigger event only).
+	Events int
+	// Passes counts the passes so far by trigger.
+	Passes map[string]uint64
+	// EventsBySource counts the events so far by source.
+	EventsBySource map[string]uint64
+	// Sources says, for each event source, whether it is delivering events.
+	Sources map[string]bool
+	// Interval is the safety-net interval in force.
+	Interval time.Duration
+}
+
+// Options build a Daemon.
+type Options struct {
+	// Load reads the configuration; it is called once by New and again on
+	// every Reload. A failed reload keeps the setup in force.
+	Load func() (Setup, error)
+	// Sources deliver the events that trigger a pass.
+	Sources []Source
+	// Debounce is the coalescing window after the first event of a burst;
+	// zero means DefaultDebounce, negative means none.
+	Debounce time.Duration
+	// Clock is the clock; nil means RealClock.
+	Clock Clock
+	// Notifier receives READY=1, STATUS= and WATCHDOG=1; nil means none.
+	Notifier Notifier
+	// Watchdog is systemd's WatchdogSec (0: not set). The loop sends
+	// WATCHDOG=1 at half of it, and only from the loop itself, so a stuck
+	// loop is restarted by systemd.
+	Watchdog time.Duration
+	// Logger receives one line per state change; nil means slog.Default().
+	Logger *slog.Logger
+	// OnPass receives every pass; it runs on the loop and must not block.
+	OnPass func(Report)
+}
+
+// Daemon is the pass loop.
+type Daemon struct {
+	opts   Options
+	clock  Clock
+	log    *slog.Logger
+	notify Notifier
+
+	setup   Setup // owned by the loop after New
+	reload  chan struct{}
+	trigger chan struct{}
+
+	mu             sync.Mutex // guards the fields below, written by sources
+	pendingEvents  int
+	pendingFirst   string
+	eventsBySource map[string]uint64
+	sourceUp       map[string]bool
+
+	passes   map[string]uint64 // owned by the loop
+	seq      uint64
+	interval atomic.Int64 // the interval in force, for readers off the loop
+	last     atomic.Pointer[Report]
+	prev     *engine.Pass
+	running  atomic.Bool
+}
+
+// New reads the configuration once and returns the daemon; a configuration
+// that cannot be loaded is an error here (and only here).
+func New(opts Options) (*Daemon, error) {
+	if opts.Load == nil {
+		return nil, errors.New("daemon: no Load function")
+	}
+	setup, err := opts.Load()
+	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	if setup.Runner == nil {
+		return nil, errors.New("daemon: configuration gave no runner")
+	}
+	d := &Daemon{
+		opts:           opts,
+		clock:          opts.Clock,
+		log:            opts.Logger,
+		notify:         opts.Notifier,
+		setup:          normalize(setup),
+		reload:         make(chan struct{}, 1),
+		trigger:        make(chan struct{}, 1),
+		eventsBySource: map[string]uint64{},
+		sourceUp:       map[string]bool{},
+		passes:         map[string]uint64{},
+	}
+	if d.clock == nil {
+		d.clock = RealClock{}
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	d.interval.Store(int64(d.setup.Interval))
+	if d.notify == nil {
+		d.notify = nopNotifier{}
+	}
+	return d, nil
+}
+
+func normalize(s Setup) Setup {
+	if s.Interval <= 0 {
+		s.Interval = DefaultInterval
+	}
+	if s.CollectorTimeout == 0 {
+		s.CollectorTimeout = collectors.DefaultTimeout
+	}
+	return s
+}
+
+type nopNotifier struct{}
+
+func (nopNotifier) Notify(string) error { return nil }
+
+// Reload asks the loop to re-read the configuration (SIGHUP). It does not
+// wait; the loop reloads between passes and then runs a pass.
+func (d *Daemon) Reload() {
+	select {
+	case d.reload <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
+// Last is the report of the last pass, nil before the first.
+func (d *Daemon) Last() *Report { return d.last.Load() }
+
+// Interval is the safety-net interval in force.
+func (d *Daemon) Interval() time.Duration { return time.Duration(d.interval.Load()) }
+
+// event is what a source calls for each event.
+func (d *Daemon) event(source, detail string) {
+	d.mu.Lock()
+	d.eventsBySource[source]++
+	if d.pendingEvents == 0 {
+		d.pendingFirst = source + ": " + detail
+	}
+	d.pendingEvents++
+	d.mu.Unlock()
+	select {
+	case d.trigger <- struct{}{}:
+	default: // a pass is pending already: coalesced
+	}
+}
+
+func (d *Daemon) setSourceUp(name string, up bool) {
+	d.mu.Lock()
+	d.sourceUp[name] = up
+	d.mu.Unlock()
+}
+
+// startSources opens every source. One that cannot be opened is logged once
+// and the daemon relies on the interval for what it would have told.
+func (d *Daemon) startSources(ctx context.Context, wg *sync.WaitGroup) {
+	for _, src := range d.opts.Sources {
+		name := src.Name()
+		done, err := src.Watch(ctx, func(detail string) { d.event(name, detail) })
+		if err != nil {
+			d.setSourceUp(name, false)
+			d.log.Warn("event source unavailable; relying on the interval", "source", name, "err", err)
+			continue
+		}
+		d.setSourceUp(name, true)
+		d.log.Debug("event source open", "source", name)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := <-done
+			if ctx.Err() != nil {
+				return
+			}
+			d.setSourceUp(name, false)
+			if err == nil {
+				err = errors.New("stopped")
+			}
+			d.log.Warn("event source failed; relying on the interval", "source", name, "err", err)
+		}()
+	}
+}
+
+// Run runs the loop until ctx ends. It returns nil after a clean stop.
+func (d *Daemon) Run(ctx context.Context) error {
+	if !d.running.CompareAndSwap(false, true) {
+		return errors.New("daemon: already running")
+	}
+	defer d.running.Store(false)
+
+	var wg sync.WaitGroup
+	srcCtx, stopSources := context.WithCancel(ctx)
+	defer func() {
+		stopSources()
+		wg.Wait()
+	}()
+	d.startSources(srcCtx, &wg)
+
+	d.runPass(ctx, TriggerStart, 0)
+	if ctx.Err() != nil {
+		return nil
+	}
+	_ = d.notify.Notify("READY=1")
+
+	var watchdog Timer
+	watchdogC := func() <-chan time.Time {
+		if watchdog == nil {
+			return nil
+		}
+		return watchdog.C()
+	}
+	armWatchdog := func() {
+		if d.opts.Watchdog > 0 {
+			watchdog = d.clock.NewTimer(d.opts.Watchdog / 2)
+		}
+	}
+	armWatchdog()
+	defer func() {
+		if watchdog != nil {
+			watchdog.Stop()
+		}
+	}()
+
+	interval := d.clock.NewTimer(d.setup.Interval)
+	defer func() { interval.Stop() }()
+	// The interval runs from the start of the last pass; it is re-armed
+	// before each pass so that a pass is never followed by a stale tick.
+	rearm := func() {
+		interval.Stop()
+		interval = d.clock.NewTimer(d.setup.Interval)
+	}
+
+	for {
+		select {
+		case <-ctx.Done():
+			_ = d.notify.Notify("STOPPING=1")
+			return nil
+		case <-watchdogC():
+			_ = d.notify.Notify("WATCHDOG=1")
+			armWatchdog()
+		case <-interval.C():
+			rearm()
+			d.runPass(ctx, TriggerInterval, 0)
+		case <-d.reload:
+			d.doReload()
+			rearm()
+			d.runPass(ctx, TriggerReload, 0)
+		case <-d.trigger:
+			if !d.debounce(ctx) {
+				continue
+			}
+			d.mu.Lock()
+			n, first := d.pendingEvents, d.pendingFirst
+			d.pendingEvents, d.pendingFirst = 0, ""
+			d.mu.Unlock()
+			d.log.Debug("event pass", "events", n, "first", first)
+			rearm()
+			d.runPass(ctx, TriggerEvent, n)
+		}
+	}
+}
+
+// debounce waits out the coalescing window; it returns false if ctx ended.
+func (d *Daemon) debounce(ctx context.Context) bool {
+	w := d.opts.Debounce
+	if w == 0 {
+		w = DefaultDebounce
+	}
+	if w < 0 {
+		return ctx.Err() == nil
+	}
+	t := d.clock.NewTimer(w)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C():
+	}
+	// Events that arrived in the window are in this pass: drop their wake-up.
+	select {
+	case <-d.trigger:
+	default:
+	}
+	return true
+}
+
+// doReload re-reads the configuration; a bad one is logged and the old kept.
+func (d *Daemon) doReload() {
+	setup, err := d.opts.Load()
+	if err == nil && setup.Runner == nil {
+		err = errors.New("configuration gave no runner")
+	}
+	if err != nil {
+		d.log.Error("reload failed; keeping the configuration in force", "err", err)
+		return
+	}
+	setup = normalize(setup)
+	d.log.Info("configuration reloaded", "interval", setup.Interval, "collector_timeout", setup.CollectorTimeout)
+	d.setup = setup
+	d.interval.Store(int64(setup.Interval))
+}
+
+// runPass runs one pass, publishes it, logs what changed and tells systemd.
+func (d *Daemon) runPass(ctx context.Context, trigger string, events int) {
+	pctx := collectors.WithTimeout(ctx, d.setup.CollectorTimeout)
+	p := d.setup.Runner.Run(pctx)
+	if p == nil {
+		d.log.Error("pass returned nothing", "trigger", trigger)
+		return
+	}
+	if ctx.Err() != nil {
+		return // cut short by the stop: not a verdict about the host
+	}
+	d.seq++
+	d.passes[trigger]++
+	d.mu.Lock()
+	r := &Report{
+		Pass:           p,
+		Seq:            d.seq,
+		Trigger:        trigger,
+		Events:         events,
+		Passes:         maps.Clone(d.passes),
+		EventsBySource: maps.Clone(d.eventsBySource),
+		Sources:        maps.Clone(d.sourceUp),
+		Interval:       d.setup.Interval,
+	}
+	d.mu.Unlock()
+	d.last.Store(r)
+	logChanges(d.log, d.prev, p)
+	d.prev = p
+	if d.opts.OnPass != nil {
+		d.opts.OnPass(*r)
+	}
+	_ = d.notify.Notify("STATUS=" + Summary(p))
+	if d.opts.Watchdog > 0 {
+		_ = d.notify.Notify("WATCHDOG=1")
+	}
+}
+
+// Summary is the one-line STATUS= text for a pass.
+func Summary(p *engine.Pass) string {
+	res := p.Result
+	degraded := 0
+	for _, g := range res.Groups {
+		if g.Healthy < g.Needed {
+			degraded++
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d groups (%d degraded), %d findings, %d errors; last pass %s",
+		strings.ToUpper(res.Status.String()), len(res.Groups), degraded, len(res.Findings), len(res.Errors),
+		p.Started.Format(time.RFC3339))
+	return b.String()
+}

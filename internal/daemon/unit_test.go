@@ -1,0 +1,46 @@
+package daemon
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSystemdUnitVerifies runs `systemd-analyze verify` on the shipped unit
+// (with ExecStart pointed at an executable that exists here) and fails on
+// any output: systemd-analyze warns with exit code 0.
+func TestSystemdUnitVerifies(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("systemd-analyze not installed (Debian package systemd; scripts/deps-daemon.sh installs it)")
+		}
+		t.Skip("systemd-analyze not installed (run scripts/deps-daemon.sh)")
+	}
+	unit, err := os.ReadFile(filepath.Join("..", "..", "packaging", "redwatch.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(unit)
+	for _, want := range []string{"Type=notify", "WatchdogSec=", "ProtectSystem=strict", "ReadWritePaths=/var/lib/redwatch",
+		"ExecReload=/bin/kill -HUP $MAINPID", "NoNewPrivileges=yes"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("unit lacks %s", want)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = strings.Replace(text, "ExecStart=/usr/local/bin/redwatch", "ExecStart="+self, 1)
+	p := filepath.Join(t.TempDir(), "redwatch.service")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", "--man=no", p).CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) != 0 {
+		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var updateScreenshot = flag.Bool("update-screenshot", false, "write docs/status-page.png from the chromium test")
+
+// chromiumArgs are the flags for a headless run on a machine without a
+// display, a sandbox or network.
+func chromiumArgs(t *testing.T) []string {
+	return []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + t.TempDir()}
+}
+
+// TestStatusPageInChromium loads the status page of a degraded host in a
+// real browser (Debian's chromium, headless) and checks that the rendered
+// page names the failing members; it also takes the README's screenshot.
+func TestStatusPageInChromium(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium not installed (scripts/deps-daemon.sh installs it)")
+		}
+		t.Skip("chromium not installed (run scripts/deps-daemon.sh)")
+	}
+	s := newTestServer(t, degraded(t), passTime.Add(3*time.Second))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, "", time.Second) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	url := "http://" + ln.Addr().String() + "/"
+
+	run := func(extra ...string) string {
+		t.Helper()
+		cctx, ccancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer ccancel()
+		cmd := exec.CommandContext(cctx, chromium, append(chromiumArgs(t), append(extra, url)...)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("chromium %v: %v\n%s", extra, err, stderr.String())
+		}
+		return stdout.String()
+	}
+
+	dom := run("--dump-dom")
+	for _, want := range []string{"eth1 · down", "(slot 1) · missing", "bond0/eth1", "md0", "critical", "db-17"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("rendered page lacks %q", want)
+		}
+	}
+
+	shot := filepath.Join(t.TempDir(), "status-page.png")
+	run("--screenshot="+shot, "--window-size=1100,800", "--hide-scrollbars")
+	png, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) || len(png) < 10_000 {
+		t.Fatalf("screenshot is not a plausible PNG (%d bytes)", len(png))
+	}
+	if *updateScreenshot {
+		dst := filepath.Join("..", "..", "docs", "status-page.png")
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

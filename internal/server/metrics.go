@@ -1,0 +1,188 @@
+package server
+
+import (
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redwatch/redwatch/internal/daemon"
+	"github.com/redwatch/redwatch/rules"
+)
+
+// Metric descriptions. Every metric reads the last pass; a scrape never
+// starts I/O of its own.
+var (
+	descStatus = prometheus.NewDesc("redwatch_status",
+		"Verdict of the last pass as the Nagios code: 0 ok, 1 warning, 2 critical, 3 unknown.", nil, nil)
+	descGroupMembers = prometheus.NewDesc("redwatch_group_members",
+		"Members of a redundancy group, including missing slots and spares.", []string{"kind", "name"}, nil)
+	descGroupHealthy = prometheus.NewDesc("redwatch_group_healthy_members",
+		"Healthy members of a redundancy group.", []string{"kind", "name"}, nil)
+	descGroupNeeded = prometheus.NewDesc("redwatch_group_needed_members",
+		"Healthy members a redundancy group needs to survive one more failure.", []string{"kind", "name"}, nil)
+	descMemberHealthy = prometheus.NewDesc("redwatch_member_healthy",
+		"1 if the group member counts as healthy, 0 if not.", []string{"kind", "group", "member"}, nil)
+	descMemberState = prometheus.NewDesc("redwatch_member_state",
+		"State of a group member (up, down, in_sync, faulty, spare, missing, ...) as a label; the value is always 1.",
+		[]string{"kind", "group", "member", "state"}, nil)
+	descFinding = prometheus.NewDesc("redwatch_finding",
+		"A finding of the last pass; the value is always 1.", []string{"rule", "severity", "subject"}, nil)
+	descFindings = prometheus.NewDesc("redwatch_findings",
+		"Number of findings of the last pass by severity.", []string{"severity"}, nil)
+	descCollectorSuccess = prometheus.NewDesc("redwatch_collector_success",
+		"1 if the collector read everything it found in the last pass, 0 if it reported an error or timed out.",
+		[]string{"collector"}, nil)
+	descCollectorDuration = prometheus.NewDesc("redwatch_collector_duration_seconds",
+		"How long the collector took in the last pass.", []string{"collector"}, nil)
+	descErrors = prometheus.NewDesc("redwatch_collector_errors",
+		"Number of paths the collector could not read or parse in the last pass.", []string{"collector"}, nil)
+	descPasses = prometheus.NewDesc("redwatch_passes_total",
+		"Passes run since the daemon started, by trigger (start, event, interval, reload).", []string{"trigger"}, nil)
+	descEvents = prometheus.NewDesc("redwatch_events_total",
+		"Events received since the daemon started, by source.", []string{"source"}, nil)
+	descSourceUp = prometheus.NewDesc("redwatch_event_source_up",
+		"1 if the event source is delivering events, 0 if it is unavailable (the interval covers for it).",
+		[]string{"source"}, nil)
+	descPassDuration = prometheus.NewDesc("redwatch_pass_duration_seconds",
+		"How long the last pass took (collect and evaluate).", nil, nil)
+	descLastPass = prometheus.NewDesc("redwatch_last_pass_timestamp_seconds",
+		"When the last pass started, in seconds since the Unix epoch.", nil, nil)
+	descInterval = prometheus.NewDesc("redwatch_interval_seconds",
+		"The safety-net interval between passes.", nil, nil)
+	descBuildInfo = prometheus.NewDesc("redwatch_build_info",
+		"Build of the running redwatch; the value is always 1.", []string{"version", "goversion"}, nil)
+)
+
+var allDescs = []*prometheus.Desc{
+	descStatus, descGroupMembers, descGroupHealthy, descGroupNeeded, descMemberHealthy, descMemberState,
+	descFinding, descFindings, descCollectorSuccess, descCollectorDuration, descErrors, descPasses,
+	descEvents, descSourceUp, descPassDuration, descLastPass, descInterval, descBuildInfo,
+}
+
+// passCollector is the Prometheus collector over the last pass.
+type passCollector struct {
+	last    func() *daemon.Report
+	version string
+}
+
+// Describe implements prometheus.Collector.
+func (c *passCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range allDescs {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		send(ch, d, prometheus.GaugeValue, v, labels...)
+	}
+	gauge(descBuildInfo, 1, c.version, runtime.Version())
+	r := c.last()
+	if r == nil || r.Pass == nil {
+		return
+	}
+	p := r.Pass
+	res := p.Result
+
+	gauge(descStatus, float64(res.Status.ExitCode()))
+	gauge(descPassDuration, p.Duration.Seconds())
+	gauge(descLastPass, float64(p.Started.UnixNano())/1e9)
+	gauge(descInterval, r.Interval.Seconds())
+	for _, t := range sortedKeys(r.Passes) {
+		send(ch, descPasses, prometheus.CounterValue, float64(r.Passes[t]), t)
+	}
+	for _, s := range sortedKeys(r.EventsBySource) {
+		send(ch, descEvents, prometheus.CounterValue, float64(r.EventsBySource[s]), s)
+	}
+	for _, s := range sortedKeys(r.Sources) {
+		gauge(descSourceUp, boolFloat(r.Sources[s]), s)
+	}
+
+	seenGroup := map[[2]string]bool{}
+	seenMember := map[[3]string]bool{}
+	for _, g := range res.Groups {
+		gk := [2]string{g.Kind, g.Name}
+		if seenGroup[gk] {
+			continue // a duplicate label set would fail the whole scrape
+		}
+		seenGroup[gk] = true
+		gauge(descGroupMembers, float64(g.Total), g.Kind, g.Name)
+		gauge(descGroupHealthy, float64(g.Healthy), g.Kind, g.Name)
+		gauge(descGroupNeeded, float64(g.Needed), g.Kind, g.Name)
+		for _, m := range g.Members {
+			mk := [3]string{g.Kind, g.Name, m.Name}
+			if seenMember[mk] {
+				continue
+			}
+			seenMember[mk] = true
+			gauge(descMemberHealthy, boolFloat(m.Healthy), g.Kind, g.Name, m.Name)
+			gauge(descMemberState, 1, g.Kind, g.Name, m.Name, m.State)
+		}
+	}
+
+	counts := map[string]int{}
+	for _, s := range []rules.Severity{rules.Info, rules.Warning, rules.Critical} {
+		counts[s.String()] = 0
+	}
+	seenFinding := map[[3]string]bool{}
+	for _, f := range res.Findings {
+		counts[f.Severity.String()]++
+		fk := [3]string{f.Rule, f.Severity.String(), f.Subject}
+		if seenFinding[fk] {
+			continue
+		}
+		seenFinding[fk] = true
+		gauge(descFinding, 1, fk[0], fk[1], fk[2])
+	}
+	for _, s := range sortedKeys(counts) {
+		gauge(descFindings, float64(counts[s]), s)
+	}
+
+	errs := map[string]int{}
+	durations := map[string]time.Duration{}
+	if p.Snapshot != nil {
+		for name, d := range p.Snapshot.Durations {
+			durations[name] = d
+			errs[name] += 0
+		}
+	}
+	for _, e := range res.Errors {
+		errs[e.Collector]++
+	}
+	for _, name := range sortedKeys(errs) {
+		gauge(descCollectorSuccess, boolFloat(errs[name] == 0), name)
+		gauge(descErrors, float64(errs[name]), name)
+		if d, ok := durations[name]; ok {
+			gauge(descCollectorDuration, d.Seconds(), name)
+		}
+	}
+}
+
+// send sends one constant metric; a mismatch (a programming error) becomes
+// an invalid metric, which fails the scrape loudly instead of panicking.
+func send(ch chan<- prometheus.Metric, d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+	m, err := prometheus.NewConstMetric(d, t, v, labels...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	ch <- m
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

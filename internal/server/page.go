@@ -1,0 +1,136 @@
+package server
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/rules"
+)
+
+// pageData is what the status page shows.
+type pageData struct {
+	Ready    bool
+	Status   string
+	Host     string
+	Time     string
+	Ago      string
+	Trigger  string
+	Findings []rules.Finding
+	Groups   []rules.Group
+	Errors   []collectors.Error
+}
+
+// memberClass is the CSS class of a member's state.
+func memberClass(m rules.Member) string {
+	switch {
+	case m.State == "spare":
+		return "spare"
+	case m.Healthy:
+		return "ok"
+	case m.State == "rebuilding" || m.State == "resync" || m.State == "recovering":
+		return "warning"
+	}
+	return "critical"
+}
+
+func groupClass(g rules.Group) string {
+	if g.Healthy >= g.Needed {
+		return "ok"
+	}
+	return "critical"
+}
+
+var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
+	"memberClass": memberClass,
+	"groupClass":  groupClass,
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="10">
+<title>redwatch{{if .Host}} · {{.Host}}{{end}} · {{.Status}}</title>
+<style>
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f4f5f7;color:#1d2430}
+header{padding:18px 28px;color:#fff;display:flex;align-items:baseline;gap:18px;flex-wrap:wrap}
+header h1{margin:0;font-size:26px;letter-spacing:.04em}
+header .meta{opacity:.9}
+header.ok{background:#1f7a3f}header.warning{background:#a86400}header.critical{background:#b3261e}header.unknown{background:#5b4a8a}
+main{padding:8px 28px 28px;max-width:1100px}
+h2{font-size:17px;margin:22px 0 8px}
+table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+th,td{text-align:left;padding:7px 10px;border-bottom:1px solid #e5e7eb;vertical-align:top}
+th{background:#eef0f3;font-weight:600}
+.sev{font-weight:700;text-transform:uppercase;font-size:12px;padding:2px 7px;border-radius:3px;color:#fff;white-space:nowrap}
+.sev.critical{background:#b3261e}.sev.warning{background:#a86400}.sev.info{background:#4b5563}
+.rem{color:#4b5563;font-size:13px}
+.groups{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:12px}
+.group{background:#fff;border-left:5px solid #1f7a3f;padding:10px 12px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.group.critical{border-left-color:#b3261e}
+.group h3{margin:0 0 6px;font-size:15px}.group .count{color:#4b5563;font-weight:400;font-size:13px}
+.member{display:inline-block;margin:3px 4px 3px 0;padding:3px 8px;border-radius:3px;font-size:13px;font-family:ui-monospace,monospace}
+.member.ok{background:#d7f0df;color:#14532d}.member.critical{background:#fbd5d2;color:#7f1d1d;font-weight:700}
+.member.warning{background:#fde7c2;color:#7c4a03}.member.spare{background:#e5e7eb;color:#374151}
+.none{color:#4b5563}
+code{font-family:ui-monospace,monospace;font-size:13px}
+</style>
+</head>
+<body>
+{{if .Ready}}
+<header class="{{.Status}}"><h1>{{.Status}}</h1>
+<span class="meta">{{if .Host}}{{.Host}} · {{end}}last pass {{.Time}} ({{.Ago}} ago, {{.Trigger}})</span></header>
+<main>
+<h2>Findings</h2>
+{{if .Findings}}<table><tr><th>Severity</th><th>Subject</th><th>Finding</th><th>Rule</th></tr>
+{{range .Findings}}<tr><td><span class="sev {{.Severity}}">{{.Severity}}</span></td><td><code>{{.Subject}}</code></td>
+<td>{{.Message}}{{if .Remediation}}<div class="rem">{{.Remediation}}</div>{{end}}</td><td><code>{{.Rule}}</code></td></tr>
+{{end}}</table>{{else}}<p class="none">No findings.</p>{{end}}
+<h2>Redundancy groups</h2>
+{{if .Groups}}<div class="groups">
+{{range .Groups}}<div class="group {{groupClass .}}"><h3>{{.Kind}} {{.Name}} <span class="count">{{.Healthy}}/{{.Total}} healthy, needs {{.Needed}}</span></h3>
+{{range .Members}}<span class="member {{memberClass .}}" title="{{.State}}">{{.Name}} · {{.State}}</span>{{end}}
+</div>
+{{end}}</div>{{else}}<p class="none">No redundancy groups found.</p>{{end}}
+{{if .Errors}}<h2>Could not read</h2>
+<table><tr><th>Collector</th><th>Path</th><th>Error</th></tr>
+{{range .Errors}}<tr><td>{{.Collector}}</td><td><code>{{.Path}}</code></td><td>{{.Err}}</td></tr>{{end}}</table>{{end}}
+</main>
+{{else}}
+<header class="unknown"><h1>starting</h1><span class="meta">no pass has run yet</span></header>
+{{end}}
+</body>
+</html>
+`))
+
+// page serves the status page for a person.
+func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
+	d := pageData{Status: "unknown"}
+	if r := s.opts.Last(); r != nil && r.Pass != nil {
+		res := r.Pass.Result
+		d.Ready = true
+		d.Status = res.Status.String()
+		if r.Pass.Snapshot != nil {
+			d.Host = r.Pass.Snapshot.Host
+		}
+		d.Time = r.Pass.Started.Format(time.RFC3339)
+		d.Ago = s.opts.Now().Sub(r.Pass.Started).Round(time.Second).String()
+		d.Trigger = r.Trigger
+		d.Findings = append([]rules.Finding(nil), res.Findings...)
+		sort.SliceStable(d.Findings, func(i, j int) bool { return d.Findings[i].Severity > d.Findings[j].Severity })
+		d.Groups = res.Groups
+		d.Errors = res.Errors
+	}
+	var b bytes.Buffer
+	if err := pageTmpl.Execute(&b, d); err != nil {
+		http.Error(w, "server: render: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	_, _ = w.Write(b.Bytes())
+}

@@ -1,0 +1,316 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/daemon"
+	"github.com/redwatch/redwatch/internal/engine"
+	"github.com/redwatch/redwatch/rules"
+)
+
+// passTime is the fixed time of the test passes.
+var passTime = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// mergeFixtures copies several testdata trees into one temp tree.
+func mergeFixtures(t *testing.T, names ...string) string {
+	t.Helper()
+	dst := t.TempDir()
+	for _, name := range names {
+		src := filepath.Join("..", "..", "testdata", name)
+		err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(src, p)
+			out := filepath.Join(dst, rel)
+			if info.IsDir() {
+				return os.MkdirAll(out, 0o755)
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(out, b, 0o644)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// fixtureReport runs the real engine over the fixture trees merged.
+func fixtureReport(t *testing.T, names ...string) *daemon.Report {
+	t.Helper()
+	dir := mergeFixtures(t, names...)
+	eng := &engine.Engine{Roots: collectors.TreeRoots(dir), Now: func() time.Time { return passTime }}
+	p := eng.Run(context.Background())
+	p.Snapshot.Host = "db-17"
+	return &daemon.Report{
+		Pass: p, Seq: 3, Trigger: daemon.TriggerEvent, Events: 2,
+		Passes:         map[string]uint64{"start": 1, "event": 2},
+		EventsBySource: map[string]uint64{"netlink": 2, "mdstat": 0},
+		Sources:        map[string]bool{"netlink": true, "mdstat": true, "uevent": false},
+		Interval:       30 * time.Second,
+	}
+}
+
+// degraded is a host with a bond slave down and a degraded mirror.
+func degraded(t *testing.T) *daemon.Report {
+	t.Helper()
+	r := fixtureReport(t, "bond_slave_down", "md_raid1_degraded")
+	if r.Pass.Result.Status != rules.StatusCritical {
+		t.Fatalf("degraded fixture: status %s, want critical; findings %+v", r.Pass.Result.Status, r.Pass.Result.Findings)
+	}
+	return r
+}
+
+func newTestServer(t *testing.T, last *daemon.Report, now time.Time) *Server {
+	t.Helper()
+	s, err := New(Options{
+		Last:     func() *daemon.Report { return last },
+		Interval: func() time.Duration { return 30 * time.Second },
+		Now:      func() time.Time { return now },
+		Started:  passTime.Add(-time.Second),
+		Version:  "v0.0.0-test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func get(t *testing.T, h http.Handler, path string) (int, string, http.Header) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec.Code, rec.Body.String(), rec.Header()
+}
+
+// TestHealth serves the audit JSON plus the time, with 503 for critical and
+// before the first pass, 200 for ok and warning.
+func TestHealth(t *testing.T) {
+	code, body, hdr := get(t, newTestServer(t, degraded(t), passTime).Handler(), "/health")
+	if code != http.StatusServiceUnavailable || hdr.Get("Content-Type") != "application/json" {
+		t.Fatalf("critical: %d %s", code, hdr.Get("Content-Type"))
+	}
+	var got struct {
+		Time     time.Time `json:"time"`
+		Host     string    `json:"host"`
+		Status   string    `json:"status"`
+		Findings []struct {
+			Rule, Severity, Subject string
+		} `json:"findings"`
+		Groups []struct {
+			Kind, Name string
+			Members    []struct{ Name, State string }
+		} `json:"groups"`
+		Errors []any `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatalf("%v\n%s", err, body)
+	}
+	if !got.Time.Equal(passTime) || got.Host != "db-17" || got.Status != "critical" || got.Errors == nil {
+		t.Fatalf("health = %+v", got)
+	}
+	subjects := ""
+	for _, f := range got.Findings {
+		subjects += f.Subject + " "
+	}
+	if !strings.Contains(subjects, "bond0/eth1") || !strings.Contains(subjects, "md0") {
+		t.Fatalf("findings lack bond0/eth1 or md0: %s", subjects)
+	}
+	if !strings.HasPrefix(body, `{"time":"2025-06-01T12:00:00Z","host":"db-17","status":"critical",`) {
+		t.Fatalf("field order: %.80s", body)
+	}
+
+	if code, _, _ := get(t, newTestServer(t, fixtureReport(t, "bond_slave_down"), passTime).Handler(), "/health"); code != http.StatusOK {
+		t.Fatalf("warning: %d, want 200", code)
+	}
+	if code, _, _ := get(t, newTestServer(t, fixtureReport(t, "md_raid1_healthy"), passTime).Handler(), "/health"); code != http.StatusOK {
+		t.Fatalf("ok: %d, want 200", code)
+	}
+	code, body, _ = get(t, newTestServer(t, nil, passTime).Handler(), "/health")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"status":"unknown"`) {
+		t.Fatalf("before the first pass: %d %s", code, body)
+	}
+}
+
+// TestHealthCode maps every status.
+func TestHealthCode(t *testing.T) {
+	for st, want := range map[rules.Status]int{rules.StatusOK: 200, rules.StatusWarning: 200, rules.StatusCritical: 503, rules.StatusUnknown: 503} {
+		if got := HealthCode(st); got != want {
+			t.Errorf("%s: %d, want %d", st, got, want)
+		}
+	}
+}
+
+// TestHealthz is 200 while the last pass is recent and 503 once it is older
+// than three intervals.
+func TestHealthz(t *testing.T) {
+	r := degraded(t) // a critical host is still a live daemon
+	if code, body, _ := get(t, newTestServer(t, r, passTime.Add(89*time.Second)).Handler(), "/healthz"); code != 200 {
+		t.Fatalf("recent: %d %s", code, body)
+	}
+	code, body, _ := get(t, newTestServer(t, r, passTime.Add(91*time.Second)).Handler(), "/healthz")
+	if code != 503 || !strings.HasPrefix(body, "stale") {
+		t.Fatalf("stale: %d %s", code, body)
+	}
+	if code, _, _ := get(t, newTestServer(t, nil, passTime).Handler(), "/healthz"); code != 200 {
+		t.Fatalf("starting: %d", code)
+	}
+	if code, _, _ := get(t, newTestServer(t, nil, passTime.Add(time.Hour)).Handler(), "/healthz"); code != 503 {
+		t.Fatalf("no first pass after an hour: %d", code)
+	}
+}
+
+// TestStatusPage names the status, the failing members and the findings,
+// worst first.
+func TestStatusPage(t *testing.T) {
+	code, body, hdr := get(t, newTestServer(t, degraded(t), passTime.Add(5*time.Second)).Handler(), "/")
+	if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
+		t.Fatalf("%d %s", code, hdr.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		`<header class="critical"><h1>critical</h1>`,
+		`<span class="member critical" title="down">eth1 · down</span>`,
+		`<span class="member ok" title="up">eth0 · up</span>`,
+		`db-17`, `2025-06-01T12:00:00Z`, `5s ago`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "http://") || strings.Contains(body, "https://") || strings.Contains(body, "<script") {
+		t.Error("page refers to external assets or runs scripts")
+	}
+	crit := strings.Index(body, `sev critical`)
+	warn := strings.Index(body, `sev warning`)
+	if crit < 0 || warn < 0 || crit > warn {
+		t.Errorf("findings not worst-first (critical at %d, warning at %d)", crit, warn)
+	}
+	_, body, _ = get(t, newTestServer(t, nil, passTime).Handler(), "/")
+	if !strings.Contains(body, "no pass has run yet") {
+		t.Error("starting page missing")
+	}
+	if code, _, _ := get(t, newTestServer(t, nil, passTime).Handler(), "/nope"); code != 404 {
+		t.Errorf("/nope: %d", code)
+	}
+}
+
+// TestMetrics carries every group, member, finding and collector, and
+// passes promtool's lint.
+func TestMetrics(t *testing.T) {
+	code, body, _ := get(t, newTestServer(t, degraded(t), passTime).Handler(), "/metrics")
+	if code != 200 {
+		t.Fatalf("%d", code)
+	}
+	for _, want := range []string{
+		`redwatch_status 2`,
+		`redwatch_group_members{kind="bond",name="bond0"} 2`,
+		`redwatch_group_healthy_members{kind="bond",name="bond0"} 1`,
+		`redwatch_group_needed_members{kind="bond",name="bond0"} 2`,
+		`redwatch_member_healthy{group="bond0",kind="bond",member="eth1"} 0`,
+		`redwatch_member_state{group="bond0",kind="bond",member="eth1",state="down"} 1`,
+		`redwatch_finding{rule="bond_member_down",severity="warning",subject="bond0/eth1"} 1`,
+		`redwatch_findings{severity="info"} 0`,
+		`redwatch_collector_success{collector="md"} 1`,
+		`redwatch_collector_duration_seconds{collector="bonding"}`,
+		`redwatch_passes_total{trigger="event"} 2`,
+		`redwatch_events_total{source="netlink"} 2`,
+		`redwatch_event_source_up{source="uevent"} 0`,
+		`redwatch_last_pass_timestamp_seconds 1.7487792e+09`,
+		`redwatch_pass_duration_seconds`,
+		`redwatch_interval_seconds 30`,
+		`redwatch_build_info{goversion="go`,
+		`go_goroutines`,
+		`process_cpu_seconds_total`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if !strings.Contains(body, `redwatch_group_members{kind="md",name="md0"}`) {
+		t.Error("metrics lack md0")
+	}
+	promtoolCheck(t, body)
+
+	// Before the first pass: build info only, still valid.
+	_, body, _ = get(t, newTestServer(t, nil, passTime).Handler(), "/metrics")
+	if strings.Contains(body, "redwatch_status") || !strings.Contains(body, "redwatch_build_info") {
+		t.Fatalf("before the first pass:\n%s", body)
+	}
+	promtoolCheck(t, body)
+}
+
+// promtoolCheck runs `promtool check metrics` on the exposition. Without
+// promtool the test skips locally and fails in CI (CI=true).
+func promtoolCheck(t *testing.T, exposition string) {
+	t.Helper()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("promtool not installed (Debian package prometheus; scripts/deps-daemon.sh installs it)")
+		}
+		t.Skip("promtool not installed (Debian package prometheus; run scripts/deps-daemon.sh)")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(exposition)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) != 0 {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// TestMetricsDuplicateLabels keeps a scrape valid when two findings share
+// rule, severity and subject.
+func TestMetricsDuplicateLabels(t *testing.T) {
+	r := degraded(t)
+	r.Pass.Result.Findings = append(r.Pass.Result.Findings, r.Pass.Result.Findings[0])
+	r.Pass.Result.Groups = append(r.Pass.Result.Groups, r.Pass.Result.Groups[0])
+	code, body, _ := get(t, newTestServer(t, r, passTime).Handler(), "/metrics")
+	if code != 200 {
+		t.Fatalf("%d\n%s", code, body)
+	}
+	promtoolCheck(t, body)
+}
+
+// TestScrapeReadsNoFiles proves a scrape never reads the host: the fixture
+// tree is deleted after the pass and /metrics, /health and / still answer
+// from the pass.
+func TestScrapeReadsNoFiles(t *testing.T) {
+	dir := mergeFixtures(t, "md_raid1_degraded")
+	eng := &engine.Engine{Roots: collectors.TreeRoots(dir), Now: func() time.Time { return passTime }}
+	r := &daemon.Report{Pass: eng.Run(context.Background()), Seq: 1, Trigger: daemon.TriggerStart}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	h := newTestServer(t, r, passTime).Handler()
+	if _, body, _ := get(t, h, "/metrics"); !strings.Contains(body, `redwatch_group_members{kind="md",name="md0"}`) {
+		t.Fatal("scrape lost md0 after the tree went away")
+	}
+	if code, _, _ := get(t, h, "/health"); code != 503 {
+		t.Fatalf("/health = %d", code)
+	}
+}
+
+func readAll(t *testing.T, r io.Reader) string {
+	t.Helper()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

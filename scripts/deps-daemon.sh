@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# deps-daemon.sh installs what the daemon and endpoint tests run against:
+# promtool (Debian's prometheus), chromium (the status page in a real
+# browser), wrk (the request-flood test) and systemd-analyze (unit verify).
+# Idempotent: apt-get update runs only when something is missing.
+set -euo pipefail
+
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps-daemon: promtool, chromium, wrk and systemd-analyze present"
+	exit 0
+fi
+
+echo "deps-daemon: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
