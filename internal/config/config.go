@@ -219,7 +219,9 @@ func Parse(name string, data []byte) (cfg *Config, err error) {
 	if err := checkNode(name, doc, reflect.TypeOf(Config{}), "", keys); err != nil {
 		return nil, err
 	}
-	if err := doc.Decode(cfg); err != nil {
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true)
+	if err := strict.Decode(cfg); err != nil {
 		return nil, yamlError(name, err, keys)
 	}
 	cfg.Path = name
@@ -257,10 +259,9 @@ func checkNode(file string, n *yaml.Node, t reflect.Type, path string, keys map[
 		t = t.Elem()
 	}
 	if n.Kind == yaml.AliasNode {
-		if n.Alias == nil {
-			return nil
-		}
-		n = n.Alias
+		// Aliases are checked by the strict decoder (KnownFields), which
+		// also bounds alias expansion; following them here could loop.
+		return nil
 	}
 	if t == reflect.TypeOf(yaml.Node{}) {
 		return nil // kept raw (alerts placeholder)

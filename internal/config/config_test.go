@@ -187,3 +187,39 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestHostileYAML: aliases that loop or explode, deep nesting and huge
+// expressions are refused or parsed quickly, never a crash.
+func TestHostileYAML(t *testing.T) {
+	laughs := "a: &a [x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		laughs += n + ": &" + n + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n"
+		prev = n
+	}
+	for name, src := range map[string]string{
+		"self alias":       "rules: &x [*x]\n",
+		"alias to mapping": "daemon: &d {interval: 5s}\nexpect: *d\n",
+		"aliased unknown":  "x: &b {name: bond0, nope: 1}\n",
+		"billion laughs":   "user_rules:\n  - id: z\n    expr: 'true'\n" + strings.ReplaceAll(laughs, "\n", "\n"),
+		"deep nesting":     "rules: " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "\n",
+		"deep expr":        "user_rules:\n  - id: z\n    expr: '" + strings.Repeat("(", 3000) + "true" + strings.Repeat(")", 3000) + "'\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			_, err := Parse("h.yaml", []byte(src))
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if err == nil && name != "deep expr" {
+				t.Errorf("accepted")
+			} else if err != nil && !strings.HasPrefix(err.Error(), "config: h.yaml") {
+				t.Errorf("error %q", err)
+			}
+		})
+	}
+	c, err := Parse("h.yaml", []byte("expect:\n  bonds:\n    - &b {name: bond0, members: [eth0]}\n  md: []\nx: 1\n"))
+	if err == nil || c != nil {
+		t.Errorf("unknown key x accepted")
+	}
+}
