@@ -6,6 +6,7 @@ package config
 
 import (
 	"bytes"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/redwatch/redwatch/alerts"
 	"github.com/redwatch/redwatch/rules"
 )
 
@@ -43,8 +45,9 @@ type Config struct {
 	// finding's rule ID and subject decides for it.
 	Rules     []RuleControl `yaml:"rules"`
 	UserRules []UserRule    `yaml:"user_rules"`
-	// Alerts is the alerts configuration; the alerts package owns its schema.
-	Alerts Alerts `yaml:"alerts"`
+	// Alerts is the alerts configuration; the alerts package owns its schema
+	// and its Validate is part of loading.
+	Alerts alerts.Config `yaml:"alerts"`
 
 	// Compiled forms, filled by Parse.
 	expect    rules.Expectations
@@ -114,10 +117,6 @@ type UserRule struct {
 	Checks      string `yaml:"checks"`
 	Remediation string `yaml:"remediation"`
 }
-
-// Alerts is a placeholder for alerts.Config until the alerts package has
-// one: the raw node is kept, unchecked.
-type Alerts = yaml.Node
 
 // Default returns the default configuration.
 func Default() *Config {
@@ -294,6 +293,21 @@ func checkNode(file string, n *yaml.Node, t reflect.Type, path string, keys map[
 				return err
 			}
 		}
+	case reflect.Map:
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return nil
+		}
+		if n.Kind != yaml.MappingNode {
+			return &Error{File: file, Line: n.Line, Key: path, Msg: fmt.Sprintf("want a mapping, got %s", kindName(n))}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := join(path, k.Value)
+			keys[v.Line] = key
+			if err := checkNode(file, v, t.Elem(), key, keys); err != nil {
+				return err
+			}
+		}
 	case reflect.Slice:
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 			return nil
@@ -311,6 +325,12 @@ func checkNode(file string, n *yaml.Node, t reflect.Type, path string, keys map[
 	default:
 		if n.Kind != yaml.ScalarNode {
 			return &Error{File: file, Line: n.Line, Key: path, Msg: fmt.Sprintf("want a %s, got %s", scalarName(t), kindName(n))}
+		}
+		// A text unmarshaler's own error carries no line: check it here.
+		if u, ok := reflect.New(t).Interface().(encoding.TextUnmarshaler); ok && n.Tag != "!!null" {
+			if err := u.UnmarshalText([]byte(n.Value)); err != nil {
+				return &Error{File: file, Line: n.Line, Key: path, Msg: err.Error()}
+			}
 		}
 	}
 	return nil

@@ -42,7 +42,7 @@ user_rules:
     for_each: disks
     expr: .percentage_used > 80
 alerts:
-  anything: goes
+  repeat_interval: 4h
 `
 
 func TestParseGood(t *testing.T) {
@@ -221,5 +221,34 @@ func TestHostileYAML(t *testing.T) {
 	c, err := Parse("h.yaml", []byte("expect:\n  bonds:\n    - &b {name: bond0, members: [eth0]}\n  md: []\nx: 1\n"))
 	if err == nil || c != nil {
 		t.Errorf("unknown key x accepted")
+	}
+}
+
+func TestAlertsBlock(t *testing.T) {
+	c, err := Parse("a.yaml", []byte(`alerts:
+  repeat_interval: 1h
+  channels:
+    - name: ops
+      type: webhook
+      min_severity: critical
+      webhook:
+        url: https://hooks.example/redwatch
+        headers: {X-Token: abc}
+`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if c.Alerts.RepeatInterval != time.Hour || len(c.Alerts.Channels) != 1 || c.Alerts.Channels[0].MinSeverity != rules.Critical {
+		t.Errorf("alerts = %+v", c.Alerts)
+	}
+	for src, want := range map[string]string{
+		"alerts:\n  channels:\n    - {name: ops, type: pager}\n":                       `a.yaml:2: alerts: channel "ops": type "pager": want webhook, email, alertmanager or exec`,
+		"alerts:\n  chanels: []\n":                                                     "a.yaml:2: alerts.chanels: unknown key",
+		"alerts:\n  channels:\n    - {name: ops, type: webhook, webhook: {urll: x}}\n": "a.yaml:3:",
+		"alerts:\n  channels:\n    - {name: ops, min_severity: fatal}\n":               "a.yaml:3:",
+	} {
+		if _, err := Parse("a.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v, want %q", src, err, want)
+		}
 	}
 }

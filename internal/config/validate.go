@@ -100,6 +100,10 @@ func (c *Config) compile(doc *yaml.Node) error {
 	if c.Daemon.CollectorTimeout <= 0 {
 		return v.fail(fmt.Sprintf("must be a positive duration such as 10s, got %s", c.Daemon.CollectorTimeout), "daemon", "collector_timeout")
 	}
+	if err := c.Alerts.Validate(); err != nil {
+		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+		return v.fail(strings.ReplaceAll(msg, "alerts: ", ""), "alerts")
+	}
 	if err := c.compileExpect(v); err != nil {
 		return err
 	}
