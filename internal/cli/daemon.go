@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/daemon"
 	"github.com/redwatch/redwatch/internal/engine"
@@ -28,8 +27,9 @@ const stopTimeout = 5 * time.Second
 // "what the configuration file says".
 type daemonFlags struct {
 	rootFlags
-	config, stateDir, listen, webConfig, logLevel string
-	interval, collectorTimeout                    time.Duration
+	confFlags
+	listen, webConfig, logLevel string
+	interval, collectorTimeout  time.Duration
 }
 
 // daemonHooks let tests see inside a running daemon.
@@ -38,6 +38,8 @@ type daemonHooks struct {
 	started func(addr net.Addr, d *daemon.Daemon)
 	// notifier replaces sd_notify.
 	notifier daemon.Notifier
+	// onPass sees every pass.
+	onPass func(daemon.Report)
 }
 
 // hooks is nil outside tests.
@@ -48,10 +50,9 @@ var hooks *daemonHooks
 func runDaemon(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
 	var f daemonFlags
-	f.register(fs)
-	fs.StringVar(&f.config, "config", "", "configuration `FILE` (default "+config.DefaultPath+", if it exists)")
-	fs.StringVar(&f.stateDir, "state-dir", "", "state `DIR`: baseline, first-seen times, maintenance (default the configuration's state_dir, "+config.DefaultStateDir+"; none on a captured tree)")
-	fs.StringVar(&f.listen, "listen", "", "health endpoint `ADDR`ess (default "+server.DefaultListen+")")
+	f.rootFlags.register(fs)
+	f.confFlags.register(fs, true)
+	fs.StringVar(&f.listen, "listen", "", "health endpoint `ADDR` as host:port (default "+server.DefaultListen+")")
 	fs.DurationVar(&f.interval, "interval", 0, "safety-net `DURATION` between passes besides events (default 30s)")
 	fs.DurationVar(&f.collectorTimeout, "collector-timeout", 0, "cut off one hung collector after `DURATION` (default 10s)")
 	fs.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web configuration `FILE` for TLS and basic authentication")
@@ -68,7 +69,7 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 	}
 	roots := f.roots()
 
-	cfg, err := config.Load(f.config)
+	cfg, err := f.load()
 	if err != nil {
 		return errorf(e, "daemon: %v", err)
 	}
@@ -76,20 +77,20 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 
 	// One engine for the daemon's life: it remembers first-seen times
 	// between passes. A reload hands it the new configuration.
-	eng := &engine.Engine{Roots: roots, Now: e.now, Config: cfg, StateDir: f.passStateDir(cfg, roots)}
+	eng := &engine.Engine{Roots: roots, Now: e.now, Config: cfg, StateDir: f.passDir(cfg, roots)}
 	first := true // the first Load uses the file read above; a reload re-reads it
 	load := func() (daemon.Setup, error) {
 		c := cfg
 		if !first {
 			var err error
-			if c, err = config.Load(f.config); err != nil {
+			if c, err = f.load(); err != nil {
 				return daemon.Setup{}, err
 			}
 			if l, w := f.listenAndWebConfig(c); l != listen || w != webConfig {
 				log.Warn("listen address or web config file changed: takes effect on restart",
 					"listen", l, "web_config_file", w)
 			}
-			if d := f.passStateDir(c, roots); d != eng.StateDir {
+			if d := f.passDir(c, roots); d != eng.StateDir {
 				log.Warn("state directory changed: takes effect on restart", "state_dir", d)
 			}
 			eng.SetConfig(c)
@@ -99,8 +100,12 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 	}
 
 	notifier := daemon.Notifier(daemon.SystemdNotifier{})
-	if hooks != nil && hooks.notifier != nil {
-		notifier = hooks.notifier
+	var onPass func(daemon.Report)
+	if hooks != nil {
+		if hooks.notifier != nil {
+			notifier = hooks.notifier
+		}
+		onPass = hooks.onPass
 	}
 	d, err := daemon.New(daemon.Options{
 		Load:     load,
@@ -108,6 +113,7 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 		Notifier: notifier,
 		Watchdog: daemon.SystemdWatchdog(),
 		Logger:   log,
+		OnPass:   onPass,
 	})
 	if err != nil {
 		return errorf(e, "daemon: %v", err)
@@ -217,19 +223,6 @@ func (f *daemonFlags) setup(c *config.Config, eng *engine.Engine) daemon.Setup {
 		timeout = f.collectorTimeout
 	}
 	return daemon.Setup{Runner: eng, Interval: interval, CollectorTimeout: timeout}
-}
-
-// passStateDir is the state directory: --state-dir, else the
-// configuration's on the host's own roots; a captured tree (--root, --sysfs,
-// --procfs) is another host, so it gets none unless --state-dir names one.
-func (f *daemonFlags) passStateDir(c *config.Config, roots collectors.Roots) string {
-	if f.stateDir != "" {
-		return f.stateDir
-	}
-	if roots.Live {
-		return c.StateDir
-	}
-	return ""
 }
 
 func firstNonEmpty(s ...string) string {

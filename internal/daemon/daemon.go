@@ -70,6 +70,9 @@ type Report struct {
 	Trigger string
 	// Events is how many events the pass coalesced (trigger event only).
 	Events int
+	// Spread is the time from the first to the last of those events: how
+	// long the burst lasted, which the debounce window must cover.
+	Spread time.Duration
 	// Passes counts the passes so far by trigger.
 	Passes map[string]uint64
 	// EventsBySource counts the events so far by source.
@@ -118,6 +121,8 @@ type Daemon struct {
 	mu             sync.Mutex // guards the fields below, written by sources
 	pendingEvents  int
 	pendingFirst   string
+	pendingSince   time.Time
+	pendingLast    time.Time
 	eventsBySource map[string]uint64
 	sourceUp       map[string]bool
 
@@ -198,11 +203,14 @@ func (d *Daemon) Interval() time.Duration { return time.Duration(d.interval.Load
 
 // event is what a source calls for each event.
 func (d *Daemon) event(source, detail string) {
+	now := d.clock.Now()
 	d.mu.Lock()
 	d.eventsBySource[source]++
 	if d.pendingEvents == 0 {
 		d.pendingFirst = source + ": " + detail
+		d.pendingSince = now
 	}
+	d.pendingLast = now
 	d.pendingEvents++
 	d.mu.Unlock()
 	select {
@@ -261,7 +269,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 	d.startSources(srcCtx, &wg)
 
-	d.runPass(ctx, TriggerStart, 0)
+	d.runPass(ctx, TriggerStart, 0, 0)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -305,22 +313,22 @@ func (d *Daemon) Run(ctx context.Context) error {
 			armWatchdog()
 		case <-interval.C():
 			rearm()
-			d.runPass(ctx, TriggerInterval, 0)
+			d.runPass(ctx, TriggerInterval, 0, 0)
 		case <-d.reload:
 			d.doReload()
 			rearm()
-			d.runPass(ctx, TriggerReload, 0)
+			d.runPass(ctx, TriggerReload, 0, 0)
 		case <-d.trigger:
 			if !d.debounce(ctx) {
 				continue
 			}
 			d.mu.Lock()
-			n, first := d.pendingEvents, d.pendingFirst
+			n, first, spread := d.pendingEvents, d.pendingFirst, d.pendingLast.Sub(d.pendingSince)
 			d.pendingEvents, d.pendingFirst = 0, ""
 			d.mu.Unlock()
-			d.log.Debug("event pass", "events", n, "first", first)
+			d.log.Debug("event pass", "events", n, "spread", spread, "first", first)
 			rearm()
-			d.runPass(ctx, TriggerEvent, n)
+			d.runPass(ctx, TriggerEvent, n, spread)
 		}
 	}
 }
@@ -366,7 +374,7 @@ func (d *Daemon) doReload() {
 }
 
 // runPass runs one pass, publishes it, logs what changed and tells systemd.
-func (d *Daemon) runPass(ctx context.Context, trigger string, events int) {
+func (d *Daemon) runPass(ctx context.Context, trigger string, events int, spread time.Duration) {
 	pctx := collectors.WithTimeout(ctx, d.setup.CollectorTimeout)
 	p := d.setup.Runner.Run(pctx)
 	if p == nil {
@@ -384,6 +392,7 @@ func (d *Daemon) runPass(ctx context.Context, trigger string, events int) {
 		Seq:            d.seq,
 		Trigger:        trigger,
 		Events:         events,
+		Spread:         spread,
 		Passes:         maps.Clone(d.passes),
 		EventsBySource: maps.Clone(d.eventsBySource),
 		Sources:        maps.Clone(d.sourceUp),

@@ -54,6 +54,9 @@ func TestEventBurstIsOnePass(t *testing.T) {
 	if r.Trigger != TriggerEvent || r.Events != 5 || r.Seq != 2 {
 		t.Fatalf("event pass = trigger %s events %d seq %d, want event/5/2", r.Trigger, r.Events, r.Seq)
 	}
+	if r.Spread != 0 { // the fake clock did not move during the burst
+		t.Fatalf("spread = %v", r.Spread)
+	}
 	if r.EventsBySource["netlink"] != 5 || !r.Sources["netlink"] {
 		t.Fatalf("source counts = %v up %v", r.EventsBySource, r.Sources)
 	}
