@@ -37,9 +37,9 @@ func runRules(_ context.Context, e *env, args []string) int {
 			return errorf(e, "rules: %v", err)
 		}
 	case "table":
-		fmt.Fprintf(e.stdout, "%-30s  %-8s  %-9s  %-9s\n", "RULE", "SOURCE", "DEFAULT", "EFFECTIVE")
+		fmt.Fprintf(e.stdout, "%-30s  %-8s  %-9s  %s\n", "RULE", "SOURCE", "DEFAULT", "EFFECTIVE")
 		for _, r := range cat {
-			fmt.Fprintf(e.stdout, "%-30s  %-8s  %-9s  %-9s\n", r.ID, r.Source, r.Severity, r.Effective)
+			fmt.Fprintf(e.stdout, "%-30s  %-8s  %-9s  %s\n", r.ID, r.Source, r.Severity, r.Effective)
 			for _, n := range r.Notes {
 				fmt.Fprintf(e.stdout, "    override: %s\n", n)
 			}
