@@ -43,6 +43,8 @@ type Assets struct {
 	Packages []*Package
 	// Modules are the modules /init loads, in order.
 	Modules []Module
+	// Notes are what the preparation could not do the fast way.
+	Notes []string
 	// Timings say how long each preparation step took.
 	Timings map[string]time.Duration
 }
@@ -120,6 +122,15 @@ func BuildAssets(ctx context.Context, o AssetOptions) (*Assets, error) {
 	}
 	a.Kernel = vmlinuz[0]
 	a.KernelRelease = strings.TrimPrefix(filepath.Base(vmlinuz[0]), "vmlinuz-")
+	// The vmlinux is cached beside the package it came from, so it is keyed
+	// by the kernel's version too.
+	if pvh, err := PVHKernel(ctx, vmlinuz[0], filepath.Join(filepath.Dir(kernel.Root), "vmlinux")); err == nil {
+		a.Kernel = pvh
+	} else {
+		a.Notes = append(a.Notes, fmt.Sprintf("booting the bzImage (slower): %v", err))
+	}
+	timed("kernel", start)
+	start = time.Now()
 	a.Modules, err = ResolveModules(filepath.Join(kernel.Root, "lib", "modules", a.KernelRelease, "kernel"), GuestModules, ModuleParams)
 	if err != nil {
 		return nil, err
@@ -130,6 +141,11 @@ func BuildAssets(ctx context.Context, o AssetOptions) (*Assets, error) {
 		ar.Dir(d)
 	}
 	ar.CharDev("dev/console", 0o600, 5, 1)
+	// Enough of /etc for static busybox's glibc to resolve localhost and root.
+	ar.Bytes("etc/hosts", 0o644, []byte("127.0.0.1 localhost lab\n::1 localhost\n"))
+	ar.Bytes("etc/nsswitch.conf", 0o644, []byte("passwd: files\ngroup: files\nhosts: files\nservices: files\n"))
+	ar.Bytes("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/bin/sh\n"))
+	ar.Bytes("etc/group", 0o644, []byte("root:x:0:\n"))
 	if err := addFileFrom(ar, "bin/busybox", filepath.Join(busybox.Root, "bin", "busybox"), busybox.Name); err != nil {
 		return nil, err
 	}
@@ -186,7 +202,11 @@ func (a *Assets) Describe() string {
 		ts = append(ts, fmt.Sprintf("%s %.1fs", k, v.Seconds()))
 	}
 	sort.Strings(ts)
-	return strings.Join(parts, " ") + " (" + strings.Join(ts, ", ") + ")"
+	s := strings.Join(parts, " ") + " (" + strings.Join(ts, ", ") + "); kernel " + a.Kernel
+	for _, n := range a.Notes {
+		s += "; " + n
+	}
+	return s
 }
 
 func addFileFrom(ar *Archive, dst, src, pkg string) error {
@@ -203,6 +223,9 @@ func sharedLibs(ctx context.Context, bin string) ([]string, error) {
 	out, err := run(ctx, "", "ldd", bin)
 	if err != nil {
 		return nil, fmt.Errorf("lab: ldd %s: %w\n%s", bin, err, tail(out, 5))
+	}
+	if missing := lddMissing(out); len(missing) > 0 {
+		return nil, fmt.Errorf("lab: ldd %s: libraries not found on this host: %s", bin, strings.Join(missing, ", "))
 	}
 	libs := parseLdd(out)
 	if len(libs) == 0 {
@@ -226,6 +249,18 @@ func parseLdd(out []byte) []string {
 		}
 	}
 	return libs
+}
+
+// lddMissing are the libraries ldd reports as "not found".
+func lddMissing(out []byte) []string {
+	var missing []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if lib, rest, ok := strings.Cut(strings.TrimSpace(sc.Text()), " => "); ok && strings.TrimSpace(rest) == "not found" {
+			missing = append(missing, lib)
+		}
+	}
+	return missing
 }
 
 // ModuleRoot finds the root of the redwatch module (the directory holding

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # deps.sh installs what the fault lab (lab/, `go test -tags e2e ./lab/...`)
-# needs on a Debian 12 host, idempotently: QEMU for x86 (run under TCG) and
-# busybox-static. It runs `apt-get update` only when something is missing, or
-# when apt's package lists cannot name the kernel the lab downloads (the lab
-# fetches linux-image-*, busybox-static and mdadm itself with `apt-get
-# download`, which needs current lists).
+# needs on a Debian 12 host, idempotently: QEMU for x86 (the guests run under
+# TCG) and xz-utils (to unpack the kernel for a PVH boot). The guest's own
+# packages (linux-image-*, busybox-static, mdadm) are not installed: the lab
+# fetches them with `apt-get download` into its cache, which needs apt's
+# lists, so this runs `apt-get update` when a package is missing or when the
+# lists cannot name the kernel the lab would download.
 set -euo pipefail
 
-pkgs=(qemu-system-x86 busybox-static)
+pkgs=(qemu-system-x86 xz-utils)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -111,10 +111,49 @@ func Bond(name, mode string, slaves ...string) Action {
 	return Action{Name: fmt.Sprintf("bond %s %s %s", name, mode, strings.Join(slaves, " ")), Run: Shell(b.String()).Run}
 }
 
-// WaitLACP waits until an 802.3ad bond's active aggregator has ports ports.
+// WaitLACP waits until an 802.3ad bond has negotiated with its partner:
+// its active aggregator holds ports ports with a partner MAC, and every
+// slave's actor and partner port state has synchronization, collecting and
+// distributing set (0x38; 63 with activity, short timeout and aggregation).
 func WaitLACP(bond string, ports int) Action {
-	return WaitFor(fmt.Sprintf("%s to aggregate %d ports", bond, ports),
-		fmt.Sprintf("grep -A2 'Active Aggregator Info' /proc/net/bonding/%s | grep -q 'Number of ports: %d$'", bond, ports), 45*time.Second)
+	f := "/proc/net/bonding/" + bond
+	return WaitFor(fmt.Sprintf("%s to aggregate %d ports with its partner", bond, ports),
+		fmt.Sprintf(`grep -A3 'Active Aggregator Info' %[1]s | grep -q 'Number of ports: %[2]d$' &&
+! grep -A3 'Active Aggregator Info' %[1]s | grep -q 'Partner Mac Address: 00:00:00:00:00:00' &&
+awk '/port state:/ { n++; if (and($3, 56) != 56) bad = 1 } END { exit (bad || n != 2 * %[2]d) }' %[1]s`, f, ports),
+		45*time.Second)
+}
+
+// SlaveMII waits until the kernel shows a bond slave's MII status as state
+// ("up" or "down") in /proc/net/bonding: the ground truth a verdict is
+// checked against.
+func SlaveMII(bond, slave, state string) Action {
+	return WaitFor(fmt.Sprintf("the kernel to show %s/%s MII %s", bond, slave, state),
+		fmt.Sprintf("awk -v s=%s '/^Slave Interface:/{cur=$3} cur==s && /^MII Status:/{print $3; exit}' /proc/net/bonding/%s | grep -qx %s", slave, bond, state),
+		30*time.Second)
+}
+
+// OutsideActiveAggregator waits until the kernel shows an up 802.3ad slave
+// in another aggregator than its bond's active one (its link carries no
+// traffic), e.g. after its LACP partner went silent.
+func OutsideActiveAggregator(bond, slave string) Action {
+	return WaitFor(fmt.Sprintf("the kernel to move %s/%s out of the active aggregator", bond, slave),
+		fmt.Sprintf(`awk -v s=%s '/Active Aggregator Info/ { a = 1 } a == 1 && /Aggregator ID:/ { act = $3; a = 2 }
+/^Slave Interface:/ { cur = $3 } cur == s && /^Aggregator ID:/ { id = $3 } cur == s && /^MII Status:/ { mii = $3 }
+END { exit !(mii == "up" && id != "" && id != act) }' /proc/net/bonding/%s`, slave, bond),
+		30*time.Second)
+}
+
+// Slaves waits until the kernel lists exactly these slaves for a bond.
+func Slaves(bond string, slaves ...string) Action {
+	return WaitFor(fmt.Sprintf("the kernel to show %s with slaves %s", bond, strings.Join(slaves, " ")),
+		fmt.Sprintf("[ \"$(cat /sys/class/net/%s/bonding/slaves)\" = %q ]", bond, strings.Join(slaves, " ")), 10*time.Second)
+}
+
+// MDStat waits until /proc/mdstat matches an extended regular expression
+// (grep -E), e.g. `vdb\[1\]\(F\)` for a failed member.
+func MDStat(what, pattern string) Action {
+	return WaitFor("the kernel to show "+what, fmt.Sprintf("grep -Eq '%s' /proc/mdstat", pattern), 30*time.Second)
 }
 
 // RAID1 creates an md RAID1 array of the devices ("vdb", "vda1") with
