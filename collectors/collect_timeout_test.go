@@ -18,14 +18,30 @@ func fixedNow() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
 func TestCollectHungCollectorIsCutOff(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 4)
+	mdDone := make(chan struct{})
+	first := true
 	list := []collector{
 		{"hwmon", func(r Roots, s *Snapshot) []Error {
+			if first { // the first run hangs only once md has answered
+				first = false
+				<-mdDone
+				for i := 0; i < 100; i++ {
+					runtime.Gosched() // let md's goroutine hand in its result
+				}
+			}
 			started <- struct{}{}
 			<-release
 			s.PSUs = []PSU{{}} // must never reach the snapshot
 			return nil
 		}},
 		{"md", func(r Roots, s *Snapshot) []Error {
+			defer func() {
+				select {
+				case <-mdDone:
+				default:
+					close(mdDone)
+				}
+			}()
 			s.MD = []MDArray{{Name: "md0"}}
 			return nil
 		}},
