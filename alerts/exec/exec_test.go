@@ -1,0 +1,121 @@
+package exec
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redwatch/redwatch/alerts/internal/testutil"
+	"github.com/redwatch/redwatch/alerts/notify"
+	"github.com/redwatch/redwatch/rules"
+)
+
+func script(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "hook.sh")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func note() *notify.Notification {
+	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	return &notify.Notification{
+		ID: "0123456789abcdef0123456789abcdef", Fingerprint: "fedcba9876543210", Status: notify.Resolved,
+		Host: "db7", Rule: "md-degraded", Severity: rules.Critical, Subject: "md0",
+		Message: "md0 is degraded", Remediation: "re-add sdb1", Group: "md md0",
+		Members: []notify.Member{{Name: "sda1", State: "in_sync"}, {Name: "sdb1", State: "faulty"}},
+		StartsAt: t0, EndsAt: t0.Add(time.Hour), CreatedAt: t0,
+	}
+}
+
+func TestScriptGetsEnvAndStdin(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	p := script(t, `env | grep ^REDWATCH_ | sort > "$1.env"; cat > "$1.json"`)
+	x, err := New(Config{Command: []string{p, out}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := note()
+	if err := x.Notify(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := os.ReadFile(out + ".env")
+	for _, want := range []string{"REDWATCH_RULE=md-degraded", "REDWATCH_SEVERITY=critical", "REDWATCH_SUBJECT=md0",
+		"REDWATCH_STATUS=resolved", "REDWATCH_FINGERPRINT=fedcba9876543210", "REDWATCH_NOTIFICATION_ID=" + n.ID,
+		"REDWATCH_HOST=db7", "REDWATCH_ENDS_AT=2026-03-04T06:06:07Z", "REDWATCH_MEMBERS=sda1=in_sync sdb1=faulty",
+		"REDWATCH_REMEDIATION=re-add sdb1"} {
+		if !strings.Contains(string(env), want+"\n") {
+			t.Errorf("environment lacks %q:\n%s", want, env)
+		}
+	}
+	var got notify.Notification
+	raw, _ := os.ReadFile(out + ".json")
+	if err := json.Unmarshal(raw, &got); err != nil || got.ID != n.ID || got.Fingerprint != n.Fingerprint || len(got.Members) != 2 {
+		t.Errorf("stdin JSON %s (%v)", raw, err)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		code      int
+		permanent bool
+	}{{1, false}, {75, false}, {64, true}, {78, true}} {
+		x, _ := New(Config{Command: []string{script(t, "echo oops >&2; exit "+strconv.Itoa(tc.code))}})
+		err := x.Notify(context.Background(), note())
+		if err == nil || notify.IsPermanent(err) != tc.permanent || !strings.Contains(err.Error(), "oops") {
+			t.Errorf("exit %d: %v (permanent %v)", tc.code, err, notify.IsPermanent(err))
+		}
+	}
+	x, _ := New(Config{Command: []string{"/nonexistent/hook"}})
+	if err := x.Notify(context.Background(), note()); err == nil {
+		t.Error("missing program succeeded")
+	}
+}
+
+// TestTimeoutKillsProcessGroup: the script starts a child that would outlive
+// it; on timeout both are killed.
+func TestTimeoutKillsProcessGroup(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	p := script(t, `sleep 300 & echo $! > "$1"; wait`)
+	x, _ := New(Config{Command: []string{p, pidFile}, Timeout: 300 * time.Millisecond})
+	start := time.Now()
+	err := x.Notify(context.Background(), note())
+	if err == nil || notify.IsPermanent(err) || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("timeout: %v", err)
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Errorf("returned after %v", el)
+	}
+	raw, _ := os.ReadFile(pidFile)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		t.Fatalf("child pid: %q", raw)
+	}
+	testutil.Eventually(t, "child killed", func() bool {
+		// Gone, or a zombie waiting for init.
+		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		return err != nil || strings.Contains(string(st), ") Z ")
+	})
+	if err := syscall.Kill(pid, 0); err == nil {
+		st, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if !strings.Contains(string(st), ") Z ") {
+			t.Errorf("child %d still alive", pid)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, c := range []Config{{}, {Command: []string{"relative.sh"}}, {Command: []string{"/x"}, Timeout: -1}} {
+		if err := c.Validate(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}

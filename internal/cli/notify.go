@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/redwatch/redwatch/alerts"
+	"github.com/redwatch/redwatch/internal/config"
+)
+
+// exitNotifyFailed is the exit code of `notify test` when a channel failed.
+const exitNotifyFailed = 1
+
+// runNotify is `redwatch notify test [--channel NAME] [--config FILE]`: send
+// a test alert through each configured channel (or the one named) and print,
+// per channel, "delivered" or the error. It exits 1 when any channel failed,
+// 3 on a usage or configuration error.
+func runNotify(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] != "test" {
+		return errorf(e, "notify: usage: redwatch notify test [--channel NAME] [--config FILE] [--timeout DURATION]")
+	}
+	fs := flag.NewFlagSet("notify test", flag.ContinueOnError)
+	var channel, cfgPath, host string
+	var timeout time.Duration
+	fs.StringVar(&channel, "channel", "", "send through the channel `NAME` only")
+	fs.StringVar(&cfgPath, "config", "", "configuration `FILE` (default "+config.DefaultPath+")")
+	fs.StringVar(&host, "host", "", "host name to put in the alert (default: this host's name)")
+	fs.DurationVar(&timeout, "timeout", 30*time.Second, "give each channel this long")
+	pos, code, ok := parseInterleaved(fs, e, args[1:])
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return errorf(e, "notify: unexpected argument %q", pos[0])
+	}
+	c, err := config.Load(cfgPath)
+	if err != nil {
+		return errorf(e, "notify: %v", err)
+	}
+	if len(c.Alerts.Channels) == 0 {
+		where := c.Path
+		if where == "" {
+			where = config.DefaultPath
+		}
+		return errorf(e, "notify: no alert channels configured in %s (alerts.channels)", where)
+	}
+	if host == "" {
+		if host, err = os.Hostname(); err != nil {
+			return errorf(e, "notify: %v", err)
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	results, err := alerts.SendTest(ctx, c.Alerts, host, channel, e.now, logger, timeout)
+	if err != nil {
+		return errorf(e, "notify: %v", err)
+	}
+	failed := 0
+	for _, r := range results {
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(e.stdout, "%s (%s): FAILED: %v\n", r.Channel, r.Type, r.Err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s (%s): delivered\n", r.Channel, r.Type)
+	}
+	if failed > 0 {
+		fmt.Fprintf(e.stderr, "redwatch: notify: %d of %d channels failed\n", failed, len(results))
+		return exitNotifyFailed
+	}
+	return exitOK
+}
