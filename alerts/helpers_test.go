@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/alerts/exec"
 	"github.com/redwatch/redwatch/alerts/internal/testutil"
 	"github.com/redwatch/redwatch/alerts/notify"
 	"github.com/redwatch/redwatch/alerts/webhook"
@@ -204,3 +205,8 @@ func (h *harness) ack(name string) {
 		h.m.finish(ch, e, "", nil)
 	}
 }
+
+var (
+	execConfigForTest    = exec.Config{Command: []string{"/bin/true"}}
+	webhookConfigForTest = webhook.Config{URL: "http://127.0.0.1:1/"}
+)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/alerts/alertmanager"
 	"github.com/redwatch/redwatch/alerts/notify"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -238,5 +239,31 @@ func TestDuplicateFindingsOneAlert(t *testing.T) {
 	q := h.queue("ops")
 	if len(q) != 1 || q[0].Severity != rules.Critical {
 		t.Fatalf("want one critical, got %+v", q)
+	}
+}
+
+// TestAlertmanagerChannelResends: an alertmanager channel re-sends a firing
+// alert every resend interval (before endsAt = 4 × it expires), whatever the
+// global repeat_interval.
+func TestAlertmanagerChannelResends(t *testing.T) {
+	cfg := Config{Channels: []ChannelConfig{
+		{Name: "am", Type: TypeAlertmanager, Alertmanager: &alertmanager.Config{URLs: []string{"http://127.0.0.1:1"}}},
+		webhookChannel("ops", "http://127.0.0.1:1/"),
+	}}
+	h := newHarness(t, cfg, t.TempDir())
+	f := finding("md-degraded", "md0", rules.Critical)
+	h.pass(f)
+	h.ack("am")
+	h.ack("ops")
+	for i := range 3 {
+		h.clk.Advance(time.Minute)
+		h.pass(f)
+		if q := h.queue("am"); len(q) != 1 || !q[0].Repeat {
+			t.Fatalf("minute %d: alertmanager queue %+v, want one re-send", i+1, q)
+		}
+		h.ack("am")
+		if q := h.queue("ops"); len(q) != 0 {
+			t.Fatalf("webhook repeated after %d min", i+1)
+		}
 	}
 }

@@ -31,7 +31,7 @@ func note() *notify.Notification {
 		ID: "0123456789abcdef0123456789abcdef", Fingerprint: "fedcba9876543210", Status: notify.Resolved,
 		Host: "db7", Rule: "md-degraded", Severity: rules.Critical, Subject: "md0",
 		Message: "md0 is degraded", Remediation: "re-add sdb1", Group: "md md0",
-		Members: []notify.Member{{Name: "sda1", State: "in_sync"}, {Name: "sdb1", State: "faulty"}},
+		Members:  []notify.Member{{Name: "sda1", State: "in_sync"}, {Name: "sdb1", State: "faulty"}},
 		StartsAt: t0, EndsAt: t0.Add(time.Hour), CreatedAt: t0,
 	}
 }

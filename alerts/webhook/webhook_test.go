@@ -27,7 +27,7 @@ func note() *notify.Notification {
 		ID: "0123456789abcdef0123456789abcdef", Fingerprint: "fedcba9876543210", Status: notify.Firing,
 		Host: "db7", Rule: "bond-slave-down", Severity: rules.Critical, Subject: "bond0/eth1",
 		Message: "bond0 lost eth1", Remediation: "check the cable", Group: "bond bond0",
-		Members: []notify.Member{{Name: "eth0", State: "up"}, {Name: "eth1", State: "down"}},
+		Members:  []notify.Member{{Name: "eth0", State: "up"}, {Name: "eth1", State: "down"}},
 		StartsAt: t0, CreatedAt: t0, ExternalURL: "http://db7:9258/",
 	}
 }
