@@ -76,9 +76,11 @@ func TestDeliverFiringAndResolved(t *testing.T) {
 	if got[1].msg.Status != "resolved" || got[1].msg.Alerts[0].Fingerprint != fp || got[1].id == got[0].id {
 		t.Fatalf("resolved delivery %+v", got[1].msg)
 	}
-	testutil.Eventually(t, "empty queue", func() bool { return h.m.channel("ops").depth() == 0 })
-	if v := counter(t, h.m, "redwatch_alert_notifications_total", "ops", "delivered"); v != 2 {
-		t.Errorf("delivered = %v, want 2", v)
+	testutil.Eventually(t, "two counted delivered", func() bool {
+		return counter(t, h.m, "redwatch_alert_notifications_total", "ops", "delivered") == 2
+	})
+	if d := h.m.channel("ops").depth(); d != 0 {
+		t.Errorf("depth %d after delivery", d)
 	}
 	entries, _ := os.ReadDir(filepath.Join(h.dir, "alerts", "outbox", "ops"))
 	if len(entries) != 0 {
@@ -195,9 +197,14 @@ func TestExpiredAfterMaxAge(t *testing.T) {
 	h.m.Process(context.Background(), result(finding("r", "s", rules.Warning)))
 	h.clk.WaitTimers(t, 1)
 	h.clk.Advance(61 * time.Minute)
-	testutil.Eventually(t, "expired", func() bool { return h.m.channel("ops").depth() == 0 })
-	if v := counter(t, h.m, "redwatch_alert_dropped_total", "ops", "expired"); v != 1 {
-		t.Errorf("dropped{expired} = %v", v)
+	testutil.Eventually(t, "expired", func() bool {
+		return counter(t, h.m, "redwatch_alert_dropped_total", "ops", "expired") == 1
+	})
+	if d := h.m.channel("ops").depth(); d != 0 {
+		t.Errorf("depth %d after expiry", d)
+	}
+	if v := counter(t, h.m, "redwatch_alert_notifications_total", "ops", "expired"); v != 1 {
+		t.Errorf("notifications{expired} = %v", v)
 	}
 	if !strings.Contains(h.log.String(), `"reason":"expired"`) || !strings.Contains(h.log.String(), `"level":"ERROR"`) {
 		t.Errorf("no error log naming the expiry: %s", h.log)

@@ -148,8 +148,7 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 			}
 		}
 		if age := m.now().Sub(e.n.CreatedAt); age > m.cfg.MaxAge {
-			m.metrics.notified(ch.name, "expired")
-			m.finish(ch, e, "expired", fmt.Errorf("alerts: undelivered after %s (max_age %s)", age.Round(time.Second), m.cfg.MaxAge))
+			m.finish(ch, e, "expired", "expired", fmt.Errorf("alerts: undelivered after %s (max_age %s)", age.Round(time.Second), m.cfg.MaxAge))
 			attempt = 0
 			continue
 		}
@@ -161,14 +160,12 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 		}
 		switch {
 		case err == nil:
-			m.metrics.notified(ch.name, "delivered")
 			m.log.Info("alerts: notification delivered", "channel", ch.name, "fingerprint", e.n.Fingerprint,
 				"id", e.n.ID, "status", e.n.Status, "rule", e.n.Rule, "subject", e.n.Subject)
-			m.finish(ch, e, "", nil)
+			m.finish(ch, e, "delivered", "", nil)
 			attempt = 0
 		case notify.IsPermanent(err):
-			m.metrics.notified(ch.name, "failed")
-			m.finish(ch, e, "permanent", err)
+			m.finish(ch, e, "failed", "permanent", err)
 			attempt = 0
 		default:
 			attempt++
@@ -186,16 +183,21 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 	}
 }
 
-// finish takes e off the queue and out of the outbox; reason non-empty means
-// it was dropped undelivered, which is logged as an error and counted.
-func (m *Manager) finish(ch *channel, e entry, reason string, cause error) {
+// finish takes e off the queue and out of the outbox, then counts it under
+// result; reason non-empty means it was dropped undelivered, which is logged
+// as an error and counted. The queue shrinks before the counters move, so a
+// scrape never sees a notification both counted and still queued.
+func (m *Manager) finish(ch *channel, e entry, result, reason string, cause error) {
+	if err := ch.box.remove(e); err != nil {
+		m.log.Error("alerts: outbox entry not removed; it will be sent again", "channel", ch.name, "err", err)
+	}
+	ch.pop()
+	if result != "" {
+		m.metrics.notified(ch.name, result)
+	}
 	if reason != "" {
 		m.metrics.droppedAdd(ch.name, reason, 1)
 		m.log.Error("alerts: notification dropped", "channel", ch.name, "reason", reason, "fingerprint", e.n.Fingerprint,
 			"id", e.n.ID, "status", e.n.Status, "rule", e.n.Rule, "subject", e.n.Subject, "err", cause)
 	}
-	if err := ch.box.remove(e); err != nil {
-		m.log.Error("alerts: outbox entry not removed; it will be sent again", "channel", ch.name, "err", err)
-	}
-	ch.pop()
 }

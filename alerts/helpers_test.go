@@ -202,7 +202,7 @@ func (h *harness) ack(name string) {
 		if !ok {
 			return
 		}
-		h.m.finish(ch, e, "", nil)
+		h.m.finish(ch, e, "", "", nil)
 	}
 }
 
