@@ -17,16 +17,17 @@ import (
 // CacheEnv is the environment variable that overrides the cache directory.
 const CacheEnv = "REDWATCH_LAB_CACHE"
 
-// DefaultCacheDir is $REDWATCH_LAB_CACHE, or $HOME/.cache/redwatch-lab.
+// DefaultCacheDir is $REDWATCH_LAB_CACHE, or $HOME/.cache/redwatch-lab, or
+// (with no $HOME, as under some CI runners) redwatch-lab-cache in the
+// temporary directory.
 func DefaultCacheDir() (string, error) {
 	if d := os.Getenv(CacheEnv); d != "" {
 		return d, nil
 	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("lab: no cache directory (set %s): %w", CacheEnv, err)
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".cache", "redwatch-lab"), nil
 	}
-	return filepath.Join(home, ".cache", "redwatch-lab"), nil
+	return filepath.Join(os.TempDir(), "redwatch-lab-cache"), nil
 }
 
 // Cache keeps Debian packages downloaded with apt-get download, extracted

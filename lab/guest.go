@@ -69,6 +69,7 @@ const (
 // pciAddr is a slot and function on bus 0.
 type pciAddr struct{ slot, fn int }
 
+// String is the address as sysfs names it, e.g. 0000:00:03.1.
 func (p pciAddr) String() string { return fmt.Sprintf("0000:00:%02x.%d", p.slot, p.fn) }
 
 // layout assigns PCI addresses: every NIC its own slot, except that NICs of
@@ -353,6 +354,13 @@ func (g *Guest) Exec(ctx context.Context, script string) (Result, error) {
 		select {
 		case f, ok := <-g.replies:
 			if !ok {
+				// QEMU closes the channel as it exits: give it a moment, so
+				// that the error can say how it exited.
+				select {
+				case <-g.exited:
+					return Result{}, g.failure("command "+quote(script), errors.New("the guest exited"))
+				case <-time.After(3 * time.Second):
+				}
 				return Result{}, g.failure("command "+quote(script), errors.New("the command channel closed"))
 			}
 			if f.id != id {

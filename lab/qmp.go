@@ -26,6 +26,7 @@ type QMPError struct {
 	Desc    string `json:"desc"`
 }
 
+// Error says which command failed and QEMU's class and description.
 func (e *QMPError) Error() string {
 	return fmt.Sprintf("lab: qmp %s: %s: %s", e.Command, e.Class, e.Desc)
 }

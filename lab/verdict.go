@@ -117,6 +117,7 @@ type Want struct {
 	Severity string
 }
 
+// String describes the wanted finding for failure messages.
 func (w Want) String() string {
 	s := w.Rule + " " + w.Subject
 	if w.Severity != "" {
@@ -140,6 +141,7 @@ type WantGroup struct {
 	Healthy, Total int
 }
 
+// String describes the wanted group for failure messages.
 func (w WantGroup) String() string {
 	return fmt.Sprintf("%s %s %d/%d healthy", w.Kind, w.Name, w.Healthy, w.Total)
 }
