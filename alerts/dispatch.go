@@ -185,19 +185,19 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 
 // finish takes e off the queue and out of the outbox, then counts it under
 // result; reason non-empty means it was dropped undelivered, which is logged
-// as an error and counted. The queue shrinks before the counters move, so a
-// scrape never sees a notification both counted and still queued.
+// as an error and counted. The queue shrinks and the log is written before
+// the counters move, so whoever sees the count sees the rest.
 func (m *Manager) finish(ch *channel, e entry, result, reason string, cause error) {
 	if err := ch.box.remove(e); err != nil {
 		m.log.Error("alerts: outbox entry not removed; it will be sent again", "channel", ch.name, "err", err)
 	}
 	ch.pop()
-	if result != "" {
-		m.metrics.notified(ch.name, result)
-	}
 	if reason != "" {
-		m.metrics.droppedAdd(ch.name, reason, 1)
 		m.log.Error("alerts: notification dropped", "channel", ch.name, "reason", reason, "fingerprint", e.n.Fingerprint,
 			"id", e.n.ID, "status", e.n.Status, "rule", e.n.Rule, "subject", e.n.Subject, "err", cause)
+		m.metrics.droppedAdd(ch.name, reason, 1)
+	}
+	if result != "" {
+		m.metrics.notified(ch.name, result)
 	}
 }
