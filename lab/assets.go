@@ -22,17 +22,29 @@ var GuestModules = []string{
 	"bonding", "md_mod", "raid1",
 }
 
+// NVMeModules are loaded by /init only when the guest has an NVMe
+// controller (PCI class 0x010802), so that other guests do not pay for them.
+var NVMeModules = []string{"nvme"}
+
 // ModuleParams are the insmod parameters of GuestModules. bonding gets
 // max_bonds=0 so that no bond0 appears in round-robin mode before a
 // scenario sets its mode.
 var ModuleParams = map[string]string{"bonding": "max_bonds=0"}
 
 // GuestPackages are the Debian packages besides the kernel that the guest
-// needs: busybox-static is the guest's userland, mdadm manages md arrays.
-var GuestPackages = []string{"busybox-static", "mdadm"}
+// needs: busybox-static is the guest's userland, mdadm manages md arrays,
+// smartmontools' smartctl reads SMART and NVMe health.
+var GuestPackages = []string{"busybox-static", "mdadm", "smartmontools"}
+
+// guestTools are the dynamically linked programs copied into the guest, with
+// the libraries ldd lists: package, path in the package and in the guest.
+var guestTools = []struct{ pkg, path string }{
+	{"mdadm", "sbin/mdadm"},
+	{"smartmontools", "usr/sbin/smartctl"},
+}
 
 // Assets are what a guest boots: the kernel and an initramfs holding
-// busybox, /init, the modules, mdadm and redwatch.
+// busybox, /init, the modules, mdadm, smartctl and redwatch.
 type Assets struct {
 	// Kernel is the vmlinuz file; KernelRelease its release (6.1.0-NN-amd64).
 	Kernel        string
@@ -41,8 +53,10 @@ type Assets struct {
 	Initrd string
 	// Packages are the Debian packages used, the kernel first.
 	Packages []*Package
-	// Modules are the modules /init loads, in order.
+	// Modules are the modules /init loads, in order; NVMe those it loads
+	// when the guest has an NVMe controller.
 	Modules []Module
+	NVMe    []Module
 	// Notes are what the preparation could not do the fast way.
 	Notes []string
 	// Timings say how long each preparation step took.
@@ -65,8 +79,8 @@ type AssetOptions struct {
 // of building ./cmd/redwatch.
 const BinaryEnv = "REDWATCH_LAB_BINARY"
 
-// BuildAssets fetches the kernel, busybox-static and mdadm through the
-// cache, builds redwatch statically, and packs the initramfs.
+// BuildAssets fetches the kernel and GuestPackages through the cache,
+// builds redwatch statically, and packs the initramfs.
 func BuildAssets(ctx context.Context, o AssetOptions) (*Assets, error) {
 	a := &Assets{Timings: map[string]time.Duration{}}
 	var mu sync.Mutex
@@ -113,7 +127,11 @@ func BuildAssets(ctx context.Context, o AssetOptions) (*Assets, error) {
 		}
 	}
 	a.Packages = pkgs
-	kernel, busybox, mdadm := pkgs[0], pkgs[1], pkgs[2]
+	kernel, busybox := pkgs[0], pkgs[1]
+	byName := map[string]*Package{}
+	for _, p := range pkgs {
+		byName[p.Name] = p
+	}
 
 	start := time.Now()
 	vmlinuz, _ := filepath.Glob(filepath.Join(kernel.Root, "boot", "vmlinuz-*"))
@@ -131,9 +149,23 @@ func BuildAssets(ctx context.Context, o AssetOptions) (*Assets, error) {
 	}
 	timed("kernel", start)
 	start = time.Now()
-	a.Modules, err = ResolveModules(filepath.Join(kernel.Root, "lib", "modules", a.KernelRelease, "kernel"), GuestModules, ModuleParams)
+	modDir := filepath.Join(kernel.Root, "lib", "modules", a.KernelRelease, "kernel")
+	a.Modules, err = ResolveModules(modDir, GuestModules, ModuleParams)
 	if err != nil {
 		return nil, err
+	}
+	all, err := ResolveModules(modDir, append(append([]string(nil), GuestModules...), NVMeModules...), ModuleParams)
+	if err != nil {
+		return nil, err
+	}
+	core := map[string]bool{}
+	for _, m := range a.Modules {
+		core[m.Name] = true
+	}
+	for _, m := range all {
+		if !core[m.Name] {
+			a.NVMe = append(a.NVMe, m)
+		}
 	}
 
 	ar := NewArchive()
@@ -151,22 +183,30 @@ func BuildAssets(ctx context.Context, o AssetOptions) (*Assets, error) {
 	}
 	ar.Symlink("bin/sh", "busybox")
 	ar.Bytes("init", 0o755, []byte(initScript))
-	var load strings.Builder
-	for _, m := range a.Modules {
-		ar.File("lib/modules/"+m.Name+".ko", 0o644, m.Path)
-		fmt.Fprintf(&load, "%s %s\n", m.Name, m.Params)
+	for _, set := range []struct {
+		file string
+		mods []Module
+	}{{"etc/lab/modules", a.Modules}, {"etc/lab/modules.nvme", a.NVMe}} {
+		var load strings.Builder
+		for _, m := range set.mods {
+			ar.File("lib/modules/"+m.Name+".ko", 0o644, m.Path)
+			fmt.Fprintf(&load, "%s %s\n", m.Name, m.Params)
+		}
+		ar.Bytes(set.file, 0o644, []byte(load.String()))
 	}
-	ar.Bytes("etc/lab/modules", 0o644, []byte(load.String()))
-	mdadmBin := filepath.Join(mdadm.Root, "sbin", "mdadm")
-	if err := addFileFrom(ar, "sbin/mdadm", mdadmBin, mdadm.Name); err != nil {
-		return nil, err
-	}
-	libs, err := sharedLibs(ctx, mdadmBin)
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range libs {
-		ar.File(l, 0o755, l)
+	for _, tool := range guestTools {
+		p := byName[tool.pkg]
+		bin := filepath.Join(p.Root, tool.path)
+		if err := addFileFrom(ar, tool.path, bin, p.Name); err != nil {
+			return nil, err
+		}
+		libs, err := sharedLibs(ctx, bin)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range libs {
+			ar.File(l, 0o755, l)
+		}
 	}
 	ar.File("bin/redwatch", 0o755, redwatch)
 
@@ -340,9 +380,13 @@ mkdir -p /run/mdadm /var/lib/redwatch /etc/redwatch /tmp/lab
 hostname lab
 ip link set lo up
 echo "lab: init on $(uname -r)"
-while read -r name params; do
-	insmod /lib/modules/$name.ko $params || { echo "lab: insmod $name $params failed"; poweroff -f; }
-done < /etc/lab/modules
+load() {
+	while read -r name params; do
+		insmod /lib/modules/$name.ko $params || { echo "lab: insmod $name $params failed"; poweroff -f; }
+	done < "$1"
+}
+load /etc/lab/modules
+grep -qx 0x010802 /sys/bus/pci/devices/*/class && load /etc/lab/modules.nvme
 port=
 for i in $(seq 1 100); do
 	for d in /sys/class/virtio-ports/*; do

@@ -50,6 +50,10 @@ type NIC struct {
 type Spec struct {
 	NICs  []NIC
 	Disks []Disk
+	// NVMe are NVMe controllers with one namespace each: the guest's
+	// nvme0, nvme1, ... (namespaces nvme0n1, ...); QMP knows them as nvme0,
+	// ... (e.g. /machine/peripheral/nvme0 for qom-set).
+	NVMe []Disk
 	// MemoryMiB is the guest's memory; 0 means 256.
 	MemoryMiB int
 	// BootTimeout bounds the boot; 0 means DefaultBootTimeout.
@@ -58,11 +62,13 @@ type Spec struct {
 	Log func(format string, args ...any)
 }
 
-// PCI slots the lab assigns: NICs from slot 3 on, disks from slot 16 on,
-// the virtio-serial controller in slot 31.
+// PCI slots the lab assigns: NICs from slot 3 on, virtio disks from slot 16
+// on, NVMe controllers in slots 28 to 30, the virtio-serial controller in
+// slot 31.
 const (
 	firstNICSlot  = 3
 	firstDiskSlot = 16
+	firstNVMeSlot = 28
 	serialSlot    = 31
 )
 
@@ -73,41 +79,47 @@ type pciAddr struct{ slot, fn int }
 func (p pciAddr) String() string { return fmt.Sprintf("0000:00:%02x.%d", p.slot, p.fn) }
 
 // layout assigns PCI addresses: every NIC its own slot, except that NICs of
-// one Card share a slot; every disk its own slot.
-func layout(s Spec) (nics, disks []pciAddr, err error) {
+// one Card share a slot; every disk and NVMe controller its own slot.
+func layout(s Spec) (nics, disks, nvmes []pciAddr, err error) {
 	slot := firstNICSlot - 1
 	seen := map[int]bool{}
 	for i, n := range s.NICs {
 		switch {
 		case n.Card != 0 && i > 0 && s.NICs[i-1].Card == n.Card:
 			prev := nics[i-1]
-			nics = append(nics, pciAddr{prev.slot, prev.fn + 1})
 			if prev.fn+1 > 7 {
-				return nil, nil, fmt.Errorf("lab: card %d has more than 8 NICs", n.Card)
+				return nil, nil, nil, fmt.Errorf("lab: card %d has more than 8 NICs", n.Card)
 			}
+			nics = append(nics, pciAddr{prev.slot, prev.fn + 1})
 			continue
 		case n.Card != 0 && seen[n.Card]:
-			return nil, nil, fmt.Errorf("lab: the NICs of card %d are not adjacent", n.Card)
+			return nil, nil, nil, fmt.Errorf("lab: the NICs of card %d are not adjacent", n.Card)
 		}
 		seen[n.Card] = n.Card != 0
 		slot++
 		nics = append(nics, pciAddr{slot, 0})
 	}
 	if slot >= firstDiskSlot {
-		return nil, nil, fmt.Errorf("lab: %d NIC slots, at most %d", slot-firstNICSlot+1, firstDiskSlot-firstNICSlot)
+		return nil, nil, nil, fmt.Errorf("lab: %d NIC slots, at most %d", slot-firstNICSlot+1, firstDiskSlot-firstNICSlot)
+	}
+	if len(s.Disks) > firstNVMeSlot-firstDiskSlot {
+		return nil, nil, nil, fmt.Errorf("lab: %d disks, at most %d", len(s.Disks), firstNVMeSlot-firstDiskSlot)
 	}
 	for i := range s.Disks {
-		if firstDiskSlot+i >= serialSlot {
-			return nil, nil, fmt.Errorf("lab: %d disks, at most %d", len(s.Disks), serialSlot-firstDiskSlot)
-		}
 		disks = append(disks, pciAddr{firstDiskSlot + i, 0})
 	}
-	return nics, disks, nil
+	if len(s.NVMe) > serialSlot-firstNVMeSlot {
+		return nil, nil, nil, fmt.Errorf("lab: %d NVMe controllers, at most %d", len(s.NVMe), serialSlot-firstNVMeSlot)
+	}
+	for i := range s.NVMe {
+		nvmes = append(nvmes, pciAddr{firstNVMeSlot + i, 0})
+	}
+	return nics, disks, nvmes, nil
 }
 
 // qemuArgs is the QEMU command line for a spec, with the files in dir.
 func qemuArgs(a *Assets, s Spec, dir string) ([]string, error) {
-	nics, disks, err := layout(s)
+	nics, disks, nvmes, err := layout(s)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +158,12 @@ func qemuArgs(a *Assets, s Spec, dir string) ([]string, error) {
 			"-drive", fmt.Sprintf("file=%s,format=raw,if=none,id=d%d,cache=unsafe", img, i),
 			"-device", fmt.Sprintf("virtio-blk-pci,drive=d%d,id=disk%d,addr=0x%x", i, i, disks[i].slot))
 	}
+	for i := range s.NVMe {
+		img := filepath.Join(dir, fmt.Sprintf("nv%d.img", i))
+		args = append(args,
+			"-drive", fmt.Sprintf("file=%s,format=raw,if=none,id=nv%d,cache=unsafe", img, i),
+			"-device", fmt.Sprintf("nvme,serial=lab-nvme%d,drive=nv%d,id=nvme%d,addr=0x%x", i, i, i, nvmes[i].slot))
+	}
 	return args, nil
 }
 
@@ -182,6 +200,12 @@ func Boot(ctx context.Context, a *Assets, s Spec) (*Guest, error) {
 	g := &Guest{Dir: dir, spec: s, exited: make(chan struct{}), replies: make(chan frame, 16)}
 	for i, d := range s.Disks {
 		if err := createImage(filepath.Join(dir, fmt.Sprintf("d%d.img", i)), d); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	for i, d := range s.NVMe {
+		if err := createImage(filepath.Join(dir, fmt.Sprintf("nv%d.img", i)), d); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
@@ -253,7 +277,7 @@ func Boot(ctx context.Context, a *Assets, s Spec) (*Guest, error) {
 	if err := g.checkNames(ctx, s); err != nil {
 		return fail("device names", err)
 	}
-	g.logf("lab: guest booted in %.1fs (%d NICs, %d disks) in %s", g.BootTime.Seconds(), len(s.NICs), len(s.Disks), dir)
+	g.logf("lab: guest booted in %.1fs (%d NICs, %d disks, %d NVMe) in %s", g.BootTime.Seconds(), len(s.NICs), len(s.Disks), len(s.NVMe), dir)
 	return g, nil
 }
 
@@ -267,7 +291,7 @@ func (g *Guest) logf(format string, args ...any) {
 // vda.. in the order of the spec, by their PCI addresses, so that a
 // scenario's "eth1" is QMP's "nic1".
 func (g *Guest) checkNames(ctx context.Context, s Spec) error {
-	nics, disks, err := layout(s)
+	nics, disks, nvmes, err := layout(s)
 	if err != nil {
 		return err
 	}
@@ -278,10 +302,17 @@ func (g *Guest) checkNames(ctx context.Context, s Spec) error {
 	for i, a := range disks {
 		want[fmt.Sprintf("vd%c", 'a'+i)] = a.String()
 	}
-	// With virtio the PCI function is the parent of the device link's target.
-	out, err := g.MustRun(ctx, `for d in /sys/class/net/eth* /sys/class/block/vd*; do
+	for i, a := range nvmes {
+		want[fmt.Sprintf("nvme%d", i)] = a.String()
+	}
+	// With virtio the PCI function is the parent of the device link's
+	// target; an NVMe controller's device link is the PCI function itself.
+	out, err := g.MustRun(ctx, `for d in /sys/class/net/eth* /sys/class/block/vd* /sys/class/nvme/nvme*; do
 	[ -e "$d/device" ] || continue
-	echo "${d##*/} $(basename "$(dirname "$(readlink -f "$d/device")")")"
+	case $d in
+	*/nvme/*) echo "${d##*/} $(basename "$(readlink -f "$d/device")")" ;;
+	*) echo "${d##*/} $(basename "$(dirname "$(readlink -f "$d/device")")")" ;;
+	esac
 done`)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ package lab
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -63,6 +64,50 @@ func TestHarness(t *testing.T) {
 		}
 		if _, _, err := g.Run(context.Background(), "true"); err == nil {
 			t.Error("a guest whose command loop is stuck still accepted a command")
+		}
+	})
+
+	// The NVMe fault of LAB.md: qom-set smart_critical_warning on the
+	// controller, seen by smartctl in the guest. (redwatch has no NVMe rule
+	// yet: this checks the harness's QOMSet, NVMe device and smartctl.)
+	t.Run("nvme_critical_warning", func(t *testing.T) {
+		slot(t)
+		ctx := context.Background()
+		g, err := Boot(ctx, a, Spec{NVMe: []Disk{{SizeMiB: 16}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		health := func() (passed bool, warning int) {
+			t.Helper()
+			out, _, err := g.Run(ctx, "smartctl -j -H -A /dev/nvme0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r struct {
+				Status struct {
+					Passed *bool `json:"passed"`
+				} `json:"smart_status"`
+				Log struct {
+					CriticalWarning *int `json:"critical_warning"`
+				} `json:"nvme_smart_health_information_log"`
+			}
+			if err := json.Unmarshal([]byte(out), &r); err != nil || r.Status.Passed == nil || r.Log.CriticalWarning == nil {
+				t.Fatalf("smartctl -j: %v\n%s", err, out)
+			}
+			return *r.Status.Passed, *r.Log.CriticalWarning
+		}
+		if passed, w := health(); !passed || w != 0 {
+			t.Fatalf("a fresh NVMe controller: passed %v, critical_warning %d", passed, w)
+		}
+		if err := g.QOMSet(ctx, "/machine/peripheral/nvme0", "smart_critical_warning", 1); err != nil {
+			t.Fatal(err)
+		}
+		if passed, w := health(); passed || w != 1 {
+			t.Errorf("after qom-set smart_critical_warning=1: passed %v, critical_warning %d; want false, 1", passed, w)
+		}
+		if _, err := g.Audit(ctx); err != nil {
+			t.Errorf("redwatch audit with an NVMe disk: %v", err)
 		}
 	})
 

@@ -171,20 +171,23 @@ func TestMBRTable(t *testing.T) {
 }
 
 func TestLayout(t *testing.T) {
-	nics, disks, err := layout(Spec{NICs: []NIC{{Card: 1}, {Card: 1}, {}, {Card: 2}, {Card: 2}}, Disks: []Disk{{}, {}}})
+	nics, disks, nvmes, err := layout(Spec{NICs: []NIC{{Card: 1}, {Card: 1}, {}, {Card: 2}, {Card: 2}}, Disks: []Disk{{}, {}}, NVMe: []Disk{{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, a := range append(nics, disks...) {
+	for _, a := range slices.Concat(nics, disks, nvmes) {
 		got = append(got, a.String())
 	}
-	want := []string{"0000:00:03.0", "0000:00:03.1", "0000:00:04.0", "0000:00:05.0", "0000:00:05.1", "0000:00:10.0", "0000:00:11.0"}
+	want := []string{"0000:00:03.0", "0000:00:03.1", "0000:00:04.0", "0000:00:05.0", "0000:00:05.1", "0000:00:10.0", "0000:00:11.0", "0000:00:1c.0"}
 	if !slices.Equal(got, want) {
 		t.Errorf("layout = %q, want %q", got, want)
 	}
-	if _, _, err := layout(Spec{NICs: []NIC{{Card: 1}, {}, {Card: 1}}}); err == nil {
+	if _, _, _, err := layout(Spec{NICs: []NIC{{Card: 1}, {}, {Card: 1}}}); err == nil {
 		t.Error("the NICs of a card that are not adjacent were accepted")
+	}
+	if _, _, _, err := layout(Spec{NVMe: make([]Disk, 4)}); err == nil {
+		t.Error("4 NVMe controllers were accepted in 3 slots")
 	}
 	args, err := qemuArgs(&Assets{Kernel: "k", Initrd: "i"}, Spec{NICs: []NIC{{Card: 1, Hub: 3}, {Card: 1, NoSpeed: true}}}, "/d")
 	if err != nil {
