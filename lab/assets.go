@@ -95,6 +95,10 @@ func BuildAssets(ctx context.Context, o AssetOptions) (*Assets, error) {
 		return nil, err
 	}
 	names := append([]string{kernelName}, GuestPackages...)
+	versions, err := CandidateVersions(ctx, names...)
+	if err != nil {
+		return nil, err
+	}
 	pkgs := make([]*Package, len(names))
 	errs := make([]error, len(names)+1)
 	redwatch := filepath.Join(o.WorkDir, "redwatch")
@@ -104,7 +108,7 @@ func BuildAssets(ctx context.Context, o AssetOptions) (*Assets, error) {
 		go func() {
 			defer wg.Done()
 			defer timed("fetch "+n, time.Now())
-			pkgs[i], errs[i] = o.Cache.Fetch(ctx, n)
+			pkgs[i], errs[i] = o.Cache.FetchVersion(ctx, n, versions[n])
 		}()
 	}
 	wg.Add(1)

@@ -56,6 +56,11 @@ func (c *Cache) Fetch(ctx context.Context, name string) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.FetchVersion(ctx, name, version)
+}
+
+// FetchVersion is Fetch of a given version.
+func (c *Cache) FetchVersion(ctx context.Context, name, version string) (*Package, error) {
 	dir := filepath.Join(c.Dir, "deb", name+"_"+safeVersion(version))
 	p := &Package{Name: name, Version: version, Root: filepath.Join(dir, "root")}
 	if complete(dir) {
@@ -140,32 +145,51 @@ func lockFile(path string) (func(), error) {
 // CandidateVersion is the version apt would install of the named package
 // (`apt-cache policy`); it reads apt's local lists and needs no network.
 func CandidateVersion(ctx context.Context, name string) (string, error) {
-	out, err := run(ctx, "", "apt-cache", "policy", name)
+	vs, err := CandidateVersions(ctx, name)
 	if err != nil {
-		return "", fmt.Errorf("lab: apt-cache policy %s: %w\n%s", name, err, tail(out, 5))
+		return "", err
 	}
-	v := parseCandidate(out)
-	if v == "" {
-		return "", fmt.Errorf("lab: apt knows no candidate version of %s (run lab/deps.sh, which runs apt-get update)", name)
-	}
-	return v, nil
+	return vs[name], nil
 }
 
-// parseCandidate reads the Candidate line of `apt-cache policy` output; ""
-// when there is none or it is "(none)".
-func parseCandidate(out []byte) string {
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
-		if ok && k == "Candidate" {
-			v = strings.TrimSpace(v)
-			if v == "(none)" {
-				return ""
-			}
-			return v
+// CandidateVersions is CandidateVersion for several packages with one
+// apt-cache call (each call reads all of apt's lists, about a second).
+func CandidateVersions(ctx context.Context, names ...string) (map[string]string, error) {
+	out, err := run(ctx, "", "apt-cache", append([]string{"policy"}, names...)...)
+	if err != nil {
+		return nil, fmt.Errorf("lab: apt-cache policy %s: %w\n%s", strings.Join(names, " "), err, tail(out, 5))
+	}
+	vs := parseCandidates(out)
+	for _, n := range names {
+		if vs[n] == "" {
+			return nil, fmt.Errorf("lab: apt knows no candidate version of %s (run lab/deps.sh, which runs apt-get update)", n)
 		}
 	}
-	return ""
+	return vs, nil
+}
+
+// parseCandidates reads the Candidate line of each package in `apt-cache
+// policy` output (a "name:" line at the start of a line opens a package);
+// a package whose candidate is "(none)" is left out.
+func parseCandidates(out []byte) map[string]string {
+	vs := map[string]string{}
+	pkg := ""
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := sc.Text()
+		if line != "" && line[0] != ' ' && strings.HasSuffix(line, ":") {
+			pkg = strings.TrimSuffix(line, ":")
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && k == "Candidate" && pkg != "" {
+			if v = strings.TrimSpace(v); v != "(none)" {
+				vs[pkg] = v
+			}
+			pkg = ""
+		}
+	}
+	return vs
 }
 
 // KernelMeta is the metapackage whose dependency names the lab's kernel.

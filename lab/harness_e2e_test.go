@@ -23,6 +23,20 @@ func TestHarness(t *testing.T) {
 		t.Cleanup(func() { <-guestSlots() })
 	}
 
+	// A package apt does not know, or a version the archive does not have,
+	// is an error that names it.
+	t.Run("missing_package", func(t *testing.T) {
+		c := &Cache{Dir: t.TempDir()}
+		ctx := context.Background()
+		if _, err := c.Fetch(ctx, "redwatch-lab-no-such-package"); err == nil || !strings.Contains(err.Error(), "redwatch-lab-no-such-package") {
+			t.Errorf("fetching an unknown package: %v; want an error naming it", err)
+		}
+		_, err := c.FetchVersion(ctx, "mdadm", "0.0-no-such-version")
+		if err == nil || !strings.Contains(err.Error(), "apt-get download mdadm=0.0-no-such-version failed") {
+			t.Errorf("downloading a version that does not exist: %v; want an error naming it", err)
+		}
+	})
+
 	t.Run("kernel_panic", func(t *testing.T) {
 		slot(t)
 		g, err := Boot(context.Background(), a, Spec{})

@@ -12,16 +12,20 @@ import (
 	"testing"
 )
 
-func TestParseCandidate(t *testing.T) {
-	out := "mdadm:\n  Installed: (none)\n  Candidate: 4.2-5\n  Version table:\n     4.2-5 500\n"
-	if got := parseCandidate([]byte(out)); got != "4.2-5" {
-		t.Errorf("parseCandidate = %q, want 4.2-5", got)
+func TestParseCandidates(t *testing.T) {
+	out := "mdadm:\n  Installed: (none)\n  Candidate: 4.2-5\n  Version table:\n     4.2-5 500\n" +
+		"busybox-static:\n  Installed: (none)\n  Candidate: 1:1.35.0-4+deb12u1+b1\n" +
+		"gone:\n  Installed: (none)\n  Candidate: (none)\n"
+	got := parseCandidates([]byte(out))
+	want := map[string]string{"mdadm": "4.2-5", "busybox-static": "1:1.35.0-4+deb12u1+b1"}
+	if len(got) != len(want) || got["mdadm"] != want["mdadm"] || got["busybox-static"] != want["busybox-static"] {
+		t.Errorf("parseCandidates = %v, want %v", got, want)
 	}
-	if got := parseCandidate([]byte("foo:\n  Installed: (none)\n  Candidate: (none)\n")); got != "" {
-		t.Errorf("parseCandidate of (none) = %q, want empty", got)
+	if got := parseCandidates(nil); len(got) != 0 {
+		t.Errorf("parseCandidates of nothing = %v", got)
 	}
-	if got := parseCandidate(nil); got != "" {
-		t.Errorf("parseCandidate of nothing = %q, want empty", got)
+	if safeVersion("1:1.35") != "1%3a1.35" {
+		t.Errorf("safeVersion kept the epoch's colon: %q", safeVersion("1:1.35"))
 	}
 }
 
