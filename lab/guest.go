@@ -23,7 +23,8 @@ import (
 const (
 	// DefaultBootTimeout bounds the boot up to the first answered command.
 	DefaultBootTimeout = 90 * time.Second
-	// DefaultCommandTimeout bounds a command whose context has no deadline.
+	// DefaultCommandTimeout bounds each guest command (a context with an
+	// earlier deadline bounds it more).
 	DefaultCommandTimeout = 60 * time.Second
 	// KeepEnv, when set to a non-empty value, keeps each guest's directory
 	// (console log, disk images, sockets) after the guest is closed.
@@ -58,6 +59,8 @@ type Spec struct {
 	MemoryMiB int
 	// BootTimeout bounds the boot; 0 means DefaultBootTimeout.
 	BootTimeout time.Duration
+	// CommandTimeout bounds each command; 0 means DefaultCommandTimeout.
+	CommandTimeout time.Duration
 	// Log, when set, is told about the guest's life (boot time, faults).
 	Log func(format string, args ...any)
 }
@@ -182,6 +185,7 @@ type Guest struct {
 
 	exited  chan struct{} // closed when QEMU exits
 	waitErr error
+	closed  chan struct{} // closed by Close
 
 	mu      sync.Mutex // serialises commands
 	nextID  int
@@ -197,7 +201,7 @@ func Boot(ctx context.Context, a *Assets, s Spec) (*Guest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
-	g := &Guest{Dir: dir, spec: s, exited: make(chan struct{}), replies: make(chan frame, 16)}
+	g := &Guest{Dir: dir, spec: s, exited: make(chan struct{}), closed: make(chan struct{}), replies: make(chan frame, 16)}
 	for i, d := range s.Disks {
 		if err := createImage(filepath.Join(dir, fmt.Sprintf("d%d.img", i)), d); err != nil {
 			os.RemoveAll(dir)
@@ -358,15 +362,16 @@ func (g *Guest) MustRun(ctx context.Context, script string) (string, error) {
 }
 
 // Exec runs a shell script in the guest and returns everything it did. The
-// command is bounded by ctx, or by DefaultCommandTimeout when ctx has no
-// deadline. A guest whose command timed out is broken: later commands fail
-// at once, since its command loop is still busy.
+// command is bounded by Spec.CommandTimeout (DefaultCommandTimeout) and by
+// ctx. A guest whose command timed out is broken: later commands fail at
+// once, since its command loop is still busy.
 func (g *Guest) Exec(ctx context.Context, script string) (Result, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultCommandTimeout)
-		defer cancel()
+	timeout := g.spec.CommandTimeout
+	if timeout == 0 {
+		timeout = DefaultCommandTimeout
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.broken != nil {
@@ -422,7 +427,11 @@ func (g *Guest) readReplies() {
 	var p frameParser
 	for sc.Scan() {
 		if f, ok := p.feed(sc.Text()); ok {
-			g.replies <- f
+			select {
+			case g.replies <- f:
+			case <-g.closed:
+				return
+			}
 		}
 	}
 }
@@ -495,6 +504,12 @@ func (e *guestError) Unwrap() error { return e.err }
 // Close stops QEMU and removes the guest's directory (unless
 // REDWATCH_LAB_KEEP is set).
 func (g *Guest) Close() error {
+	select {
+	case <-g.closed:
+		return nil // closed already
+	default:
+		close(g.closed)
+	}
 	if g.qmp != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, _ = g.qmp.Execute(ctx, "quit", nil)
