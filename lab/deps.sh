@@ -2,7 +2,7 @@
 # deps.sh installs what the fault lab (lab/, `go test -tags e2e ./lab/...`)
 # needs on a Debian 12 host, idempotently: QEMU for x86 (the guests run under
 # TCG) and xz-utils (to unpack the kernel for a PVH boot). The guest's own
-# packages (linux-image-*, busybox-static, mdadm) are not installed: the lab
+# packages (linux-image-*, busybox-static, mdadm, smartmontools) are not installed: the lab
 # fetches them with `apt-get download` into its cache, which needs apt's
 # lists, so this runs `apt-get update` when a package is missing or when the
 # lists cannot name the kernel the lab would download.

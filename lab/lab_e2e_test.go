@@ -214,6 +214,26 @@ var moreScenarios = []Scenario{
 		},
 	},
 	{
+		// A default route with no address and no gateway, on NICs whose
+		// hub ports lead nowhere: it only has to be in /proc/net/route.
+		Name:  "default_route_single_nic",
+		Spec:  Spec{NICs: []NIC{{}, {}, {}}},
+		Setup: []Action{Bond("bond0", "active-backup", "eth0", "eth1"), SlaveMII("bond0", "eth1", "up"), Shell("ip link set eth2 up")},
+		Steps: []Step{
+			{Name: "before: no default route", Want: OK().Group("bond", "bond0", 2, 2)},
+			{
+				Name: "default route on eth2 alone",
+				Do:   []Action{Shell("ip route add default dev eth2 && awk '$2 == \"00000000\" { print $1 }' /proc/net/route | grep -qx eth2")},
+				Want: Status("warning", "critical").Finding("default_route_single_nic", "eth2"),
+			},
+			{
+				Name: "default route moved to bond0",
+				Do:   []Action{Shell("ip route del default && ip route add default dev bond0 && awk '$2 == \"00000000\" { print $1 }' /proc/net/route | grep -qx bond0")},
+				Want: OK().Group("bond", "bond0", 2, 2),
+			},
+		},
+	},
+	{
 		Name:  "bond_no_link_monitor",
 		Spec:  Spec{NICs: []NIC{{}, {}}},
 		Setup: []Action{Bond("bond0", "active-backup", "eth0", "eth1"), SlaveMII("bond0", "eth1", "up")},
