@@ -17,7 +17,7 @@ audit: build
 
 ## deps: install what the tests need (idempotent).
 deps:
-	@for s in scripts/deps-*.sh; do [ -f "$$s" ] || continue; echo "== $$s"; bash "$$s" || exit 1; done
+	@for s in scripts/deps-*.sh lab/deps.sh; do [ -f "$$s" ] || continue; echo "== $$s"; bash "$$s" || exit 1; done
 
 ## test: everything CI runs: deps, vet, unit tests with -race, every fuzz target briefly, the lab.
 test: deps vet unit fuzz e2e

@@ -75,7 +75,18 @@ func mdGroup(a *collectors.MDArray) (Group, bool) {
 		}
 		g.Members = append(g.Members, gm)
 	}
-	for _, slot := range a.MissingSlots {
+	// A faulty member already stands for the slot it dropped out of; only
+	// slots that no member, faulty or not, accounts for are shown as missing.
+	faulty := 0
+	for _, m := range a.Members {
+		if m.State == collectors.MemberFaulty {
+			faulty++
+		}
+	}
+	for i, slot := range a.MissingSlots {
+		if i < faulty {
+			continue
+		}
 		g.Members = append(g.Members, Member{Name: fmt.Sprintf("(slot %d)", slot), State: StateMissing})
 	}
 	g.Total = len(g.Members)
