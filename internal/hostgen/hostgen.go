@@ -23,9 +23,11 @@ type Spec struct {
 // (128 NICs), 16 md arrays of 8 members.
 var Large = Spec{Bonds: 32, SlavesPerBond: 4, Arrays: 16, MembersPerArray: 8}
 
-// Generate writes the host tree under dir (dir/sys, dir/proc).
+// Generate writes the host tree under dir (dir/sys, dir/proc). It holds only
+// what a pass reads (plus the directories the links point at), so that
+// reading every file and link of it is the I/O floor under a pass.
 func Generate(dir string, s Spec) error {
-	g := &gen{dir: dir}
+	g := &gen{root: dir}
 	var masters []string
 	nic := 0
 	for b := 0; b < s.Bonds; b++ {
@@ -49,15 +51,15 @@ func Generate(dir string, s Spec) error {
 }
 
 type gen struct {
-	dir string
-	err error
+	root string
+	err  error
 }
 
 func (g *gen) file(rel, content string) {
 	if g.err != nil {
 		return
 	}
-	p := filepath.Join(g.dir, rel)
+	p := filepath.Join(g.root, rel)
 	if g.err = os.MkdirAll(filepath.Dir(p), 0o755); g.err == nil {
 		g.err = os.WriteFile(p, []byte(content+"\n"), 0o644)
 	}
@@ -67,9 +69,15 @@ func (g *gen) link(rel, target string) {
 	if g.err != nil {
 		return
 	}
-	p := filepath.Join(g.dir, rel)
+	p := filepath.Join(g.root, rel)
 	if g.err = os.MkdirAll(filepath.Dir(p), 0o755); g.err == nil {
 		g.err = os.Symlink(target, p)
+	}
+}
+
+func (g *gen) dir(rel string) {
+	if g.err == nil {
+		g.err = os.MkdirAll(filepath.Join(g.root, rel), 0o755)
 	}
 }
 
@@ -79,13 +87,14 @@ func (g *gen) nic(i int, master string) string {
 	fn := fmt.Sprintf("0000:%02x:00.0", 0x10+i%200)
 	bridge := fmt.Sprintf("0000:%02x:01.0", i/200)
 	dev := fmt.Sprintf("sys/devices/pci0000:%02x/%s/%s/net/%s", i/200, bridge, fn, name)
-	for k, v := range map[string]string{"carrier": "1", "operstate": "up", "speed": "25000", "duplex": "full", "address": fmt.Sprintf("3c:ec:ef:00:%02x:%02x", i/256, i%256), "mtu": "9000"} {
+	for k, v := range map[string]string{"carrier": "1", "operstate": "up", "speed": "25000", "duplex": "full"} {
 		g.file(dev+"/"+k, v)
 	}
 	g.link(dev+"/device", "../../../"+fn)
 	g.link("sys/class/net/"+name, "../../"+strings.TrimPrefix(dev, "sys/"))
 	if master != "" {
 		g.link(dev+"/master", "../../../../../virtual/net/"+master)
+		g.file(dev+"/bonding_slave/state", "active")
 	}
 	return name
 }
@@ -105,8 +114,6 @@ func (g *gen) bond(name string, slaves []string) {
 	vdev := "sys/devices/virtual/net/" + name
 	g.file(vdev+"/operstate", "up")
 	g.file(vdev+"/carrier", "1")
-	g.file(vdev+"/bonding/slaves", strings.Join(slaves, " "))
-	g.file(vdev+"/bonding/mode", "802.3ad 4")
 }
 
 // mdstat writes /proc/mdstat and /sys/block/md*/md for healthy RAID6 arrays.
@@ -131,7 +138,7 @@ func (g *gen) mdstat(s Spec) {
 		for m := 0; m < s.MembersPerArray; m++ {
 			d := diskName(disk + m)
 			host := fmt.Sprintf("pci0000:00/0000:00:%02x.0/host%d/target%d:0:0/%d:0:0:0/block/%s", 0x11+(disk+m)/16, disk+m, disk+m, disk+m, d)
-			g.file("sys/devices/"+host+"/dev", fmt.Sprintf("8:%d", (disk+m)*16))
+			g.dir("sys/devices/" + host)
 			g.link("sys/class/block/"+d, "../../devices/"+host)
 			g.link("sys/block/"+d, "../devices/"+host)
 			g.file(fmt.Sprintf("%s/md/dev-%s/state", mdDir, d), "in_sync")
