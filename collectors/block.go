@@ -114,40 +114,11 @@ func (br *blockResolver) resolve(name string) blockInfo {
 				diskDir = filepath.Dir(dir)
 			}
 			bi.disk = filepath.Base(diskDir)
-			bi.controller = pciFunctionOf(diskDir)
+			bi.controller, _ = pciFunctionOnPath(filepath.ToSlash(diskDir))
 		}
 	}
 	br.cache[name] = bi
 	return bi
-}
-
-// pciFunctionOf returns the last path component of p that looks like a PCI
-// function address (dddd:bb:dd.f), "" when there is none (virtual devices).
-func pciFunctionOf(p string) string {
-	last := ""
-	for c := range strings.SplitSeq(filepath.ToSlash(p), "/") {
-		if isPCIAddress(c) {
-			last = c
-		}
-	}
-	return last
-}
-
-// isPCIAddress reports whether s is a PCI function address "dddd:bb:dd.f" (hex digits).
-func isPCIAddress(s string) bool {
-	if len(s) != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if i == 4 || i == 7 || i == 10 {
-			continue
-		}
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // diskFromName derives the whole disk from a block device name by the

@@ -19,7 +19,7 @@ func TestDiskFromName(t *testing.T) {
 	}
 }
 
-func TestPCIFunctionOf(t *testing.T) {
+func TestPCIFunctionOnDiskPath(t *testing.T) {
 	for in, want := range map[string]string{
 		"/sys/devices/pci0000:00/0000:00:08.0/virtio6/block/vda":                                "0000:00:08.0",
 		"/sys/devices/pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0/nvme0n1":                  "0000:3d:00.0",
@@ -28,13 +28,13 @@ func TestPCIFunctionOf(t *testing.T) {
 		"/sys/devices/platform/host0/target0:0:0/0:0:0:0/block/sda":                             "",
 		"/sys/devices/pci0000:00/0000:00:1c.0/0000:AB:00.1/host2/target2:0:0/2:0:0:0/block/sdc": "0000:AB:00.1",
 	} {
-		if got := pciFunctionOf(in); got != want {
-			t.Errorf("pciFunctionOf(%q) = %q, want %q", in, got, want)
+		if got, _ := pciFunctionOnPath(in); got != want {
+			t.Errorf("pciFunctionOnPath(%q) = %q, want %q", in, got, want)
 		}
 	}
 	for _, bad := range []string{"0000:00:08", "0000:00:08.0.1", "000g:00:08.0", "pci0000:00", "0:0:0:0"} {
-		if isPCIAddress(bad) {
-			t.Errorf("isPCIAddress(%q) = true", bad)
+		if _, ok := parsePCIFunction(bad); ok {
+			t.Errorf("parsePCIFunction(%q) = true", bad)
 		}
 	}
 }

@@ -460,7 +460,7 @@ func TestCollectMDSyntheticTree(t *testing.T) {
 			t.Errorf("%s: %+v", a.Name, a)
 		}
 		for i, m := range a.Members {
-			if m.Slot != i || m.State != MemberInSync || m.Disk != m.Name || !isPCIAddress(m.Controller) {
+			if m.Slot != i || m.State != MemberInSync || m.Disk != m.Name || !isPCIFunction(m.Controller) {
 				t.Errorf("%s/%s: %+v", a.Name, m.Name, m)
 			}
 		}
@@ -483,3 +483,5 @@ func BenchmarkCollectMD16x8(b *testing.B) {
 		}
 	}
 }
+
+func isPCIFunction(s string) bool { _, ok := parsePCIFunction(s); return ok }

@@ -53,7 +53,8 @@ type RootFS struct {
 	// Disks are the whole physical disks at the bottom of the stack
 	// (following /sys/class/block/<dev>/slaves and partitions).
 	Disks []string `json:"disks,omitempty"`
-	// Redundant is true when an md level with redundancy (raid1/4/5/6/10) sits in the stack.
+	// Redundant is true when every path from Device down to the disks goes
+	// through an md array with redundancy (raid1/4/5/6/10).
 	Redundant bool `json:"redundant"`
 	// Stack is the path from Device down to the disks, e.g. ["dm-0", "md0", "sda1", "sda"].
 	Stack []string `json:"stack,omitempty"`
