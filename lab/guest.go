@@ -476,6 +476,23 @@ func (g *Guest) ConsoleTail(n int) string {
 	return tail(b, n)
 }
 
+// panicLine is the console's first "Kernel panic" line, "" when there is none.
+func (g *Guest) panicLine() string {
+	b, err := os.ReadFile(filepath.Join(g.Dir, "console.log"))
+	if err != nil {
+		return ""
+	}
+	i := bytes.Index(b, []byte("Kernel panic"))
+	if i < 0 {
+		return ""
+	}
+	line := b[i:]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	return strings.TrimSpace(string(bytes.ReplaceAll(line, []byte("\r"), nil)))
+}
+
 // failure wraps err with what failed, the console's tail and, when QEMU
 // has exited, its exit status and output.
 func (g *Guest) failure(what string, err error) error {
@@ -488,6 +505,10 @@ func (g *Guest) failure(what string, err error) error {
 	}
 	if s := strings.TrimSpace(g.stderr.String()); s != "" {
 		fmt.Fprintf(&b, "\n--- qemu output ---\n%s", tail([]byte(s), 10))
+	}
+	if line := g.panicLine(); line != "" {
+		// A panic's stack trace can push the panic itself out of the tail.
+		fmt.Fprintf(&b, "\nguest kernel: %s", line)
 	}
 	fmt.Fprintf(&b, "\n--- console (last 40 lines of %s) ---\n%s", filepath.Join(g.Dir, "console.log"), g.ConsoleTail(40))
 	return &guestError{msg: b.String(), err: err}
