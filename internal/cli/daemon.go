@@ -9,9 +9,16 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"reflect"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redwatch/redwatch/alerts"
+	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/daemon"
 	"github.com/redwatch/redwatch/internal/engine"
@@ -93,19 +100,46 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 			if d := f.passDir(c, roots); d != eng.StateDir {
 				log.Warn("state directory changed: takes effect on restart", "state_dir", d)
 			}
+			if !reflect.DeepEqual(c.Alerts, cfg.Alerts) {
+				log.Warn("alerts configuration changed: takes effect on restart")
+			}
 			eng.SetConfig(c)
 		}
 		first = false
 		return f.setup(c, eng), nil
 	}
 
+	am, err := newAlerts(cfg, eng.StateDir, roots, e.now, log)
+	if err != nil {
+		return errorf(e, "daemon: %v", err)
+	}
+	var extra []prometheus.Collector
+	if am != nil {
+		extra = append(extra, am)
+	}
 	notifier := daemon.Notifier(daemon.SystemdNotifier{})
-	var onPass func(daemon.Report)
+	var testOnPass func(daemon.Report)
 	if hooks != nil {
 		if hooks.notifier != nil {
 			notifier = hooks.notifier
 		}
-		onPass = hooks.onPass
+		testOnPass = hooks.onPass
+	}
+	// onPass runs on the loop: Process only copies the pass and returns.
+	onPass := func(r daemon.Report) {
+		if am != nil && r.Pass != nil {
+			am.Process(ctx, r.Pass.Result)
+		}
+		if testOnPass != nil {
+			testOnPass(r)
+		}
+	}
+	// closeAlerts stops the delivery goroutines, after the loop has handed
+	// over its last pass; queued notifications stay in the outbox.
+	closeAlerts := func() {
+		if am != nil {
+			_ = am.Close()
+		}
 	}
 	d, err := daemon.New(daemon.Options{
 		Load:     load,
@@ -116,6 +150,7 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 		OnPass:   onPass,
 	})
 	if err != nil {
+		closeAlerts()
 		return errorf(e, "daemon: %v", err)
 	}
 	srv, err := server.New(server.Options{
@@ -125,17 +160,21 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 		Started:  e.now(),
 		Version:  Version,
 		Logger:   log,
+		Extra:    extra,
 	})
 	if err != nil {
+		closeAlerts()
 		return errorf(e, "daemon: %v", err)
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
+		closeAlerts()
 		return errorf(e, "daemon: %v", err)
 	}
 	if webConfig != "" {
 		if err := validateWebConfig(webConfig); err != nil {
 			_ = ln.Close()
+			closeAlerts()
 			return errorf(e, "daemon: %v", err)
 		}
 	}
@@ -159,6 +198,19 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 		}
 	}()
 
+	alertsDone := make(chan struct{})
+	if am != nil {
+		// Not ctx: Run must outlive the loop so that the last pass handed to
+		// Process is evaluated; closeAlerts stops it.
+		go func() {
+			defer close(alertsDone)
+			if err := am.Run(context.Background()); err != nil {
+				log.Error("alerts", "err", err)
+			}
+		}()
+	} else {
+		close(alertsDone)
+	}
 	loopDone := make(chan error, 1)
 	go func() { loopDone <- d.Run(ctx) }()
 	srvDone := make(chan error, 1)
@@ -185,12 +237,15 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 	log.Info("stopping")
 	deadline := time.NewTimer(stopTimeout + time.Second)
 	defer deadline.Stop()
-	for pending := 2; pending > 0; pending-- {
+	alertsClosed := make(chan struct{})
+	for pending := 3; pending > 0; pending-- {
 		select {
 		case err := <-loopDone:
 			if err != nil {
 				log.Error("loop", "err", err)
 			}
+			go func() { closeAlerts(); <-alertsDone; close(alertsClosed) }()
+		case <-alertsClosed:
 		case err := <-srvDone:
 			if err != nil {
 				log.Error("endpoint", "err", err)
@@ -260,4 +315,44 @@ func validateWebConfig(path string) error {
 		return fmt.Errorf("web config: %w", err)
 	}
 	return server.ValidateWebConfig(path)
+}
+
+// newAlerts builds the alerts manager, or nil when alerts are off. Alerts
+// need a state directory, because queued notifications and what fires must
+// survive a restart: a captured tree (--root) without --state-dir gets none,
+// and then configured channels are disabled with one warning. With no
+// channels the manager still keeps the alert state and redwatch_alerts_active.
+func newAlerts(cfg *config.Config, stateDir string, roots collectors.Roots, now func() time.Time, log *slog.Logger) (*alerts.Manager, error) {
+	if stateDir == "" {
+		if len(cfg.Alerts.Channels) > 0 {
+			log.Warn("alerts disabled: no state directory (give --state-dir)", "channels", len(cfg.Alerts.Channels))
+		}
+		return nil, nil
+	}
+	m, err := alerts.NewManager(cfg.Alerts, stateDir, passHost(roots), now, log)
+	if err != nil {
+		if len(cfg.Alerts.Channels) == 0 { // nothing to deliver: not worth stopping for
+			log.Warn("alerts disabled", "err", err)
+			return nil, nil
+		}
+		return nil, err
+	}
+	log.Info("alerts enabled", "channels", len(cfg.Alerts.Channels), "state_dir", stateDir)
+	return m, nil
+}
+
+// passHost is the host name a pass over roots reports (Snapshot.Host): the
+// tree's proc/sys/kernel/hostname, else, on the live host, os.Hostname.
+func passHost(roots collectors.Roots) string {
+	if b, err := os.ReadFile(filepath.Join(roots.Proc, "sys", "kernel", "hostname")); err == nil {
+		if h := strings.TrimSpace(string(b)); h != "" {
+			return h
+		}
+	}
+	if roots.Live {
+		if h, err := os.Hostname(); err == nil {
+			return h
+		}
+	}
+	return ""
 }

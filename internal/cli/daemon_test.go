@@ -3,10 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -369,4 +371,157 @@ func summary(d []time.Duration) string {
 	slices.Sort(s)
 	pick := func(q float64) time.Duration { return s[int(q*float64(len(s)-1))].Round(100 * time.Microsecond) }
 	return fmt.Sprintf("n=%d median %v p90 %v max %v", len(s), pick(0.5), pick(0.9), pick(1))
+}
+
+// hookMessage is the part of the webhook payload (Alertmanager webhook
+// format) the daemon tests read.
+type hookMessage struct {
+	Version string `json:"version"`
+	Status  string `json:"status"`
+	Alerts  []struct {
+		Status string            `json:"status"`
+		Labels map[string]string `json:"labels"`
+	} `json:"alerts"`
+}
+
+// hookReceiver is an httptest webhook receiver on 127.0.0.1 that hands every
+// payload to a channel.
+func hookReceiver(t *testing.T) (url string, got <-chan hookMessage) {
+	t.Helper()
+	ch := make(chan hookMessage, 64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m hookMessage
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			t.Errorf("webhook body: %v", err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ch <- m
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/hook", ch
+}
+
+// waitHook waits (real I/O, bounded) for a notification of rule on subject
+// with the status.
+func waitHook(t *testing.T, got <-chan hookMessage, status, rule, subject string) hookMessage {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case m := <-got:
+			if len(m.Alerts) == 1 && m.Status == status && m.Alerts[0].Status == status &&
+				m.Alerts[0].Labels["alertname"] == rule && m.Alerts[0].Labels["subject"] == subject {
+				return m
+			}
+			t.Logf("other notification: %+v", m)
+		case <-deadline:
+			t.Fatalf("no %s notification for %s %s", status, rule, subject)
+		}
+	}
+}
+
+// TestDaemonAlerts runs the daemon on a fixture tree with a webhook channel:
+// rewriting the bond file with eth1 down delivers a firing notification for
+// bond0/eth1, restoring it the resolved one, and /metrics counts both (the
+// channel routes only bond_member_* so that the count is exact).
+func TestDaemonAlerts(t *testing.T) {
+	root := t.TempDir()
+	copyTree(t, "bond_ab_healthy", root)
+	if err := os.MkdirAll(filepath.Join(root, "proc", "sys", "kernel"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "proc", "sys", "kernel", "hostname"), []byte("db7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url, got := hookReceiver(t)
+	cfg := filepath.Join(t.TempDir(), "redwatch.yaml")
+	conf := fmt.Sprintf("alerts:\n  retry: {initial: 100ms, max: 1s}\n  channels:\n    - name: hook\n      type: webhook\n      rules: [\"bond_member_*\"]\n      webhook: {url: %q}\n", url)
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	rd := startDaemon(t, "--root", root, "--interval", "1h", "--state-dir", state, "--config", cfg)
+	first := rd.waitStatus(t, rules.StatusOK, 0)
+
+	healthy, err := os.ReadFile(filepath.Join(root, "proc", "net", "bonding", "bond0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	down, err := os.ReadFile(filepath.Join("..", "..", "testdata", "bond_slave_down", "proc", "net", "bonding", "bond0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bond := filepath.Join(root, "proc", "net", "bonding", "bond0")
+	start := time.Now()
+	if err := os.WriteFile(bond, down, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := waitHook(t, got, "firing", "bond_member_down", "bond0/eth1")
+	t.Logf("bond slave down → firing webhook in %v", time.Since(start))
+	if m.Version != "4" || m.Alerts[0].Labels["instance"] != "db7" || m.Alerts[0].Labels["severity"] != "warning" {
+		t.Errorf("firing payload: %+v", m)
+	}
+	r := rd.waitStatus(t, rules.StatusWarning, first.Seq)
+
+	start = time.Now()
+	if err := os.WriteFile(bond, healthy, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitHook(t, got, "resolved", "bond_member_down", "bond0/eth1")
+	t.Logf("bond slave back → resolved webhook in %v", time.Since(start))
+	rd.waitStatus(t, rules.StatusOK, r.Seq)
+
+	// The delivery is counted once the receiver's answer is read; poll.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, metrics := httpGet(t, rd.base+"/metrics")
+		if strings.Contains(metrics, `redwatch_alert_notifications_total{channel="hook",result="delivered"} 2`) &&
+			strings.Contains(metrics, `redwatch_alerts_active{state="firing"} 0`) &&
+			strings.Contains(metrics, `redwatch_alert_queue_depth{channel="hook"} 0`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics after delivery:\n%s", metrics)
+		}
+		time.Sleep(20 * time.Millisecond) // polling real I/O, not waiting for time
+	}
+
+	// A changed alerts block is reported, not half-applied.
+	if err := os.WriteFile(cfg, []byte(conf+"  repeat_interval: 1h\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rd.d.Reload()
+	rd.waitStatus(t, rules.StatusOK, 0)
+	for !strings.Contains(rd.stderr.String(), "alerts configuration changed: takes effect on restart") {
+		if time.Now().After(deadline.Add(10 * time.Second)) {
+			t.Fatalf("changed alerts block not logged:\n%s", rd.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	rd.stop(t)
+	if _, err := os.Stat(filepath.Join(state, "alerts", "state.json")); err != nil {
+		t.Errorf("alert state not kept: %v", err)
+	}
+}
+
+// TestDaemonAlertsNeedStateDir: a captured tree without --state-dir has no
+// state, so configured channels are disabled with a warning (a temporary
+// directory would lose queued notifications on restart).
+func TestDaemonAlertsNeedStateDir(t *testing.T) {
+	root := t.TempDir()
+	copyTree(t, "bond_ab_healthy", root)
+	cfg := filepath.Join(t.TempDir(), "redwatch.yaml")
+	conf := "alerts:\n  channels:\n    - name: hook\n      type: webhook\n      webhook: {url: \"http://127.0.0.1:9/hook\"}\n"
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rd := startDaemon(t, "--root", root, "--interval", "1h", "--config", cfg)
+	rd.waitStatus(t, rules.StatusOK, 0)
+	if logs := rd.stderr.String(); !strings.Contains(logs, "alerts disabled: no state directory") {
+		t.Fatalf("no warning:\n%s", logs)
+	}
+	if _, metrics := httpGet(t, rd.base+"/metrics"); strings.Contains(metrics, "redwatch_alert") {
+		t.Fatalf("alert metrics without alerts:\n%s", metrics)
+	}
 }

@@ -52,6 +52,9 @@ type Options struct {
 	Version string
 	// Logger logs server errors; nil means slog.Default().
 	Logger *slog.Logger
+	// Extra are more collectors for /metrics (the alerts manager's
+	// redwatch_alert_* metrics). Their Collect must not start disk or BMC I/O.
+	Extra []prometheus.Collector
 }
 
 // Server serves the endpoint.
@@ -78,11 +81,11 @@ func New(opts Options) (*Server, error) {
 		opts.Started = opts.Now()
 	}
 	reg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{
+	for _, c := range append([]prometheus.Collector{
 		&passCollector{last: opts.Last, version: opts.Version},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	} {
+	}, opts.Extra...) {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("server: register metrics: %w", err)
 		}

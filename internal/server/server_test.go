@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redwatch/redwatch/alerts"
+	"github.com/redwatch/redwatch/alerts/webhook"
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/daemon"
 	"github.com/redwatch/redwatch/internal/engine"
@@ -313,4 +318,50 @@ func readAll(t *testing.T, r io.Reader) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestMetricsExtra registers a real alerts.Manager through Options.Extra:
+// /metrics shows redwatch_alert_* next to the pass metrics and still passes
+// promtool's lint. The Manager is never run, so nothing is delivered.
+func TestMetricsExtra(t *testing.T) {
+	r := degraded(t)
+	cfg := alerts.Config{Channels: []alerts.ChannelConfig{{
+		Name: "ops", Type: alerts.TypeWebhook,
+		Webhook: &webhook.Config{URL: "http://127.0.0.1:9/hook"},
+	}}}
+	m, err := alerts.NewManager(cfg, t.TempDir(), "db7", func() time.Time { return passTime }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Process(context.Background(), r.Pass.Result)
+	if err := m.Close(); err != nil { // not running: evaluates the waiting pass
+		t.Fatal(err)
+	}
+	s, err := New(Options{
+		Last:    func() *daemon.Report { return r },
+		Now:     func() time.Time { return passTime },
+		Version: "v0.0.0-test",
+		Extra:   []prometheus.Collector{m},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := get(t, s.Handler(), "/metrics")
+	firing := len(r.Pass.Result.Findings)
+	for _, want := range []string{
+		`redwatch_status 2`,
+		fmt.Sprintf(`redwatch_alerts_active{state="firing"} %d`, firing),
+		fmt.Sprintf(`redwatch_alert_queue_depth{channel="ops"} %d`, firing),
+		`redwatch_alert_queue_oldest_age_seconds{channel="ops"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	promtoolCheck(t, body)
+
+	// A collector that clashes with the built-in ones is an error, not a panic.
+	if _, err := New(Options{Last: func() *daemon.Report { return r }, Extra: []prometheus.Collector{m, m}}); err == nil {
+		t.Error("registering the same collector twice: no error")
+	}
 }
