@@ -13,7 +13,7 @@ build:
 
 ## audit: audit the machine this runs on (no config needed).
 audit: build
-	./redwatch audit
+	@./redwatch audit || echo "(redwatch audit exit status $$?: 1 warning, 2 critical, 3 unknown)"
 
 ## deps: install what the tests need (idempotent).
 deps:
