@@ -29,8 +29,14 @@ type collector struct {
 // its own, so a collector may only fill its own fields and must not read
 // another collector's.
 var all = []collector{
-	{"bonding", func(r Roots, s *Snapshot) (errs []Error) { s.Bonds, errs = collectBonds(r); return }},
-	{"md", func(r Roots, s *Snapshot) (errs []Error) { s.MD, errs = collectMD(r); return }},
+	{"bonding", func(r Roots, s *Snapshot) (errs []Error) {
+		s.Bonds, errs = collectBonds(r)
+		return append(errs, unknownSlaveStates(r, s.Bonds)...)
+	}},
+	{"md", func(r Roots, s *Snapshot) (errs []Error) {
+		s.MD, errs = collectMD(r)
+		return append(errs, unknownMemberStates(r, s.MD)...)
+	}},
 	{"net", func(r Roots, s *Snapshot) (errs []Error) { s.NICs, errs = collectNICs(r); return }},
 	{"route", func(r Roots, s *Snapshot) (errs []Error) { s.DefaultRoutes, errs = collectRoutes(r); return }},
 	{"rootfs", func(r Roots, s *Snapshot) (errs []Error) { s.RootFS, errs = collectRootFS(r); return }},

@@ -9,9 +9,6 @@ import (
 	"github.com/redwatch/redwatch/collectors"
 )
 
-// knownBondStates are the slave MII states the bonding driver prints.
-var knownBondStates = map[string]bool{"up": true, "down": true, "going down": true, "going back": true}
-
 // Evaluate runs the built-in rules over one snapshot. The status is the
 // worst finding; a collector error, or a member state nobody knows, makes it
 // at least UNKNOWN (CRITICAL still wins).
@@ -69,7 +66,6 @@ func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 	in := newInput(s)
 	applyMinHealthy(in.groups, o.Expect)
 	res := Result{Groups: in.groups, Errors: append([]collectors.Error(nil), s.Errors...)}
-	res.Errors = append(res.Errors, unknownStates(s)...)
 	var all []Finding
 	emitFor := func(r Rule) func(Finding) {
 		return func(f Finding) {
@@ -161,28 +157,3 @@ func newInput(s *collectors.Snapshot) *input {
 	in.groups = Groups(s, in.nics)
 	return in
 }
-
-// unknownStates turns member states the code has never seen into errors:
-// a state nobody can interpret must not read as healthy.
-func unknownStates(s *collectors.Snapshot) []collectors.Error {
-	var errs []collectors.Error
-	for _, b := range s.Bonds {
-		for _, sl := range b.Slaves {
-			if !knownBondStates[sl.MIIStatus] {
-				errs = append(errs, collectors.Error{Collector: "bonding", Path: "/proc/net/bonding/" + b.Name,
-					Err: "slave " + sl.Name + " has unknown MII status " + quote(sl.MIIStatus)})
-			}
-		}
-	}
-	for _, a := range s.MD {
-		for _, m := range a.Members {
-			if m.State == collectors.MemberUnknown || m.State == "" {
-				errs = append(errs, collectors.Error{Collector: "md", Path: "/sys/block/" + a.Name + "/md/dev-" + m.Name + "/state",
-					Err: "member " + m.Name + " has unknown state " + quote(m.RawState)})
-			}
-		}
-	}
-	return errs
-}
-
-func quote(s string) string { return "\"" + s + "\"" }
