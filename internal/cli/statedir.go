@@ -49,44 +49,11 @@ func (c *confFlags) passDir(cfg *config.Config, roots collectors.Roots) string {
 	return ""
 }
 
-// writeAuditJSON prints the result, with "pending" and "maintenance" added
-// to the object when there are any.
+// writeAuditJSON prints the pass's JSON view, indented.
 func writeAuditJSON(w io.Writer, p *engine.Pass) error {
-	if len(p.Pending) == 0 && p.Maintenance == nil {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(p.Result)
-	}
-	b, err := json.Marshal(p.Result)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	buf.Write(b[:len(b)-1])
-	if len(p.Pending) > 0 {
-		pb, err := json.Marshal(p.Pending)
-		if err != nil {
-			return err
-		}
-		buf.WriteString(`,"pending":`)
-		buf.Write(pb)
-	}
-	if p.Maintenance != nil {
-		mb, err := json.Marshal(p.Maintenance)
-		if err != nil {
-			return err
-		}
-		buf.WriteString(`,"maintenance":`)
-		buf.Write(mb)
-	}
-	buf.WriteByte('}')
-	var out bytes.Buffer
-	if err := json.Indent(&out, buf.Bytes(), "", "  "); err != nil {
-		return err
-	}
-	out.WriteByte('\n')
-	_, err = w.Write(out.Bytes())
-	return err
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p.View(false))
 }
 
 // annotateStatus adds what a pass's status line must say besides the status:

@@ -5,7 +5,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -185,31 +184,11 @@ func HealthCode(s rules.Status) int {
 // HealthJSON is the /health body: the audit JSON object with "time" and
 // "host" first.
 func HealthJSON(r *daemon.Report) ([]byte, error) {
-	res, err := json.Marshal(r.Pass.Result)
+	b, err := json.Marshal(r.Pass.View(true))
 	if err != nil {
 		return nil, fmt.Errorf("server: encode result: %w", err)
 	}
-	host := ""
-	if r.Pass.Snapshot != nil {
-		host = r.Pass.Snapshot.Host
-	}
-	head, err := json.Marshal(struct {
-		Time time.Time `json:"time"`
-		Host string    `json:"host"`
-	}{r.Pass.Started.UTC(), host})
-	if err != nil {
-		return nil, fmt.Errorf("server: encode time: %w", err)
-	}
-	var b bytes.Buffer
-	b.Write(head[:len(head)-1]) // drop "}"
-	if len(res) > 2 {
-		b.WriteByte(',')
-		b.Write(res[1:]) // drop "{"
-	} else {
-		b.WriteByte('}')
-	}
-	b.WriteByte('\n')
-	return b.Bytes(), nil
+	return append(b, '\n'), nil
 }
 
 // healthz is the daemon's own liveness: 200 while a pass has completed

@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/rules"
+)
+
+// View is a pass as the audit's JSON object (ARCHITECTURE.md's contract):
+// `audit -o json` prints it, /health serves it with Time and Host set. The
+// lists are never null, so consumers can iterate them.
+type View struct {
+	// Time is when the pass started; set by /health, omitted by audit.
+	Time *time.Time `json:"time,omitempty"`
+	// Host is the host the pass read; set by /health, omitted by audit.
+	Host     string             `json:"host,omitempty"`
+	Status   rules.Status       `json:"status"`
+	Findings []rules.Finding    `json:"findings"`
+	Groups   []rules.Group      `json:"groups"`
+	Errors   []collectors.Error `json:"errors"`
+	// Pending are findings waiting for their rule's `for`.
+	Pending []rules.Pending `json:"pending,omitempty"`
+	// Maintenance is the maintenance window in force, if any.
+	Maintenance *rules.Maintenance `json:"maintenance,omitempty"`
+}
+
+// View returns the pass's JSON view; withHost adds the time and the host.
+func (p *Pass) View(withHost bool) View {
+	v := View{
+		Status:      p.Result.Status,
+		Findings:    nonNil(p.Result.Findings),
+		Groups:      nonNil(p.Result.Groups),
+		Errors:      nonNil(p.Result.Errors),
+		Pending:     p.Pending,
+		Maintenance: p.Maintenance,
+	}
+	for i := range v.Groups {
+		if v.Groups[i].Members == nil {
+			v.Groups = append([]rules.Group(nil), v.Groups...) // never write into the pass
+			for j := range v.Groups {
+				v.Groups[j].Members = nonNil(v.Groups[j].Members)
+			}
+			break
+		}
+	}
+	if withHost {
+		t := p.Started.UTC()
+		v.Time = &t
+		if p.Snapshot != nil {
+			v.Host = p.Snapshot.Host
+		}
+	}
+	return v
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
