@@ -161,6 +161,7 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 		Version:  Version,
 		Logger:   log,
 		Extra:    extra,
+		Alerts:   alertsFor(am),
 	})
 	if err != nil {
 		closeAlerts()
@@ -355,4 +356,13 @@ func passHost(roots collectors.Roots) string {
 		}
 	}
 	return ""
+}
+
+// alertsFor is the status page's view of the active alerts; nil when the
+// daemon sends none.
+func alertsFor(m *alerts.Manager) func() []alerts.Alert {
+	if m == nil {
+		return nil
+	}
+	return m.Alerts
 }

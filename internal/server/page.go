@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/redwatch/redwatch/alerts"
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -22,6 +23,9 @@ type pageData struct {
 	Findings []rules.Finding
 	Groups   []rules.Group
 	Errors   []collectors.Error
+	// Alerts are the active alerts; ShowAlerts is false when the daemon sends none.
+	Alerts     []alerts.Alert
+	ShowAlerts bool
 }
 
 // memberClass is the CSS class of a member's state.
@@ -95,6 +99,11 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 {{range .Members}}<span class="member {{memberClass .}}" title="{{.State}}">{{.Name}} · {{.State}}</span>{{end}}
 </div>
 {{end}}</div>{{else}}<p class="none">No redundancy groups found.</p>{{end}}
+{{if .ShowAlerts}}<h2>Alerts</h2>
+{{if .Alerts}}<table><tr><th>Severity</th><th>Subject</th><th>Rule</th><th>Firing since</th><th>Notified</th></tr>
+{{range .Alerts}}<tr><td><span class="sev {{.Severity}}">{{.Severity}}</span></td><td><code>{{.Subject}}</code></td><td><code>{{.Rule}}</code></td>
+<td>{{.StartsAt.UTC.Format "2006-01-02T15:04:05Z"}}</td><td>{{if .Maintenance}}in maintenance: nobody{{else}}{{range $i, $c := .Notified}}{{if $i}}, {{end}}{{$c}}{{else}}not yet{{end}}{{end}}</td></tr>
+{{end}}</table>{{else}}<p class="none">No alert is firing.</p>{{end}}{{end}}
 {{if .Errors}}<h2>Could not read</h2>
 <table><tr><th>Collector</th><th>Path</th><th>Error</th></tr>
 {{range .Errors}}<tr><td>{{.Collector}}</td><td><code>{{.Path}}</code></td><td>{{.Err}}</td></tr>{{end}}</table>{{end}}
@@ -123,6 +132,9 @@ func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
 		sort.SliceStable(d.Findings, func(i, j int) bool { return d.Findings[i].Severity > d.Findings[j].Severity })
 		d.Groups = res.Groups
 		d.Errors = res.Errors
+		if s.opts.Alerts != nil {
+			d.ShowAlerts, d.Alerts = true, s.opts.Alerts()
+		}
 	}
 	var b bytes.Buffer
 	if err := pageTmpl.Execute(&b, d); err != nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/redwatch/redwatch/alerts"
 	"log/slog"
 	"net"
 	"net/http"
@@ -54,6 +55,9 @@ type Options struct {
 	// Extra are more collectors for /metrics (the alerts manager's
 	// redwatch_alert_* metrics). Their Collect must not start disk or BMC I/O.
 	Extra []prometheus.Collector
+	// Alerts returns the active alerts for the status page; nil when the
+	// daemon sends no alerts.
+	Alerts func() []alerts.Alert
 }
 
 // Server serves the endpoint.

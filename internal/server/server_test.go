@@ -365,3 +365,29 @@ func TestMetricsExtra(t *testing.T) {
 		t.Error("registering the same collector twice: no error")
 	}
 }
+
+// TestStatusPageAlerts shows the active alerts and whom they reached, and no
+// alert section at all when the daemon sends none.
+func TestStatusPageAlerts(t *testing.T) {
+	s := newTestServer(t, degraded(t), passTime.Add(5*time.Second))
+	_, body, _ := get(t, s.Handler(), "/")
+	if strings.Contains(body, "<h2>Alerts</h2>") {
+		t.Error("alerts section shown for a daemon that sends no alerts")
+	}
+	s.opts.Alerts = func() []alerts.Alert {
+		return []alerts.Alert{
+			{Rule: "bond_member_down", Severity: rules.Warning, Subject: "bond0/eth1", StartsAt: passTime, Notified: []string{"ops-webhook", "mail"}},
+			{Rule: "md_degraded", Severity: rules.Critical, Subject: "md0", StartsAt: passTime, Maintenance: true},
+		}
+	}
+	_, body, _ = get(t, s.Handler(), "/")
+	for _, want := range []string{"<h2>Alerts</h2>", "<code>bond0/eth1</code>", "ops-webhook, mail", "in maintenance: nobody", "2025-06-01T12:00:00Z"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	s.opts.Alerts = func() []alerts.Alert { return nil }
+	if _, body, _ = get(t, s.Handler(), "/"); !strings.Contains(body, "No alert is firing.") {
+		t.Error("empty alerts section missing")
+	}
+}
