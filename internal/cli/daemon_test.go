@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/redwatch/redwatch/internal/testtree"
 	"io"
 	"net"
 	"net/http"
@@ -53,30 +54,6 @@ type runningDaemon struct {
 	stderr *lockedBuffer
 	cancel context.CancelFunc
 	exit   chan int
-}
-
-// copyTree copies testdata/NAME into dir.
-func copyTree(t *testing.T, name, dir string) {
-	t.Helper()
-	src := filepath.Join("..", "..", "testdata", name)
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dir, rel)
-		if info.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func startDaemon(t *testing.T, args ...string) *runningDaemon {
@@ -169,9 +146,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 // rewriting their files, and sees /health and /metrics change: only the file
 // events can have caused the new passes.
 func TestDaemonFixtureEdit(t *testing.T) {
-	root := t.TempDir()
-	copyTree(t, "bond_ab_healthy", root)
-	copyTree(t, "md_raid1_healthy", root)
+	root := testtree.Copy(t, "bond_ab_healthy", "md_raid1_healthy")
 	rd := startDaemon(t, "--root", root, "--interval", "1h", "--state-dir", t.TempDir())
 	first := rd.waitStatus(t, rules.StatusOK, 0)
 	if code, body := httpGet(t, rd.base+"/health"); code != 200 || !strings.Contains(body, `"status":"ok"`) {
@@ -233,8 +208,7 @@ func TestDaemonFixtureEdit(t *testing.T) {
 // calls): a good file changes the interval, a bad one is logged and the old
 // one kept.
 func TestDaemonReload(t *testing.T) {
-	root := t.TempDir()
-	copyTree(t, "md_raid1_healthy", root)
+	root := testtree.Copy(t, "md_raid1_healthy")
 	cfg := filepath.Join(t.TempDir(), "redwatch.yaml")
 	if err := os.WriteFile(cfg, []byte("daemon:\n  interval: 1h\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -299,8 +273,7 @@ func TestDetectionUnderLoad(t *testing.T) {
 		}
 		t.Skip("wrk not installed (run scripts/deps-daemon.sh)")
 	}
-	root := t.TempDir()
-	copyTree(t, "md_raid1_healthy", root)
+	root := testtree.Copy(t, "md_raid1_healthy")
 	healthy, err := os.ReadFile(filepath.Join(root, "proc", "mdstat"))
 	if err != nil {
 		t.Fatal(err)
@@ -426,8 +399,7 @@ func waitHook(t *testing.T, got <-chan hookMessage, status, rule, subject string
 // bond0/eth1, restoring it the resolved one, and /metrics counts both (the
 // channel routes only bond_member_* so that the count is exact).
 func TestDaemonAlerts(t *testing.T) {
-	root := t.TempDir()
-	copyTree(t, "bond_ab_healthy", root)
+	root := testtree.Copy(t, "bond_ab_healthy")
 	if err := os.MkdirAll(filepath.Join(root, "proc", "sys", "kernel"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -509,8 +481,7 @@ func TestDaemonAlerts(t *testing.T) {
 // state, so configured channels are disabled with a warning (a temporary
 // directory would lose queued notifications on restart).
 func TestDaemonAlertsNeedStateDir(t *testing.T) {
-	root := t.TempDir()
-	copyTree(t, "bond_ab_healthy", root)
+	root := testtree.Copy(t, "bond_ab_healthy")
 	cfg := filepath.Join(t.TempDir(), "redwatch.yaml")
 	conf := "alerts:\n  channels:\n    - name: hook\n      type: webhook\n      webhook: {url: \"http://127.0.0.1:9/hook\"}\n"
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {

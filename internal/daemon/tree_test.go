@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"github.com/redwatch/redwatch/internal/testtree"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,37 +13,11 @@ import (
 	"github.com/redwatch/redwatch/rules"
 )
 
-// copyFixture copies the repository's testdata/NAME tree into a temp dir.
-func copyFixture(t *testing.T, name string) string {
-	t.Helper()
-	src := filepath.Join("..", "..", "testdata", name)
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 // TestTreeEditTriggersPass runs the daemon on a copy of a healthy RAID1
 // fixture with an hour-long interval, rewrites /proc/mdstat as degraded and
 // waits for the verdict to change: only the file event can have caused it.
 func TestTreeEditTriggersPass(t *testing.T) {
-	dir := copyFixture(t, "md_raid1_healthy")
+	dir := testtree.Copy(t, "md_raid1_healthy")
 	degraded, err := os.ReadFile(filepath.Join("..", "..", "testdata", "md_raid1_degraded", "proc", "mdstat"))
 	if err != nil {
 		t.Fatal(err)

@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/redwatch/redwatch/internal/testtree"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,38 +28,10 @@ import (
 // passTime is the fixed time of the test passes.
 var passTime = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// mergeFixtures copies several testdata trees into one temp tree.
-func mergeFixtures(t *testing.T, names ...string) string {
-	t.Helper()
-	dst := t.TempDir()
-	for _, name := range names {
-		src := filepath.Join("..", "..", "testdata", name)
-		err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(src, p)
-			out := filepath.Join(dst, rel)
-			if info.IsDir() {
-				return os.MkdirAll(out, 0o755)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(out, b, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
 // fixtureReport runs the real engine over the fixture trees merged.
 func fixtureReport(t *testing.T, names ...string) *daemon.Report {
 	t.Helper()
-	dir := mergeFixtures(t, names...)
+	dir := testtree.Copy(t, names...)
 	eng := &engine.Engine{Roots: collectors.TreeRoots(dir), Now: func() time.Time { return passTime }}
 	p := eng.Run(context.Background())
 	p.Snapshot.Host = "db-17"
@@ -296,7 +268,7 @@ func TestMetricsDuplicateLabels(t *testing.T) {
 // tree is deleted after the pass and /metrics, /health and / still answer
 // from the pass.
 func TestScrapeReadsNoFiles(t *testing.T) {
-	dir := mergeFixtures(t, "md_raid1_degraded")
+	dir := testtree.Copy(t, "md_raid1_degraded")
 	eng := &engine.Engine{Roots: collectors.TreeRoots(dir), Now: func() time.Time { return passTime }}
 	r := &daemon.Report{Pass: eng.Run(context.Background()), Seq: 1, Trigger: daemon.TriggerStart}
 	if err := os.RemoveAll(dir); err != nil {

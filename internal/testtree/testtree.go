@@ -1,0 +1,59 @@
+// Package testtree copies the repository's fixture trees (testdata/NAME)
+// into temporary directories, for tests that edit a tree while redwatch
+// watches it.
+package testtree
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// Dir is the repository's testdata directory.
+func Dir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata")
+}
+
+// Copy copies the fixture trees testdata/NAME (in order, later ones over
+// earlier ones) into a new temporary directory and returns it. Symlinks stay
+// symlinks, as in sysfs.
+func Copy(t testing.TB, names ...string) string {
+	t.Helper()
+	dst := t.TempDir()
+	for _, name := range names {
+		if err := copyTree(filepath.Join(Dir(), name), dst); err != nil {
+			t.Fatalf("testtree: copy %s: %v", name, err)
+		}
+	}
+	return dst
+}
+
+func copyTree(src, dst string) error {
+	return filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dst, rel)
+		switch {
+		case info.Mode()&os.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, out)
+		case info.IsDir():
+			return os.MkdirAll(out, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+}
