@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -34,35 +33,10 @@ receivers:
 		t.Fatal(err)
 	}
 	addr := FreePort(t)
-	cmd := exec.Command(bin, "--config.file="+cfgFile, "--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=debug")
-	logf, err := os.Create(filepath.Join(dir, "alertmanager.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("alertmanager log:\n%s", b)
-		}
-	})
 	base := "http://" + addr
-	Eventually(t, "alertmanager ready", func() bool {
-		select {
-		case <-exited:
-			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("alertmanager exited:\n%s", b)
-		default:
-		}
+	args := []string{"--config.file=" + cfgFile, "--storage.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr, "--cluster.listen-address=", "--log.level=debug"}
+	StartServer(t, "alertmanager", dir, bin, args, func() bool {
 		resp, err := http.Get(base + "/-/ready")
 		if err != nil {
 			return false

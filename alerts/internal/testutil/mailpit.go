@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -31,33 +29,7 @@ func StartMailpit(t *testing.T, extra ...string) *Mailpit {
 		"--listen", httpAddr, "--smtp", mp.SMTP, "--pop3", FreePort(t),
 		"--disable-version-check", "--database", filepath.Join(dir, "mail.db"), "--smtp-disable-rdns",
 	}, extra...)
-	cmd := exec.Command(bin, args...)
-	logf, err := os.Create(filepath.Join(dir, "mailpit.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("mailpit log:\n%s", b)
-		}
-	})
-	Eventually(t, "mailpit up", func() bool {
-		select {
-		case <-exited:
-			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("mailpit exited:\n%s", b)
-		default:
-		}
+	StartServer(t, "mailpit", dir, bin, args, func() bool {
 		c, err := net.DialTimeout("tcp", mp.SMTP, time.Second)
 		if err != nil {
 			return false

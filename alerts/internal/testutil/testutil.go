@@ -140,3 +140,40 @@ func Binary(t testing.TB, names ...string) string {
 	t.Skip(msg)
 	return ""
 }
+
+// StartServer runs a real server program (Alertmanager, Mailpit) with its
+// output in dir/NAME.log, kills it when the test ends (showing the log if the
+// test failed), and waits until ready reports true; a server that exits
+// before it is ready fails the test with its log.
+func StartServer(t *testing.T, name, dir, bin string, args []string, ready func() bool) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("%s log:\n%s", name, b)
+		}
+	})
+	Eventually(t, name+" ready", func() bool {
+		select {
+		case <-exited:
+			b, _ := os.ReadFile(logf.Name())
+			t.Fatalf("%s exited:\n%s", name, b)
+		default:
+		}
+		return ready()
+	})
+}
