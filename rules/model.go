@@ -5,6 +5,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/redwatch/redwatch/collectors"
 )
@@ -167,20 +168,32 @@ type Result struct {
 // MarshalJSON keeps empty lists as [] rather than null, so consumers can iterate.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result
-	p := plain(r)
-	if p.Findings == nil {
-		p.Findings = []Finding{}
-	}
-	if p.Groups == nil {
-		p.Groups = []Group{}
-	}
-	if p.Errors == nil {
-		p.Errors = []collectors.Error{}
-	}
-	for i := range p.Groups {
-		if p.Groups[i].Members == nil {
-			p.Groups[i].Members = []Member{}
+	return json.Marshal(plain(r.NonNil()))
+}
+
+// NonNil returns r with every nil list (findings, groups, errors, a group's
+// members) made empty. It never writes into r's own slices: passes are read
+// by scrapes while the next one is evaluated.
+func (r Result) NonNil() Result {
+	r.Findings = nonNil(r.Findings)
+	r.Errors = nonNil(r.Errors)
+	groups := nonNil(r.Groups)
+	for i := range groups {
+		if groups[i].Members == nil {
+			groups = slices.Clone(groups)
+			for j := range groups {
+				groups[j].Members = nonNil(groups[j].Members)
+			}
+			break
 		}
 	}
-	return json.Marshal(p)
+	r.Groups = groups
+	return r
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -27,22 +27,14 @@ type View struct {
 
 // View returns the pass's JSON view; withHost adds the time and the host.
 func (p *Pass) View(withHost bool) View {
+	r := p.Result.NonNil()
 	v := View{
-		Status:      p.Result.Status,
-		Findings:    nonNil(p.Result.Findings),
-		Groups:      nonNil(p.Result.Groups),
-		Errors:      nonNil(p.Result.Errors),
+		Status:      r.Status,
+		Findings:    r.Findings,
+		Groups:      r.Groups,
+		Errors:      r.Errors,
 		Pending:     p.Pending,
 		Maintenance: p.Maintenance,
-	}
-	for i := range v.Groups {
-		if v.Groups[i].Members == nil {
-			v.Groups = append([]rules.Group(nil), v.Groups...) // never write into the pass
-			for j := range v.Groups {
-				v.Groups[j].Members = nonNil(v.Groups[j].Members)
-			}
-			break
-		}
 	}
 	if withHost {
 		t := p.Started.UTC()
@@ -52,11 +44,4 @@ func (p *Pass) View(withHost bool) View {
 		}
 	}
 	return v
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
