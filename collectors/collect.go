@@ -104,7 +104,7 @@ type outcome struct {
 }
 
 func collectWith(ctx context.Context, r Roots, now func() time.Time, opts Options, list []collector) *Snapshot {
-	s := &Snapshot{Time: now(), Host: hostname(r), Durations: make(map[string]time.Duration, len(list))}
+	s := &Snapshot{Time: now(), Host: Hostname(r), Durations: make(map[string]time.Duration, len(list))}
 	timeout := opts.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
@@ -208,9 +208,9 @@ func mergePart(dst, part *Snapshot) {
 	}
 }
 
-// hostname is the kernel's host name under the proc root, or the running
-// host's name on a live host.
-func hostname(r Roots) string {
+// Hostname is the kernel's host name under the proc root
+// (sys/kernel/hostname), or the running host's name on a live host.
+func Hostname(r Roots) string {
 	if b, err := readAttr(filepath.Join(r.Proc, "sys/kernel/hostname")); err == nil {
 		if h := strings.TrimSpace(string(b)); h != "" {
 			return h

@@ -9,9 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"syscall"
 	"time"
 
@@ -330,7 +328,7 @@ func newAlerts(cfg *config.Config, stateDir string, roots collectors.Roots, now 
 		}
 		return nil, nil
 	}
-	m, err := alerts.NewManager(cfg.Alerts, stateDir, passHost(roots), now, log)
+	m, err := alerts.NewManager(cfg.Alerts, stateDir, collectors.Hostname(roots), now, log)
 	if err != nil {
 		if len(cfg.Alerts.Channels) == 0 { // nothing to deliver: not worth stopping for
 			log.Warn("alerts disabled", "err", err)
@@ -340,22 +338,6 @@ func newAlerts(cfg *config.Config, stateDir string, roots collectors.Roots, now 
 	}
 	log.Info("alerts enabled", "channels", len(cfg.Alerts.Channels), "state_dir", stateDir)
 	return m, nil
-}
-
-// passHost is the host name a pass over roots reports (Snapshot.Host): the
-// tree's proc/sys/kernel/hostname, else, on the live host, os.Hostname.
-func passHost(roots collectors.Roots) string {
-	if b, err := os.ReadFile(filepath.Join(roots.Proc, "sys", "kernel", "hostname")); err == nil {
-		if h := strings.TrimSpace(string(b)); h != "" {
-			return h
-		}
-	}
-	if roots.Live {
-		if h, err := os.Hostname(); err == nil {
-			return h
-		}
-	}
-	return ""
 }
 
 // alertsFor is the status page's view of the active alerts; nil when the
