@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// RuleInfo describes one rule for `redwatch rules` and the README reference.
+// RuleInfo describes one rule for `redwatch rules` and the reference in docs/rules.md.
 type RuleInfo struct {
 	ID string `json:"id"`
 	// Source is "builtin", "expect", "baseline" or "user".
@@ -62,7 +62,7 @@ func Catalog(cs []Control, user []*UserRule) []RuleInfo {
 	return out
 }
 
-// Markdown renders the rule reference of the README from the built-in
+// Markdown renders the rule reference of docs/rules.md from the built-in
 // catalog (no configuration).
 func Markdown() string {
 	var b strings.Builder

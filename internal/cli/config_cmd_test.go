@@ -101,10 +101,10 @@ user_rules:
 	}
 }
 
-// TestRulesReadme fails when the README's rule reference differs from the
-// catalog; -update (or go run ./internal/cli/gen-rules-doc) rewrites it.
+// TestRulesReadme fails when docs/rules.md's rule reference differs from the
+// catalog; -update (or go run ./internal/tools/gen-rules-doc) rewrites it.
 func TestRulesReadme(t *testing.T) {
-	path := filepath.Join("..", "..", "README.md")
+	path := filepath.Join("..", "..", "docs", "rules.md")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -120,11 +120,11 @@ func TestRulesReadme(t *testing.T) {
 		return
 	}
 	if string(want) != string(b) {
-		t.Errorf("README.md's rule reference is stale: run go run ./internal/cli/gen-rules-doc")
+		t.Errorf("docs/rules.md's rule reference is stale: run go run ./internal/tools/gen-rules-doc")
 	}
 	for _, id := range rules.RuleIDs() {
 		if !strings.Contains(string(b), "| `"+id+"` |") {
-			t.Errorf("README does not list %s", id)
+			t.Errorf("docs/rules.md does not list %s", id)
 		}
 	}
 }

@@ -1,5 +1,5 @@
-// Command gen-rules-doc regenerates the rule reference in README.md from the
-// rule catalog: go run ./internal/cli/gen-rules-doc [README.md].
+// Command gen-rules-doc regenerates the rule reference in docs/rules.md from the
+// rule catalog: go run ./internal/tools/gen-rules-doc [docs/rules.md].
 package main
 
 import (
@@ -10,7 +10,7 @@ import (
 )
 
 func main() {
-	path := "README.md"
+	path := "docs/rules.md"
 	if len(os.Args) > 1 {
 		path = os.Args[1]
 	}
