@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -45,7 +44,6 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	roots := rf.roots()
 	eng := &engine.Engine{Roots: roots, Now: e.now, Config: cfg, StateDir: cf.passDir(cfg, roots)}
 	pass := eng.Run(ctx)
-	res := pass.Result
 	for _, n := range pass.Notes {
 		fmt.Fprintf(e.stderr, "redwatch: audit: %s\n", n)
 	}
@@ -56,16 +54,11 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 			return errorf(e, "audit: %v", err)
 		}
 	case "nagios":
-		var b bytes.Buffer
-		writeNagios(&b, res)
-		e.stdout.Write(annotateStatus(b.Bytes(), pass, true))
+		writeNagios(e.stdout, pass)
 	default:
-		var b bytes.Buffer
-		writeTable(&b, res, useColor)
-		writePending(&b, pass.Pending)
-		e.stdout.Write(annotateStatus(b.Bytes(), pass, false))
+		writeTable(e.stdout, pass, useColor)
 	}
-	return res.Status.ExitCode()
+	return pass.Result.Status.ExitCode()
 }
 
 // colorMode decides whether to colour: "auto" colours a terminal unless NO_COLOR is set.

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/redwatch/redwatch/internal/engine"
 	"github.com/redwatch/redwatch/rules"
 )
 
@@ -58,10 +60,29 @@ func memberColor(m rules.Member) string {
 	return ansiRed
 }
 
+// statusNotes are what a pass's status line says besides the status: the
+// maintenance window and how many findings are pending.
+func statusNotes(p *engine.Pass) []string {
+	var notes []string
+	if p.Maintenance != nil {
+		notes = append(notes, p.Maintenance.String())
+	}
+	if n := len(p.Pending); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d pending", n))
+	}
+	return notes
+}
+
 // writeTable prints what a person reads first: the status, the findings
-// worst first, the groups with their members, then what could not be read.
-func writeTable(w io.Writer, r rules.Result, color bool) {
-	fmt.Fprintf(w, "%s %s\n", paint(color, ansiBold, "STATUS"), paint(color, statusColor(r.Status), strings.ToUpper(r.Status.String())))
+// worst first, the groups with their members, what could not be read, then
+// the pending findings.
+func writeTable(w io.Writer, p *engine.Pass, color bool) {
+	r := p.Result
+	status := paint(color, statusColor(r.Status), strings.ToUpper(r.Status.String()))
+	if notes := statusNotes(p); len(notes) > 0 {
+		status += " (" + strings.Join(notes, "; ") + ")"
+	}
+	fmt.Fprintf(w, "%s %s\n", paint(color, ansiBold, "STATUS"), status)
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, "\n%s\n", paint(color, ansiBold, "FINDINGS"))
 		for _, f := range r.Findings {
@@ -88,10 +109,27 @@ func writeTable(w io.Writer, r rules.Result, color bool) {
 	if len(r.Findings) == 0 && len(r.Groups) == 0 && len(r.Errors) == 0 {
 		fmt.Fprintln(w, "\nno redundancy groups found (no bonds, no redundant md arrays)")
 	}
+	writePending(w, p.Pending)
 }
 
+// writePending prints the pending findings under the table.
+func writePending(w io.Writer, pending []rules.Pending) {
+	if len(pending) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nPENDING (not counted until they hold for their rule's `for`)\n")
+	for _, f := range pending {
+		fmt.Fprintf(w, "  %-8s  %-28s  %s\n", strings.ToUpper(f.Severity.String()), f.Rule, f.Message)
+		fmt.Fprintf(w, "  %-8s  %-28s  first seen %s, counts from %s\n", "", "", f.FirstSeen.UTC().Format(time.RFC3339), f.Due.UTC().Format(time.RFC3339))
+	}
+}
+
+// nagiosText makes s safe for a Nagios line: '|' starts the perfdata.
+func nagiosText(s string) string { return strings.ReplaceAll(s, "|", "/") }
+
 // writeNagios prints one Nagios plugin status line with perfdata.
-func writeNagios(w io.Writer, r rules.Result) {
+func writeNagios(w io.Writer, p *engine.Pass) {
+	r := p.Result
 	counts := map[rules.Severity]int{}
 	for _, f := range r.Findings {
 		counts[f.Severity]++
@@ -122,8 +160,9 @@ func writeNagios(w io.Writer, r rules.Result) {
 	if len(r.Findings) > 0 && len(r.Errors) > 0 {
 		summary += fmt.Sprintf("; %d read errors", len(r.Errors))
 	}
-	// Nagios reserves '|' for perfdata.
-	summary = strings.ReplaceAll(summary, "|", "/")
+	if notes := statusNotes(p); len(notes) > 0 {
+		summary = "[" + strings.Join(notes, "; ") + "] " + summary
+	}
 	fmt.Fprintf(w, "REDWATCH %s - %s | critical=%d;;;0 warning=%d;;;0 errors=%d;;;0 groups=%d;;;0 groups_degraded=%d;;;0\n",
-		strings.ToUpper(r.Status.String()), summary, counts[rules.Critical], counts[rules.Warning], len(r.Errors), len(r.Groups), degraded)
+		strings.ToUpper(r.Status.String()), nagiosText(summary), counts[rules.Critical], counts[rules.Warning], len(r.Errors), len(r.Groups), degraded)
 }

@@ -1,18 +1,13 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
-	"strings"
-	"time"
 
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/engine"
-	"github.com/redwatch/redwatch/rules"
 )
 
 // confFlags are --config and --state-dir, shared by the commands that read
@@ -54,46 +49,6 @@ func writeAuditJSON(w io.Writer, p *engine.Pass) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(p.View(false))
-}
-
-// annotateStatus adds what a pass's status line must say besides the status:
-// the maintenance window and how many findings are pending. The first line
-// of out is the status line of the table and of the Nagios output.
-func annotateStatus(out []byte, p *engine.Pass, nagios bool) []byte {
-	var notes []string
-	if p.Maintenance != nil {
-		notes = append(notes, p.Maintenance.String())
-	}
-	if n := len(p.Pending); n > 0 {
-		notes = append(notes, fmt.Sprintf("%d pending", n))
-	}
-	if len(notes) == 0 {
-		return out
-	}
-	line, rest, _ := bytes.Cut(out, []byte("\n"))
-	s := string(line)
-	if nagios {
-		// REDWATCH STATUS - summary | perfdata
-		note := "[" + strings.ReplaceAll(strings.Join(notes, "; "), "|", "/") + "] "
-		if i := strings.Index(s, " - "); i >= 0 {
-			s = s[:i+3] + note + s[i+3:]
-		}
-	} else {
-		s += " (" + strings.Join(notes, "; ") + ")"
-	}
-	return append([]byte(s+"\n"), rest...)
-}
-
-// writePending prints the pending findings under the table.
-func writePending(w io.Writer, pending []rules.Pending) {
-	if len(pending) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\nPENDING (not counted until they hold for their rule's `for`)\n")
-	for _, f := range pending {
-		fmt.Fprintf(w, "  %-8s  %-28s  %s\n", strings.ToUpper(f.Severity.String()), f.Rule, f.Message)
-		fmt.Fprintf(w, "  %-8s  %-28s  first seen %s, counts from %s\n", "", "", f.FirstSeen.UTC().Format(time.RFC3339), f.Due.UTC().Format(time.RFC3339))
-	}
 }
 
 // parseInterleaved parses args with fs, allowing flags after positional
