@@ -154,6 +154,7 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 	srv, err := server.New(server.Options{
 		Last:     d.Last,
 		Interval: d.Interval,
+		Reload:   d.Reloaded,
 		Now:      e.now,
 		Started:  e.now(),
 		Version:  Version,

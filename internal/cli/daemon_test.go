@@ -232,13 +232,42 @@ func TestDaemonReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	rd.d.Reload()
-	r = rd.waitStatus(t, rules.StatusOK, r.Seq)
-	if r.Interval != 10*time.Minute {
-		t.Fatalf("a bad file changed the interval to %v", r.Interval)
+	// A failed reload runs no pass; it shows in /metrics (Prometheus's own
+	// names) and only the good reload counts as a reload pass.
+	deadline := time.Now().Add(10 * time.Second)
+	var metrics string
+	for {
+		if _, metrics = httpGet(t, rd.base+"/metrics"); strings.Contains(metrics, "redwatch_config_last_reload_successful 0") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("failed reload not in /metrics:\n%s", metrics)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the loop, not waiting for time
+	}
+	if !strings.Contains(metrics, `redwatch_passes_total{trigger="reload"} 1`) {
+		t.Errorf("reload passes after one good and one bad reload:\n%s", grepLines(metrics, "redwatch_passes_total"))
+	}
+	if !strings.Contains(metrics, "redwatch_config_last_reload_success_timestamp_seconds ") {
+		t.Errorf("no reload success timestamp:\n%s", metrics)
+	}
+	if rd.d.Interval() != 10*time.Minute {
+		t.Fatalf("a bad file changed the interval to %v", rd.d.Interval())
 	}
 	if logs := rd.stderr.String(); !strings.Contains(logs, "reload failed") || !strings.Contains(logs, "intervall") {
 		t.Fatalf("bad reload not logged:\n%s", logs)
 	}
+}
+
+// grepLines keeps the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // TestDaemonBadFlags fails fast on a bad configuration or listen address.

@@ -130,6 +130,7 @@ type Daemon struct {
 	seq      uint64
 	interval atomic.Int64 // the interval in force, for readers off the loop
 	last     atomic.Pointer[Report]
+	reloaded atomic.Pointer[ReloadStatus]
 	prev     *engine.Pass
 	running  atomic.Bool
 }
@@ -166,6 +167,7 @@ func New(opts Options) (*Daemon, error) {
 		d.log = slog.Default()
 	}
 	d.interval.Store(int64(d.setup.Interval))
+	d.reloaded.Store(&ReloadStatus{Successful: true, LastSuccess: d.clock.Now()})
 	if d.notify == nil {
 		d.notify = nopNotifier{}
 	}
@@ -194,6 +196,21 @@ func (d *Daemon) Reload() {
 	default: // one is pending already
 	}
 }
+
+// ReloadStatus is the outcome of the last configuration load, as Prometheus
+// reports its own (prometheus_config_last_reload_successful and
+// prometheus_config_last_reload_success_timestamp_seconds): the load in New
+// counts as the first successful one.
+type ReloadStatus struct {
+	// Successful is false when the last reload failed and the configuration
+	// in force is an older one.
+	Successful bool
+	// LastSuccess is when the configuration in force was loaded.
+	LastSuccess time.Time
+}
+
+// Reloaded is the outcome of the last configuration load.
+func (d *Daemon) Reloaded() ReloadStatus { return *d.reloaded.Load() }
 
 // Last is the report of the last pass, nil before the first.
 func (d *Daemon) Last() *Report { return d.last.Load() }
@@ -315,9 +332,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 			rearm()
 			d.runPass(ctx, TriggerInterval, 0, 0)
 		case <-d.reload:
-			d.doReload()
-			rearm()
-			d.runPass(ctx, TriggerReload, 0, 0)
+			// A failed reload changed nothing, so it runs no pass: the
+			// reload passes count successful reloads only.
+			if d.doReload() {
+				rearm()
+				d.runPass(ctx, TriggerReload, 0, 0)
+			}
 		case <-d.trigger:
 			if !d.debounce(ctx) {
 				continue
@@ -357,20 +377,26 @@ func (d *Daemon) debounce(ctx context.Context) bool {
 	return true
 }
 
-// doReload re-reads the configuration; a bad one is logged and the old kept.
-func (d *Daemon) doReload() {
+// doReload re-reads the configuration and says whether it took effect; a bad
+// one is logged, recorded in Reloaded, and the old one kept.
+func (d *Daemon) doReload() bool {
 	setup, err := d.opts.Load()
 	if err == nil && setup.Runner == nil {
 		err = errors.New("configuration gave no runner")
 	}
 	if err != nil {
-		d.log.Error("reload failed; keeping the configuration in force", "err", err)
-		return
+		last := d.Reloaded().LastSuccess
+		d.reloaded.Store(&ReloadStatus{Successful: false, LastSuccess: last})
+		d.log.Error("reload failed; keeping the configuration in force", "err", err,
+			"in_force_since", last.Format(time.RFC3339))
+		return false
 	}
 	setup = normalize(setup)
 	d.log.Info("configuration reloaded", "interval", setup.Interval, "collector_timeout", setup.CollectorTimeout)
 	d.setup = setup
 	d.interval.Store(int64(setup.Interval))
+	d.reloaded.Store(&ReloadStatus{Successful: true, LastSuccess: d.clock.Now()})
+	return true
 }
 
 // runPass runs one pass, publishes it, logs what changed and tells systemd.

@@ -145,7 +145,9 @@ func TestUnavailableSourceFallsBack(t *testing.T) {
 }
 
 // TestReload re-reads the configuration on Reload: a good one takes effect
-// (the new interval), a bad one is logged and the old one kept.
+// (the new interval) and runs a reload pass; a bad one is logged, runs no
+// pass, keeps the old configuration and shows in Reloaded, and only the
+// successful reload counts as a reload pass.
 func TestReload(t *testing.T) {
 	clk := newFakeClock()
 	var logs syncBuffer
@@ -159,14 +161,23 @@ func TestReload(t *testing.T) {
 			return Setup{Runner: run, Interval: time.Hour}, nil
 		}
 	}
+	started := clk.Now()
 	h := startHarness(t, Options{Load: load, Clock: clk, Logger: testLogger(&logs)})
 	h.next(t)
+	if rs := h.d.Reloaded(); !rs.Successful || !rs.LastSuccess.Equal(started) {
+		t.Fatalf("after start: %+v, want successful at %v", rs, started)
+	}
 
+	clk.advance(time.Second) // not a timer: the reload time must differ from the start
 	setups <- func() (Setup, error) { return Setup{Runner: run, Interval: 5 * time.Minute}, nil }
 	h.d.Reload()
 	r := h.next(t)
 	if r.Trigger != TriggerReload || r.Interval != 5*time.Minute || h.d.Interval() != 5*time.Minute {
 		t.Fatalf("after a good reload: trigger %s interval %v", r.Trigger, r.Interval)
+	}
+	goodAt := started.Add(time.Second)
+	if rs := h.d.Reloaded(); !rs.Successful || !rs.LastSuccess.Equal(goodAt) {
+		t.Fatalf("after a good reload: %+v, want successful at %v", rs, goodAt)
 	}
 	clk.waitTimer(t, 5*time.Minute)
 
@@ -174,17 +185,26 @@ func TestReload(t *testing.T) {
 		return Setup{}, errors.New("config: redwatch.yaml:3: unknown key \"intervall\"")
 	}
 	h.d.Reload()
-	r = h.next(t)
-	if r.Trigger != TriggerReload || r.Interval != 5*time.Minute {
-		t.Fatalf("after a bad reload: trigger %s interval %v, want the old 5m", r.Trigger, r.Interval)
+	deadline := time.Now().Add(10 * time.Second)
+	for h.d.Reloaded().Successful {
+		if time.Now().After(deadline) {
+			t.Fatal("a failed reload still reports success")
+		}
+		runtime.Gosched() // waiting for the loop, not for time
+	}
+	if rs := h.d.Reloaded(); !rs.LastSuccess.Equal(goodAt) {
+		t.Fatalf("after a bad reload: last success %v, want the good one at %v", rs.LastSuccess, goodAt)
 	}
 	if !strings.Contains(logs.String(), "reload failed") || !strings.Contains(logs.String(), "intervall") {
 		t.Fatalf("bad reload not logged:\n%s", logs.String())
 	}
-	clk.waitTimer(t, 5*time.Minute)
 	clk.advance(5 * time.Minute)
-	if r := h.next(t); r.Trigger != TriggerInterval {
-		t.Fatalf("trigger = %s, want interval after 5m", r.Trigger)
+	r = h.next(t)
+	if r.Trigger != TriggerInterval || r.Interval != 5*time.Minute {
+		t.Fatalf("after a bad reload: trigger %s interval %v, want an interval pass after the old 5m", r.Trigger, r.Interval)
+	}
+	if r.Passes[TriggerReload] != 1 {
+		t.Fatalf("reload passes = %d, want 1: a failed reload is not a reload pass", r.Passes[TriggerReload])
 	}
 }
 

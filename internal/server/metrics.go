@@ -51,6 +51,10 @@ var (
 		"When the last pass started, in seconds since the Unix epoch.", nil, nil)
 	descInterval = prometheus.NewDesc("redwatch_interval_seconds",
 		"The safety-net interval between passes.", nil, nil)
+	descReloadOK = prometheus.NewDesc("redwatch_config_last_reload_successful",
+		"1 if the last configuration reload (SIGHUP) succeeded, 0 if it failed and an older configuration is in force.", nil, nil)
+	descReloadTime = prometheus.NewDesc("redwatch_config_last_reload_success_timestamp_seconds",
+		"When the configuration in force was loaded (at start or by the last successful reload), in seconds since the Unix epoch.", nil, nil)
 	descBuildInfo = prometheus.NewDesc("redwatch_build_info",
 		"Build of the running redwatch; the value is always 1.", []string{"version", "goversion"}, nil)
 )
@@ -58,12 +62,13 @@ var (
 var allDescs = []*prometheus.Desc{
 	descStatus, descGroupMembers, descGroupHealthy, descGroupNeeded, descMemberHealthy, descMemberState,
 	descFinding, descFindings, descCollectorSuccess, descCollectorDuration, descErrors, descPasses,
-	descEvents, descSourceUp, descPassDuration, descLastPass, descInterval, descBuildInfo,
+	descEvents, descSourceUp, descPassDuration, descLastPass, descInterval, descBuildInfo, descReloadOK, descReloadTime,
 }
 
 // passCollector is the Prometheus collector over the last pass.
 type passCollector struct {
 	last    func() *daemon.Report
+	reload  func() daemon.ReloadStatus
 	version string
 }
 
@@ -80,6 +85,11 @@ func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 		send(ch, d, prometheus.GaugeValue, v, labels...)
 	}
 	gauge(descBuildInfo, 1, c.version, runtime.Version())
+	if c.reload != nil {
+		rs := c.reload()
+		gauge(descReloadOK, boolFloat(rs.Successful))
+		gauge(descReloadTime, float64(rs.LastSuccess.UnixNano())/1e9)
+	}
 	r := c.last()
 	if r == nil || r.Pass == nil {
 		return

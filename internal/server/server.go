@@ -43,6 +43,9 @@ type Options struct {
 	Last func() *daemon.Report
 	// Interval returns the safety-net interval in force.
 	Interval func() time.Duration
+	// Reload returns the outcome of the last configuration load
+	// (redwatch_config_last_reload_*); nil leaves those metrics out.
+	Reload func() daemon.ReloadStatus
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Started is when the daemon started (the reference for /healthz before
@@ -85,7 +88,7 @@ func New(opts Options) (*Server, error) {
 	}
 	reg := prometheus.NewRegistry()
 	for _, c := range append([]prometheus.Collector{
-		&passCollector{last: opts.Last, version: opts.Version},
+		&passCollector{last: opts.Last, reload: opts.Reload, version: opts.Version},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}, opts.Extra...) {

@@ -59,9 +59,12 @@ func newTestServer(t *testing.T, last *daemon.Report, now time.Time) *Server {
 	s, err := New(Options{
 		Last:     func() *daemon.Report { return last },
 		Interval: func() time.Duration { return 30 * time.Second },
-		Now:      func() time.Time { return now },
-		Started:  passTime.Add(-time.Second),
-		Version:  "v0.0.0-test",
+		Reload: func() daemon.ReloadStatus {
+			return daemon.ReloadStatus{Successful: false, LastSuccess: passTime.Add(-time.Hour)}
+		},
+		Now:     func() time.Time { return now },
+		Started: passTime.Add(-time.Second),
+		Version: "v0.0.0-test",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -211,6 +214,8 @@ func TestMetrics(t *testing.T) {
 		`redwatch_last_pass_timestamp_seconds 1.7487792e+09`,
 		`redwatch_pass_duration_seconds`,
 		`redwatch_interval_seconds 30`,
+		`redwatch_config_last_reload_successful 0`,
+		`redwatch_config_last_reload_success_timestamp_seconds 1.7487756e+09`,
 		`redwatch_build_info{goversion="go`,
 		`go_goroutines`,
 		`process_cpu_seconds_total`,
