@@ -2,11 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
+	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/engine"
+	"github.com/redwatch/redwatch/rules"
 )
 
 // runAudit runs one pass and prints it. The exit code is the Nagios status:
@@ -18,9 +22,12 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	var cf confFlags
 	cf.register(fs, true)
 	var output, color string
+	var timeout time.Duration
 	fs.StringVar(&output, "o", "table", "output format: table, json or nagios")
 	fs.StringVar(&output, "output", "table", "output format: table, json or nagios")
 	fs.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
+	fs.DurationVar(&timeout, "timeout", 0, "bound the whole pass: UNKNOWN when it has not finished after `DURATION` (default none; each collector is cut off after 10s)")
+	fs.DurationVar(&timeout, "t", 0, "bound the whole pass: UNKNOWN when it has not finished after `DURATION` (default none; each collector is cut off after 10s)")
 	if code, ok := parseFlags(fs, e, args); !ok {
 		return code
 	}
@@ -43,7 +50,7 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	}
 	roots := rf.roots()
 	eng := &engine.Engine{Roots: roots, Now: e.now, Config: cfg, StateDir: cf.passDir(cfg, roots)}
-	pass := eng.Run(ctx)
+	pass := runBounded(ctx, eng.Run, e.now, timeout)
 	for _, n := range pass.Notes {
 		fmt.Fprintf(e.stderr, "redwatch: audit: %s\n", n)
 	}
@@ -59,6 +66,38 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 		writeTable(e.stdout, pass, useColor)
 	}
 	return pass.Result.Status.ExitCode()
+}
+
+// runBounded runs one pass bounded by timeout (0: only the collectors' own
+// timeouts bound it). When the timeout expires the pass is UNKNOWN, with an
+// error saying so: a pass that returned has what it read by then (the
+// collectors it cut off are errors), one that has not returned is abandoned
+// (audit prints and exits) and has nothing else.
+func runBounded(ctx context.Context, run func(context.Context) *engine.Pass, now func() time.Time, timeout time.Duration) *engine.Pass {
+	if timeout <= 0 {
+		return run(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	started := now()
+	done := make(chan *engine.Pass, 1) // buffered: an abandoned pass never blocks on it
+	go func() { done <- run(ctx) }()
+	var p *engine.Pass
+	select {
+	case p = <-done:
+	case <-ctx.Done():
+		p = &engine.Pass{Started: started, Result: rules.Result{Status: rules.StatusUnknown}}
+	}
+	if ctx.Err() == nil {
+		return p
+	}
+	te := collectors.Error{Collector: "audit", Err: fmt.Sprintf("the pass did not finish within --timeout %s", timeout)}
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		te.Err = "the pass was cancelled: " + ctx.Err().Error()
+	}
+	p.Result.Errors = append([]collectors.Error{te}, p.Result.Errors...)
+	p.Result.Status = rules.Worse(p.Result.Status, rules.StatusUnknown)
+	return p
 }
 
 // colorMode decides whether to colour: "auto" colours a terminal unless NO_COLOR is set.

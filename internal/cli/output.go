@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/engine"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -103,7 +104,7 @@ func writeTable(w io.Writer, p *engine.Pass, color bool) {
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(w, "\n%s\n", paint(color, ansiBold, "COULD NOT READ"))
 		for _, e := range r.Errors {
-			fmt.Fprintf(w, "  %-8s  %s: %s\n", e.Collector, e.Path, e.Err)
+			fmt.Fprintf(w, "  %-8s  %s\n", e.Collector, errorText(e))
 		}
 	}
 	if len(r.Findings) == 0 && len(r.Groups) == 0 && len(r.Errors) == 0 {
@@ -124,45 +125,101 @@ func writePending(w io.Writer, pending []rules.Pending) {
 	}
 }
 
-// nagiosText makes s safe for a Nagios line: '|' starts the perfdata.
-func nagiosText(s string) string { return strings.ReplaceAll(s, "|", "/") }
+// nagiosText makes s safe for one Nagios output line: '|' starts the
+// perfdata and a newline would start another line.
+func nagiosText(s string) string {
+	return strings.NewReplacer("|", "/", "\n", " ", "\r", " ").Replace(s)
+}
 
-// writeNagios prints one Nagios plugin status line with perfdata.
+// errorText is an error entry without its collector: "path: reason", or
+// the reason alone when it has no path (a collector cut off by a timeout).
+func errorText(e collectors.Error) string {
+	if e.Path == "" {
+		return e.Err
+	}
+	return e.Path + ": " + e.Err
+}
+
+// nagiosError is an error entry for the Nagios lines.
+func nagiosError(e collectors.Error) string {
+	if e.Path == "" {
+		return e.Collector + ": " + e.Err
+	}
+	return "cannot read " + errorText(e)
+}
+
+// plural is "1 group" or "2 groups".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// degraded reports whether a group lost a member: one that is neither
+// healthy nor a hot spare (a spare is redundancy in reserve, not a loss).
+func degraded(g rules.Group) bool {
+	for _, m := range g.Members {
+		if !m.Healthy && m.State != collectors.MemberSpare {
+			return true
+		}
+	}
+	return false
+}
+
+// writeNagios prints the pass as a Nagios plugin does: one status line with
+// the summary and the perfdata, then (the plugin guidelines' long output)
+// one line per finding, read error and pending finding, every one of them.
 func writeNagios(w io.Writer, p *engine.Pass) {
 	r := p.Result
 	counts := map[rules.Severity]int{}
 	for _, f := range r.Findings {
 		counts[f.Severity]++
 	}
-	degraded := 0
+	nDegraded := 0
 	for _, g := range r.Groups {
-		if g.Healthy < g.Total {
-			degraded++
+		if degraded(g) {
+			nDegraded++
 		}
 	}
 	var summary string
 	switch {
 	case len(r.Findings) > 0:
-		msgs := make([]string, 0, 3)
-		for i, f := range r.Findings {
-			if i == 3 {
-				msgs = append(msgs, fmt.Sprintf("and %d more", len(r.Findings)-3))
-				break
+		var by []string
+		for _, s := range []rules.Severity{rules.Critical, rules.Warning, rules.Info} {
+			if counts[s] > 0 {
+				by = append(by, fmt.Sprintf("%d %s", counts[s], s))
 			}
-			msgs = append(msgs, f.Message)
 		}
-		summary = strings.Join(msgs, "; ")
+		summary = fmt.Sprintf("%s (%s): %s", plural(len(r.Findings), "finding", "findings"), strings.Join(by, ", "), r.Findings[0].Message)
 	case len(r.Errors) > 0:
-		summary = fmt.Sprintf("cannot read %s: %s", r.Errors[0].Path, r.Errors[0].Err)
+		summary = nagiosError(r.Errors[0])
+	case len(r.Groups) == 0:
+		summary = "no redundancy groups found"
+	case nDegraded == 0:
+		summary = plural(len(r.Groups), "redundancy group healthy", "redundancy groups healthy")
 	default:
-		summary = fmt.Sprintf("%d redundancy groups healthy", len(r.Groups))
+		summary = fmt.Sprintf("%d of %s degraded; no finding counts (pending or disabled)", nDegraded, plural(len(r.Groups), "redundancy group", "redundancy groups"))
 	}
 	if len(r.Findings) > 0 && len(r.Errors) > 0 {
-		summary += fmt.Sprintf("; %d read errors", len(r.Errors))
+		summary += "; " + plural(len(r.Errors), "read error", "read errors")
 	}
 	if notes := statusNotes(p); len(notes) > 0 {
 		summary = "[" + strings.Join(notes, "; ") + "] " + summary
 	}
 	fmt.Fprintf(w, "REDWATCH %s - %s | critical=%d;;;0 warning=%d;;;0 errors=%d;;;0 groups=%d;;;0 groups_degraded=%d;;;0\n",
-		strings.ToUpper(r.Status.String()), nagiosText(summary), counts[rules.Critical], counts[rules.Warning], len(r.Errors), len(r.Groups), degraded)
+		strings.ToUpper(r.Status.String()), nagiosText(summary), counts[rules.Critical], counts[rules.Warning], len(r.Errors), len(r.Groups), nDegraded)
+	for _, f := range r.Findings {
+		line := fmt.Sprintf("%s %s: %s", strings.ToUpper(f.Severity.String()), f.Rule, f.Message)
+		if f.Maintenance {
+			line += " [silenced: maintenance]"
+		}
+		fmt.Fprintln(w, nagiosText(line))
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintln(w, nagiosText("UNKNOWN "+nagiosError(e)))
+	}
+	for _, f := range p.Pending {
+		fmt.Fprintln(w, nagiosText(fmt.Sprintf("PENDING %s %s: %s (counts from %s)", f.Severity, f.Rule, f.Message, f.Due.UTC().Format(time.RFC3339))))
+	}
 }
