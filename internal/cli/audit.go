@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -16,19 +15,19 @@ import (
 // runAudit runs one pass and prints it. The exit code is the Nagios status:
 // 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 func runAudit(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	fs := newFlagSet("audit")
 	var rf rootFlags
 	rf.register(fs)
 	var cf confFlags
 	cf.register(fs, true)
 	var output, color string
 	var timeout time.Duration
-	fs.StringVar(&output, "o", "table", "output format: table, json or nagios")
-	fs.StringVar(&output, "output", "table", "output format: table, json or nagios")
-	fs.StringVar(&color, "color", "auto", "colour the table: auto, always or never")
+	fs.StringVar(&output, "output", "table", "output `FORMAT`: table, json or nagios")
+	fs.alias("output", "o")
+	fs.StringVar(&color, "color", "auto", "colour the table: `MODE` auto, always or never")
 	fs.DurationVar(&timeout, "timeout", 0, "bound the whole pass: UNKNOWN when it has not finished after `DURATION` (default none; each collector is cut off after 10s)")
-	fs.DurationVar(&timeout, "t", 0, "bound the whole pass: UNKNOWN when it has not finished after `DURATION` (default none; each collector is cut off after 10s)")
-	if code, ok := parseFlags(fs, e, args); !ok {
+	fs.alias("timeout", "t")
+	if code, ok := fs.parse(e, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -19,7 +18,7 @@ func runBaseline(ctx context.Context, e *env, args []string) int {
 		return errorf(e, "baseline: usage: redwatch baseline show | accept [GROUP] [--state-dir DIR] [--config FILE]")
 	}
 	sub := args[0]
-	fs := flag.NewFlagSet("baseline "+sub, flag.ContinueOnError)
+	fs := newFlagSet("baseline " + sub)
 	var cf confFlags
 	cf.register(fs, true)
 	var rf rootFlags
@@ -27,9 +26,10 @@ func runBaseline(ctx context.Context, e *env, args []string) int {
 	if sub == "accept" {
 		rf.register(fs)
 	} else {
-		fs.StringVar(&output, "o", "table", "output format: table or json")
+		fs.StringVar(&output, "output", "table", "output `FORMAT`: table or json")
+		fs.alias("output", "o")
 	}
-	pos, code, ok := parseInterleaved(fs, e, args[1:])
+	pos, code, ok := fs.parseInterleaved(e, args[1:])
 	if !ok {
 		return code
 	}

@@ -4,15 +4,14 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"sort"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/config"
 )
 
 // Exit codes outside the audit's Nagios statuses.
@@ -27,23 +26,71 @@ type env struct {
 	now            func() time.Time
 }
 
-// command is one subcommand.
+// command is one command or subcommand, described as data (name,
+// positional arguments, summary, subcommands) so that the help, `help CMD`
+// and later a man page and shell completions come from one place. Its flags
+// are declared by its run function on a flagSet named for its path.
 type command struct {
+	name string
+	// args are the positional arguments of the synopsis, e.g. "[FILE]".
+	args    string
 	summary string
-	run     func(ctx context.Context, e *env, args []string) int
+	// subs are the subcommands; run gets them as its first argument.
+	subs []command
+	run  func(ctx context.Context, e *env, args []string) int
 }
 
-// commands maps each subcommand's name to it; each lives in its own file.
-var commands = map[string]command{
-	"audit":       {"run one pass and print the verdict (Nagios exit codes)", runAudit},
-	"version":     {"print the version", runVersion},
-	"daemon":      {"run as a node daemon with the health endpoint", runDaemon},
-	"config":      {"check the configuration file (config check [FILE])", runConfig},
-	"baseline":    {"show or accept the recorded member sets (baseline show|accept [GROUP])", runBaseline},
-	"maintenance": {"start or end a maintenance window (maintenance on --for 2h --reason TEXT | off)", runMaintenance},
-	"rules":       {"list every rule with its severity and remediation", runRules},
-	"notify":      {"send a test alert through the configured channels (notify test [--channel NAME])", runNotify},
+// commands are redwatch's commands, in the order help lists them; each
+// lives in its own file. (Set in init: the run functions refer back to it.)
+var commands []command
+
+func init() {
+	commands = []command{
+		{name: "audit", summary: "Run one pass and print the verdict (Nagios exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).", run: runAudit},
+		{name: "daemon", summary: "Run as a node daemon: event-driven passes, alerts, /metrics, /health and the status page.", run: runDaemon},
+		{name: "config", summary: "Validate the configuration file.", run: runConfig, subs: []command{
+			{name: "check", args: "[FILE]", summary: "Validate the configuration file (default " + config.DefaultPath + ") without running anything: exit 0 when valid, 1 when not."},
+		}},
+		{name: "baseline", summary: "Show or accept the recorded member sets of the redundancy groups.", run: runBaseline, subs: []command{
+			{name: "show", summary: "List the recorded member set of every group."},
+			{name: "accept", args: "[GROUP]", summary: "Record the current member set of GROUP (default every group) as intended."},
+		}},
+		{name: "maintenance", summary: "Start, end or show maintenance windows: findings are reported, marked maintenance, and no notification or action fires.", run: runMaintenance, subs: []command{
+			{name: "on", summary: "Start a maintenance window."},
+			{name: "off", summary: "End the maintenance window."},
+			{name: "status", summary: "Show the maintenance window in force (the default subcommand)."},
+		}},
+		{name: "rules", summary: "List every rule with its severity, what it checks and the remediation.", run: runRules},
+		{name: "notify", summary: "Send a test alert through the configured channels.", run: runNotify, subs: []command{
+			{name: "test", summary: "Send a test alert through every configured channel, or the one named: exit 0 when all delivered, 1 when one failed."},
+		}},
+		{name: "version", summary: "Print the version.", run: runVersion},
+		{name: "help", args: "[COMMAND [SUBCOMMAND]]", summary: "Print the help of redwatch or of a command.", run: runHelp},
+	}
 }
+
+// lookupCommand is the command at path (["baseline", "accept"]), nil when
+// there is none.
+func lookupCommand(path []string) *command {
+	list := commands
+	var c *command
+	for _, name := range path {
+		c = nil
+		for i := range list {
+			if list[i].name == name {
+				c = &list[i]
+			}
+		}
+		if c == nil {
+			return nil
+		}
+		list = c.subs
+	}
+	return c
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" }
 
 // Version is set at build time with -ldflags "-X github.com/redwatch/redwatch/internal/cli.Version=...".
 var Version = "dev"
@@ -54,37 +101,82 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func run(ctx context.Context, args []string, e *env) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
 		usage(e.stderr)
-		if len(args) == 0 {
-			return exitError
-		}
+		return exitError
+	case isHelp(args[0]):
+		usage(e.stdout)
 		return exitOK
+	case args[0] == "--version" || args[0] == "-version":
+		return runVersion(ctx, e, args[1:])
 	}
-	c, ok := commands[args[0]]
-	if !ok {
+	c := lookupCommand(args[:1])
+	if c == nil {
 		fmt.Fprintf(e.stderr, "redwatch: unknown command %q\n\n", args[0])
 		usage(e.stderr)
 		return exitError
 	}
+	if len(c.subs) > 0 && len(args) > 1 && isHelp(args[1]) {
+		commandUsage(e.stdout, c)
+		return exitOK
+	}
 	return c.run(ctx, e, args[1:])
+}
+
+// runHelp is `redwatch help [COMMAND [SUBCOMMAND]]`.
+func runHelp(ctx context.Context, e *env, args []string) int {
+	args, code, ok := newFlagSet("help").parseInterleaved(e, args)
+	if !ok {
+		return code
+	}
+	if len(args) == 0 {
+		usage(e.stdout)
+		return exitOK
+	}
+	c := lookupCommand(args)
+	if c == nil {
+		return errorf(e, "help: unknown command %q", strings.Join(args, " "))
+	}
+	if len(c.subs) > 0 {
+		commandUsage(e.stdout, c)
+		return exitOK
+	}
+	return run(ctx, append(append([]string(nil), args...), "-h"), e)
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: redwatch COMMAND [FLAGS]\n\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(w, "\nrun 'redwatch COMMAND -h' for a command's flags")
+	fmt.Fprintln(w, "\nflags:\n  -h, --help   print this help and exit\n  --version    print the version and exit")
+	fmt.Fprintln(w, "\nrun 'redwatch help COMMAND' or 'redwatch COMMAND -h' for a command's flags")
 }
 
-func runVersion(_ context.Context, e *env, _ []string) int {
-	fmt.Fprintf(e.stdout, "redwatch %s\n", Version)
+// commandUsage prints the help of a command that has subcommands.
+func commandUsage(w io.Writer, c *command) {
+	fmt.Fprintln(w, "usage:")
+	for _, s := range c.subs {
+		fmt.Fprintf(w, "  redwatch %s %s [FLAGS]%s\n", c.name, s.name, prefixSpace(s.args))
+	}
+	fmt.Fprintf(w, "\n%s\n\nsubcommands:\n", c.summary)
+	for _, s := range c.subs {
+		fmt.Fprintf(w, "  %-8s %s\n", s.name, s.summary)
+	}
+	fmt.Fprintln(w, "\nflags:\n  -h, --help\n        print this help and exit")
+	fmt.Fprintf(w, "\nrun 'redwatch help %s SUBCOMMAND' or 'redwatch %s SUBCOMMAND -h' for its flags\n", c.name, c.name)
+}
+
+func runVersion(_ context.Context, e *env, args []string) int {
+	fs := newFlagSet("version")
+	if code, ok := fs.parse(e, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return errorf(e, "version: unexpected argument %q", fs.Arg(0))
+	}
+	fmt.Fprintf(e.stdout, "redwatch %s (%s)\n", Version, runtime.Version())
 	return exitOK
 }
 
@@ -93,11 +185,13 @@ type rootFlags struct {
 	root, sysfs, procfs, dev string
 }
 
-func (r *rootFlags) register(fs *flag.FlagSet) {
+func (r *rootFlags) register(fs *flagSet) {
 	fs.StringVar(&r.root, "root", "", "read a captured tree: `DIR`/sys, DIR/proc and DIR/dev")
-	fs.StringVar(&r.sysfs, "sysfs", "", "sysfs mount point (default /sys)")
-	fs.StringVar(&r.procfs, "procfs", "", "procfs mount point (default /proc)")
-	fs.StringVar(&r.dev, "dev", "", "dev directory (default /dev)")
+	fs.StringVar(&r.sysfs, "sysfs", "", "sysfs mount `POINT` (default /sys)")
+	fs.alias("sysfs", "path.sysfs") // node_exporter's spelling
+	fs.StringVar(&r.procfs, "procfs", "", "procfs mount `POINT` (default /proc)")
+	fs.alias("procfs", "path.procfs")
+	fs.StringVar(&r.dev, "dev", "", "dev `DIR` (default /dev)")
 }
 
 // roots resolves the flags: --root first, then the separate flags over it.
@@ -117,19 +211,6 @@ func (r *rootFlags) roots() collectors.Roots {
 		roots.Dev = r.dev
 	}
 	return roots
-}
-
-// parseFlags parses args with fs, printing errors to e.stderr. It returns
-// false with the exit code when the command should stop.
-func parseFlags(fs *flag.FlagSet, e *env, args []string) (int, bool) {
-	fs.SetOutput(e.stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitError, false
-	}
-	return 0, true
 }
 
 // errorf prints a command error to stderr and returns the error exit code.

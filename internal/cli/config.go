@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -19,8 +18,7 @@ func runConfig(_ context.Context, e *env, args []string) int {
 	if len(args) == 0 || args[0] != "check" {
 		return errorf(e, "config: usage: redwatch config check [FILE]")
 	}
-	flags := flag.NewFlagSet("config check", flag.ContinueOnError)
-	pos, code, ok := parseInterleaved(flags, e, args[1:])
+	pos, code, ok := newFlagSet("config check").parseInterleaved(e, args[1:])
 	if !ok {
 		return code
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,16 +52,17 @@ var hooks *daemonHooks
 // runDaemon runs the node daemon: the pass loop and the health endpoint,
 // until SIGTERM or SIGINT. SIGHUP reloads the configuration.
 func runDaemon(ctx context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
+	fs := newFlagSet("daemon")
 	var f daemonFlags
 	f.rootFlags.register(fs)
 	f.confFlags.register(fs, true)
 	fs.StringVar(&f.listen, "listen", "", "health endpoint `ADDR` as host:port (default "+server.DefaultListen+")")
+	fs.alias("listen", "web.listen-address") // node_exporter's spelling
 	fs.DurationVar(&f.interval, "interval", 0, "safety-net `DURATION` between passes besides events (default 30s)")
 	fs.DurationVar(&f.collectorTimeout, "collector-timeout", 0, "cut off one hung collector after `DURATION` (default 10s)")
 	fs.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web configuration `FILE` for TLS and basic authentication")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
-	if code, ok := parseFlags(fs, e, args); !ok {
+	if code, ok := fs.parse(e, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
 
@@ -18,16 +17,16 @@ func runMaintenance(_ context.Context, e *env, args []string) int {
 	} else if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		return errorf(e, "maintenance: usage: redwatch maintenance on --for 2h --reason TEXT | off | status")
 	}
-	fs := flag.NewFlagSet("maintenance "+sub, flag.ContinueOnError)
+	fs := newFlagSet("maintenance " + sub)
 	var cf confFlags
 	cf.register(fs, true)
 	var dur time.Duration
 	var reason string
 	if sub == "on" {
-		fs.DurationVar(&dur, "for", 0, "how long the window lasts, e.g. 2h (required)")
-		fs.StringVar(&reason, "reason", "", "why, shown in the status line")
+		fs.DurationVar(&dur, "for", 0, "how long the window lasts, a `DURATION` such as 2h (required)")
+		fs.StringVar(&reason, "reason", "", "why (`TEXT`), shown in the status line")
 	}
-	if code, ok := parseFlags(fs, e, args); !ok {
+	if code, ok := fs.parse(e, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -23,14 +22,14 @@ func runNotify(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 || args[0] != "test" {
 		return errorf(e, "notify: usage: redwatch notify test [--channel NAME] [--config FILE] [--timeout DURATION]")
 	}
-	fs := flag.NewFlagSet("notify test", flag.ContinueOnError)
+	fs := newFlagSet("notify test")
 	var channel, cfgPath, host string
 	var timeout time.Duration
 	fs.StringVar(&channel, "channel", "", "send through the channel `NAME` only")
 	fs.StringVar(&cfgPath, "config", "", "configuration `FILE` (default "+config.DefaultPath+")")
-	fs.StringVar(&host, "host", "", "host name to put in the alert (default: this host's name)")
-	fs.DurationVar(&timeout, "timeout", 30*time.Second, "give each channel this long")
-	pos, code, ok := parseInterleaved(fs, e, args[1:])
+	fs.StringVar(&host, "host", "", "host `NAME` to put in the alert (default: this host's name)")
+	fs.DurationVar(&timeout, "timeout", 30*time.Second, "give each channel this `DURATION`")
+	pos, code, ok := fs.parseInterleaved(e, args[1:])
 	if !ok {
 		return code
 	}

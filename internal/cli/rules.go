@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -13,12 +12,13 @@ import (
 // runRules is `redwatch rules`: every rule, built-in and configured, with
 // its default and effective severity, what it checks and the remediation.
 func runRules(_ context.Context, e *env, args []string) int {
-	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
+	fs := newFlagSet("rules")
 	var cf confFlags
 	cf.register(fs, false)
 	var output string
-	fs.StringVar(&output, "o", "table", "output format: table or json")
-	if code, ok := parseFlags(fs, e, args); !ok {
+	fs.StringVar(&output, "output", "table", "output `FORMAT`: table or json")
+	fs.alias("output", "o")
+	if code, ok := fs.parse(e, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {

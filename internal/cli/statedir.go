@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"flag"
 	"io"
 
 	"github.com/redwatch/redwatch/collectors"
@@ -16,7 +15,7 @@ type confFlags struct {
 	config, stateDir string
 }
 
-func (c *confFlags) register(fs *flag.FlagSet, withState bool) {
+func (c *confFlags) register(fs *flagSet, withState bool) {
 	fs.StringVar(&c.config, "config", "", "configuration `FILE` (default "+config.DefaultPath+"; absent there = defaults)")
 	if withState {
 		fs.StringVar(&c.stateDir, "state-dir", "", "state `DIR`: baseline, first-seen times, maintenance (default state_dir of the configuration, "+config.DefaultStateDir+")")
@@ -49,21 +48,4 @@ func writeAuditJSON(w io.Writer, p *engine.Pass) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(p.View(false))
-}
-
-// parseInterleaved parses args with fs, allowing flags after positional
-// arguments (`baseline accept bond0 --state-dir DIR`). It returns the
-// positional arguments, or false with the exit code.
-func parseInterleaved(fs *flag.FlagSet, e *env, args []string) ([]string, int, bool) {
-	var pos []string
-	for {
-		if code, ok := parseFlags(fs, e, args); !ok {
-			return nil, code, false
-		}
-		if fs.NArg() == 0 {
-			return pos, 0, true
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
