@@ -95,6 +95,24 @@ func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 		}
 	}
 
+	// An active redundant array whose slot count no source gave cannot be
+	// judged: neither source printed what every kernel prints for it.
+	kept := arrays[:0]
+	for _, a := range arrays {
+		if a.Active && a.Redundant() && a.RaidDisks <= 0 && !bad[a.Name] {
+			path := mdstatPath
+			if dir, ok := sysDirs[a.Name]; ok && !fromMDStat {
+				path = filepath.Join(dir, "raid_disks")
+			}
+			if !slices.ContainsFunc(errs, func(e Error) bool { return e.Path == path }) {
+				addErr(path, fmt.Errorf("collectors: md %s: active %s with no slot count (raid_disks)", a.Name, a.Level))
+			}
+			continue
+		}
+		kept = append(kept, a)
+	}
+	arrays = kept
+
 	br := newBlockResolver(r.Sys)
 	for i := range arrays {
 		for j := range arrays[i].Members {
@@ -227,7 +245,7 @@ func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Erro
 	}
 	if !withMDStat || a.Level == "" {
 		if lv, ok := ar.read("level"); ok && lv != "" {
-			a.Level = lv
+			a.Level = mdLevelName(lv)
 		}
 	}
 	if !withMDStat {
@@ -257,6 +275,24 @@ func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Erro
 					a.SyncPending = "delayed"
 				case state == "":
 					a.SyncProgress = float64(done) * 100 / float64(total)
+				}
+			}
+		}
+		if mdReshapes[a.Level] && (a.SyncAction == "" || a.SyncAction == "idle" || a.SyncAction == "frozen") {
+			// md/reshape_position is a sector while a reshape is under way,
+			// "none" otherwise (reshape_position_show). A reshape that is not
+			// running (frozen, or an array assembled mid-reshape and still
+			// read-only) shows in neither mdstat nor sync_action.
+			if rp, ok := ar.read("reshape_position"); ok && rp != "none" {
+				if _, err := strconv.ParseUint(rp, 10, 64); err != nil {
+					ar.fail(filepath.Join(dir, "reshape_position"), fmt.Errorf("collectors: md attribute %q is neither a sector nor \"none\"", rp))
+				} else {
+					if a.SyncAction == "frozen" {
+						a.SyncPending = "frozen"
+					} else {
+						a.SyncPending = "pending"
+					}
+					a.SyncAction = "reshape"
 				}
 			}
 		}
@@ -348,9 +384,25 @@ func compareMembers(x, y MDMember) int {
 // ActiveDisks) from the members' slots: a slot is missing when no member
 // holds it or only a faulty one does; a member in an unknown state still
 // holds its slot (its state is reported as unknown, not as a removal).
+//
+// A member that must hold a slot (in sync, rebuilding, or in a state not
+// understood) but whose slot could not be read makes the slot view
+// incomplete: then the kernel's own counters decide (md/degraded, mdstat's
+// "[n/m]"), rather than every slot counting as missing.
 func sysfsSlots(a *MDArray, withMDStat bool) {
 	if a.RaidDisks <= 0 || !a.Active || a.Level == "container" {
 		return
+	}
+	for _, m := range a.Members {
+		if m.Slot < 0 && (m.State == MemberInSync || m.State == MemberRebuilding || m.State == MemberUnknown) {
+			if !withMDStat {
+				a.MissingSlots, a.Status = nil, ""
+				if a.Degraded != Unknown {
+					a.ActiveDisks = a.RaidDisks - a.Degraded
+				}
+			}
+			return
+		}
 	}
 	filled := make([]byte, a.RaidDisks)
 	for i := range filled {
@@ -462,10 +514,31 @@ func (f mdStateFlags) memberState(slot int) string {
 	return MemberUnknown
 }
 
-// parseSlot parses md/dev-<name>/slot: a number, or "none" (Unknown).
+// mdReshapes are the levels whose reshape runs over time (raid1's is instant).
+var mdReshapes = map[string]bool{"raid4": true, "raid5": true, "raid6": true, "raid10": true}
+
+// mdLevelNumbers maps the numbers md/level prints for an array that has a
+// level but no personality yet (level_show: "%d" of mddev->level, e.g. an
+// inactive array assembled from its superblocks) to the personality names.
+var mdLevelNumbers = map[string]string{
+	"0": "raid0", "1": "raid1", "4": "raid4", "5": "raid5", "6": "raid6", "10": "raid10",
+	"-1": "linear", "-4": "multipath", "-5": "faulty",
+}
+
+// mdLevelName is md/level as a personality name: the name itself, or the
+// name of a level printed as a number.
+func mdLevelName(lv string) string {
+	if n, ok := mdLevelNumbers[lv]; ok {
+		return n
+	}
+	return lv
+}
+
+// parseSlot parses md/dev-<name>/slot: a number, or "none" or "journal"
+// (slot_show: a spare and a journal device hold no slot), both Unknown.
 func parseSlot(s string) (int, error) {
 	s = strings.TrimSpace(s)
-	if s == "none" {
+	if s == "none" || s == "journal" {
 		return Unknown, nil
 	}
 	n, err := strconv.Atoi(s)

@@ -55,9 +55,21 @@ func (e *mdArrayError) Error() string { return "collectors: mdstat " + e.Array +
 
 func (e *mdArrayError) Unwrap() error { return e.Err }
 
-// syncLineRE matches the sync part of an mdstat progress line:
-// "recovery = 12.6%", "check = 98.3%", "resync=DELAYED", "reshape = 48.4%".
-var syncLineRE = regexp.MustCompile(`\b(recovery|resync|check|reshape|repair)\s*=\s*(\S+)`)
+// syncLineRE matches the sync part of an mdstat progress line as
+// drivers/md/md.c status_resync prints it: "recovery = 12.6%", "check =
+// 98.3%", "reshape = 48.4%", "resync=DELAYED", "resync=PENDING", and on a
+// cluster array "resync=REMOTE", "recover=REMOTE", "reshape=REMOTE".
+var syncLineRE = regexp.MustCompile(`\b(recovery|recover|resync|check|reshape|repair)\s*=\s*(\S+)`)
+
+// mdArrayLikeRE matches a line that claims to be an array line ("x : active
+// ...") whatever its name; one that splitMDStatHeader refuses is an error.
+var mdArrayLikeRE = regexp.MustCompile(`^\S+\s*:\s*(in)?active\b`)
+
+// mdStatusLevels are the personalities whose status always prints "[n/m]
+// [UU_]" (raid1_status, raid5_status, raid10_status, multipath_status).
+var mdStatusLevels = map[string]bool{
+	"raid1": true, "raid4": true, "raid5": true, "raid6": true, "raid10": true, "multipath": true,
+}
 
 // finishRE matches the "finish=12.3min" estimate of an mdstat progress line.
 var finishRE = regexp.MustCompile(`\bfinish=(\S+)`)
@@ -93,7 +105,9 @@ func parseMDStat(data []byte) ([]MDArray, error) {
 		}
 		cur, curErr, curLines = nil, nil, 0
 	}
+	n := 0
 	for raw := range strings.SplitSeq(text, "\n") {
+		n++
 		line := strings.TrimRight(raw, " \t\r")
 		if strings.TrimSpace(line) == "" {
 			continue
@@ -116,6 +130,16 @@ func parseMDStat(data []byte) ([]MDArray, error) {
 				curErr = parseMDStatHeader(cur, rest)
 				continue
 			}
+			if looksLikeMDArray(line) {
+				// md_seq_show prints "<mdname> : ": a line that claims to be
+				// an array but is not one is an error, never skipped with the
+				// status lines under it.
+				flush()
+				a := newMDArray(fmt.Sprintf("line %d", n))
+				cur = &a
+				curErr = fmt.Errorf("%q looks like an array line but is not one the kernel prints (\"md<N> : active|inactive ...\")", line)
+				continue
+			}
 			if cur == nil {
 				continue // leading junk, e.g. a "# cat /proc/mdstat" prompt
 			}
@@ -128,7 +152,9 @@ func parseMDStat(data []byte) ([]MDArray, error) {
 			curErr = errors.New("too many lines")
 			continue
 		}
-		curErr = parseMDStatDetail(cur, strings.TrimSpace(line))
+		if err := parseMDStatDetail(cur, strings.TrimSpace(line)); err != nil {
+			curErr = fmt.Errorf("line %d: %w", n, err)
+		}
 	}
 	flush()
 	if !sawPers && len(arrays) == 0 && len(errs) == 0 {
@@ -143,6 +169,12 @@ func newMDArray(name string) MDArray {
 		Name: name, RaidDisks: Unknown, ActiveDisks: Unknown, Degraded: Unknown,
 		SyncProgress: Unknown, MismatchCount: Unknown,
 	}
+}
+
+// looksLikeMDArray reports whether an unindented line claims to be an array
+// line: it starts with "md" in any case, or reads "<name> : active|inactive".
+func looksLikeMDArray(line string) bool {
+	return len(line) >= 2 && strings.EqualFold(line[:2], "md") || mdArrayLikeRE.MatchString(line)
 }
 
 // splitMDStatHeader recognises an array line "md0 : active raid1 ..." and
@@ -278,13 +310,21 @@ func parseMDStatMember(tok string) (MDMember, error) {
 	return m, nil
 }
 
-// parseMDStatDetail parses one indented line under an array line: the
-// "blocks" line with "[n/m] [UU_]" and "super ...", the sync progress line,
-// or the bitmap line (ignored).
+// parseMDStatDetail parses one indented line under an array line, as
+// md_seq_show prints them: the "<n> blocks" line with "super ...", the
+// personality's status ("[n/m] [UU_]") and, on raid5/6, "level, chunk,
+// algorithm"; the sync line of status_resync; the bitmap line. Any other
+// line (a cut-off progress bar, a number without "blocks") is an error: it
+// is not something the kernel prints, so the file is not what it seems.
 func parseMDStatDetail(a *MDArray, line string) error {
-	if !strings.Contains(line, "=") {
-		// not a sync line; skip the regular expression (most lines)
-	} else if m := syncLineRE.FindStringSubmatch(line); m != nil {
+	if strings.HasPrefix(line, "bitmap:") {
+		return nil
+	}
+	if strings.Contains(line, "=") {
+		m := syncLineRE.FindStringSubmatch(line)
+		if m == nil {
+			return fmt.Errorf("unrecognised line %q", line)
+		}
 		if a.SyncAction != "" {
 			return errors.New("two sync lines")
 		}
@@ -293,7 +333,7 @@ func parseMDStatDetail(a *MDArray, line string) error {
 			a.SyncAction = "recover"
 		}
 		switch v := m[2]; v {
-		case "DELAYED", "PENDING":
+		case "DELAYED", "PENDING", "REMOTE":
 			a.SyncPending = strings.ToLower(v)
 		default:
 			p, err := parsePercent(v)
@@ -307,12 +347,9 @@ func parseMDStatDetail(a *MDArray, line string) error {
 		}
 		return nil
 	}
-	if strings.HasPrefix(line, "bitmap:") {
-		return nil
-	}
 	f := strings.Fields(line)
-	if len(f) < 2 || f[1] != "blocks" {
-		return nil // a line the kernel may add (e.g. a personality's extra status); nothing we use
+	if len(f) < 2 || f[1] != "blocks" || strings.Trim(f[0], "0123456789") != "" {
+		return fmt.Errorf("unrecognised line %q", line)
 	}
 	for i := 2; i < len(f); i++ {
 		tok := f[i]
@@ -322,7 +359,10 @@ func parseMDStatDetail(a *MDArray, line string) error {
 				a.External = v
 			}
 			i++
-		case len(tok) > 2 && tok[0] == '[' && tok[len(tok)-1] == ']':
+		case strings.HasPrefix(tok, "["):
+			if len(tok) < 2 || tok[len(tok)-1] != ']' {
+				return fmt.Errorf("cut-off status %q", tok)
+			}
 			inner := tok[1 : len(tok)-1]
 			if ns, ms, ok := strings.Cut(inner, "/"); ok {
 				n, err1 := strconv.Atoi(ns)
@@ -333,6 +373,8 @@ func parseMDStatDetail(a *MDArray, line string) error {
 				a.RaidDisks, a.ActiveDisks = n, m
 			} else if strings.Trim(inner, "U_") == "" {
 				a.Status = inner
+			} else {
+				return fmt.Errorf("malformed status %q", tok)
 			}
 		}
 	}
@@ -358,20 +400,39 @@ func parsePercent(s string) (float64, error) {
 // finishMDStatArray checks an array's facts against each other and derives
 // what mdstat says only implicitly: a container's level, the degraded count,
 // which members are rebuilding, and the missing slots.
+//
+// An active array of a personality whose status always prints "[n/m]
+// [UU_]" (raid1, raid4/5/6, raid10, multipath) without it, or with no slot
+// at all, is an error: the file was cut short or is not mdstat. When the
+// counts and the status string disagree (md_seq_show reads mddev->degraded
+// and each slot's In_sync flag without one lock, so a failure or a reshape
+// can show "[3/3] [UU_]"), the worse of the two is the degraded count.
 func finishMDStatArray(a *MDArray) error {
+	if a.Active && mdStatusLevels[a.Level] {
+		switch {
+		case a.RaidDisks == Unknown:
+			return fmt.Errorf("active %s without its \"[n/m]\" count (the file is cut short?)", a.Level)
+		case a.RaidDisks == 0:
+			return fmt.Errorf("active %s with no slots ([0/%d])", a.Level, a.ActiveDisks)
+		case a.Status == "":
+			return fmt.Errorf("active %s without its \"[UU_]\" status (the file is cut short?)", a.Level)
+		}
+	}
 	if a.Status != "" {
 		if a.RaidDisks == Unknown {
 			return errors.New("status without [n/m]")
 		}
-		if len(a.Status) != a.RaidDisks || strings.Count(a.Status, "U") != a.ActiveDisks {
-			return fmt.Errorf("[%d/%d] disagrees with [%s]", a.RaidDisks, a.ActiveDisks, a.Status)
+		if len(a.Status) != a.RaidDisks {
+			return fmt.Errorf("[%s] has %d slots, [%d/%d] says %d", a.Status, len(a.Status), a.RaidDisks, a.ActiveDisks, a.RaidDisks)
 		}
 	}
-	if !a.Active && a.Level == "" && strings.HasPrefix(a.External, "external:") && !strings.HasPrefix(a.External, "external:/") {
-		a.Level = "container"
+	if !a.Active && a.Level == "" && strings.HasPrefix(a.External, "external:") && !strings.HasPrefix(a.External, "external:/") &&
+		!strings.HasPrefix(a.External, "external:-") {
+		a.Level = "container" // "external:/md127/0" (or "-md127/0" while mdmon is blocked) is a member array
 	}
 	if a.RaidDisks != Unknown {
 		a.Degraded = a.RaidDisks - a.ActiveDisks
+		a.Degraded = max(a.Degraded, strings.Count(a.Status, "_"))
 	}
 	if a.SyncAction == "" && a.Active && a.Redundant() {
 		a.SyncAction = "idle" // mdstat prints a sync line only while one runs
@@ -411,7 +472,7 @@ func inferMDStatSlots(a *MDArray) {
 			rebuilding++
 		}
 	}
-	excess := len(slotted) - a.ActiveDisks - rebuilding
+	excess := len(slotted) - (a.RaidDisks - a.Degraded) - rebuilding
 	if excess > 0 && len(candidates) == excess {
 		for _, i := range candidates {
 			a.Members[i].State = MemberRebuilding

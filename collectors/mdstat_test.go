@@ -35,7 +35,9 @@ type mdWant struct {
 	missing    []int
 	readOnly   bool
 	external   string
-	members    int // 0 = not checked
+	members    int    // 0 = not checked
+	degraded   int    // checked when not 0
+	pending    string // SyncPending, checked when not ""
 }
 
 func mdFind(arrays []MDArray, name string) *MDArray {
@@ -106,6 +108,12 @@ func mdCheck(t *testing.T, arrays []MDArray, w mdWant) {
 	}
 	if a.External != w.external {
 		t.Errorf("%s: external %q, want %q", w.name, a.External, w.external)
+	}
+	if w.degraded != 0 && a.Degraded != w.degraded {
+		t.Errorf("%s: degraded %d, want %d", w.name, a.Degraded, w.degraded)
+	}
+	if w.pending != "" && a.SyncPending != w.pending {
+		t.Errorf("%s: sync pending %q, want %q", w.name, a.SyncPending, w.pending)
 	}
 	if w.members != 0 && len(a.Members) != w.members {
 		t.Errorf("%s: %d members, want %d", w.name, len(a.Members), w.members)
@@ -324,8 +332,46 @@ func TestParseMDStatHandWritten(t *testing.T) {
 			in: pers + "md0 : active raid5 sda1[0](W) sdb1[1](W)(F) sdc1[2] sdd1[3](J) sde1[4](R) sdf1[5](X) sdg1[6](S)\n      100 blocks level 5, 64k chunk, algorithm 2 [3/2] [UU_]\n",
 			arrays: []mdWant{{name: "md0", level: "raid5", n: 3, m: 2, status: "UU_", faulty: []string{"sdb1"}, spare: []string{"sdg1"},
 				rebuilding: []string{"sde1"}, sync: "idle", members: 7}}},
-		{name: "status disagrees with counts", count: 0, errFor: []string{"md0"},
-			in: pers + "md0 : active raid1 sda1[0] sdb1[1]\n      100 blocks [2/2] [U_]\n"},
+		// raid1_status prints conf->raid_disks - mddev->degraded and each
+		// slot's In_sync flag without one lock: the worse of the two counts.
+		{name: "status disagrees with counts: the worse wins", count: 1,
+			in:     pers + "md0 : active raid1 sda1[0] sdb1[1]\n      100 blocks [2/2] [U_]\n",
+			arrays: []mdWant{{name: "md0", level: "raid1", n: 2, m: 2, status: "U_", sync: "idle", degraded: 1}}},
+		{name: "counts disagree with status: the worse wins", count: 1,
+			in:     pers + "md0 : active raid5 sda1[0] sdb1[1] sdc1[2] sdd1[3]\n      300 blocks level 5, 64k chunk, algorithm 2 [4/3] [UUUU]\n      [>....]  reshape =  1.0% (1/100) finish=1.0min speed=1K/sec\n",
+			arrays: []mdWant{{name: "md0", level: "raid5", n: 4, m: 3, status: "UUUU", sync: "reshape", progress: 1, degraded: 1}}},
+		// Issue 9 item 4: inputs that read as OK.
+		{name: "cut off right after the array line (head -c 100)", count: 0, errFor: []string{"md0"},
+			in: "Personalities : [raid1] [raid6] [raid5] [raid4] [raid10] \nmd0 : active raid1 sda1[0]\n      976630464"},
+		{name: "cut off after the array line, no detail at all", count: 0, errFor: []string{"md0"},
+			in: pers + "md0 : active raid1 sda1[0]\n"},
+		{name: "cut off inside the status", count: 0, errFor: []string{"md0"},
+			in: pers + "md0 : active raid1 sda1[0] sdb1[1]\n      100 blocks super 1.2 [2/2] [U"},
+		{name: "cut off inside the progress bar", count: 0, errFor: []string{"md0"},
+			in: pers + "md0 : active raid1 sda1[0] sdb1[1]\n      100 blocks super 1.2 [2/1] [U_]\n      [==>......"},
+		{name: "zero slots", count: 0, errFor: []string{"md0"},
+			in: pers + "md0 : active raid1\n      100 blocks [0/0] []\n"},
+		{name: "no space before the colon", count: 0, errFor: []string{"line 2"},
+			in: pers + "md0: active raid1 sda1[0] sdb1[1]\n      100 blocks [2/1] [U_]\n"},
+		{name: "tab before the colon", count: 0, errFor: []string{"line 2"},
+			in: pers + "md0\t: active raid1 sda1[0] sdb1[1]\n      100 blocks [2/1] [U_]\n"},
+		{name: "upper-case name", count: 0, errFor: []string{"line 2"},
+			in: pers + "MD0 : active raid1 sda1[0] sdb1[1]\n      100 blocks [2/1] [U_]\n"},
+		{name: "control character in the name", count: 1, errFor: []string{"line 2"},
+			in:     pers + "md\x010 : active raid1 sda1[0] sdb1[1]\n      100 blocks [2/1] [U_]\n\nmd1 : active raid1 sdc1[0] sdd1[1]\n      100 blocks [2/2] [UU]\n",
+			arrays: []mdWant{{name: "md1", level: "raid1", n: 2, m: 2, status: "UU", sync: "idle"}}},
+		{name: "an indented line the kernel never prints", count: 0, errFor: []string{"md0"},
+			in: pers + "md0 : active raid1 sda1[0] sdb1[1]\n      100 blocks [2/1] [U_]\n      something else\n"},
+		// status_resync's forms for a cluster array (md-cluster) and a sync
+		// waiting for its turn.
+		{name: "REMOTE syncs", count: 3,
+			in: pers + "md0 : active raid1 sdb[4] sdc[3] sdd[2]\n      1046528 blocks super 1.2 [3/2] [UU_]\n        recover=REMOTE\n      bitmap: 1/1 pages [4KB], 65536KB chunk\n\n" +
+				"md1 : active raid1 sda2[0] sdb2[1]\n      100 blocks [2/2] [UU]\n        resync=REMOTE\n\n" +
+				"md2 : active raid5 sda3[0] sdb3[1] sdc3[2]\n      200 blocks level 5, 64k chunk, algorithm 2 [3/3] [UUU]\n        reshape=REMOTE\n",
+			arrays: []mdWant{
+				{name: "md0", level: "raid1", n: 3, m: 2, status: "UU_", sync: "recover", progress: Unknown, pending: "remote"},
+				{name: "md1", level: "raid1", n: 2, m: 2, status: "UU", sync: "resync", progress: Unknown, pending: "remote"},
+				{name: "md2", level: "raid5", n: 3, m: 3, status: "UUU", sync: "reshape", progress: Unknown, pending: "remote"}}},
 		{name: "malformed member", count: 0, errFor: []string{"md0"},
 			in: pers + "md0 : active raid1 sda1[x] sdb1[1]\n      100 blocks [2/2] [UU]\n"},
 		{name: "progress over 100", count: 0, errFor: []string{"md0"},

@@ -209,6 +209,14 @@ var mdRules = []Rule{
 					continue
 				}
 				progress := "progress unknown"
+				switch a.SyncPending {
+				case "delayed", "pending":
+					progress = a.SyncPending + ", not running yet"
+				case "remote":
+					progress = "run by another node of the cluster"
+				case "frozen":
+					progress = "frozen: it does not advance"
+				}
 				if a.SyncProgress >= 0 {
 					progress = strconv.FormatFloat(a.SyncProgress, 'f', 1, 64) + "% done"
 				}
@@ -302,8 +310,12 @@ var hostRules = []Rule{
 	},
 }
 
-// mdMissing is how many slots of an array are missing or failed, from the
-// best source the snapshot has.
+// mdMissing is how many slots of an array are missing or failed: the worst
+// of every view the snapshot has — the kernel's counters ("[n/m]",
+// md/degraded), the status string or the sysfs slots, and the members
+// themselves (slots less the members that hold one in sync; a member whose
+// state could not be read is given the benefit of the doubt, its state is
+// an error of its own). Views that disagree never make an array look better.
 func mdMissing(a *collectors.MDArray) int {
 	missing := 0
 	if a.RaidDisks > 0 && a.ActiveDisks >= 0 {
@@ -313,7 +325,16 @@ func mdMissing(a *collectors.MDArray) int {
 	if a.Status != "" {
 		missing = max(missing, strings.Count(a.Status, "_"))
 	}
-	return missing
+	if a.RaidDisks > 0 && len(a.Members) > 0 {
+		holding := 0
+		for _, m := range a.Members {
+			if m.State == collectors.MemberInSync || m.State == collectors.MemberUnknown {
+				holding++
+			}
+		}
+		missing = max(missing, a.RaidDisks-holding)
+	}
+	return min(missing, max(a.RaidDisks, 0))
 }
 
 // sharedResource emits one finding per resource value that two or more

@@ -90,6 +90,12 @@ func mdGroup(a *collectors.MDArray) (Group, bool) {
 		g.Members = append(g.Members, Member{Name: fmt.Sprintf("(slot %d)", slot), State: StateMissing})
 	}
 	g.Total = len(g.Members)
+	if a.RaidDisks > 0 && a.Active {
+		// The kernel's counters may say more slots are missing than the
+		// members show (a member list cut short, views that disagree):
+		// an array is never healthier than its worst view.
+		g.Healthy = min(g.Healthy, a.RaidDisks-mdMissing(a))
+	}
 	return g, true
 }
 

@@ -73,6 +73,7 @@ var scenarios = map[string]struct {
 	"bad_bonding_empty":              {status: "unknown", errors: 1},
 	"bad_mdstat_empty":               {status: "unknown", errors: 1},
 	"bad_mdstat_unknown_personality": {status: "unknown", errors: 1},
+	"bad_mdstat_truncated":           {status: "unknown", errors: 1},
 	"bad_md_unknown_member_state":    {status: "unknown", errors: 1},
 }
 
