@@ -20,6 +20,28 @@ const (
 	StateMissing = "missing"
 )
 
+// memberStates are the states a member of each kind can be in.
+var memberStates = map[string][]string{
+	KindBond: {StateUp, StateDown, "going down", "going back"},
+	KindMD: {collectors.MemberInSync, collectors.MemberRebuilding, collectors.MemberSpare, collectors.MemberFaulty,
+		StateMissing, collectors.MemberJournal, collectors.MemberUnknown},
+	KindPSU: {StateOnline, StateOffline, StateAbsent, StateUnhealthy, StateUnknown},
+}
+
+// MemberStates returns every state a member of kind can be in, so that a
+// metric can export each one as 0 or 1 (node_md_state style) and an alert
+// can match a state that is absent. state, the member's own, is added when
+// it is not among them, so no member's state is lost.
+func MemberStates(kind, state string) []string {
+	known := memberStates[kind]
+	for _, s := range known {
+		if s == state {
+			return known
+		}
+	}
+	return append(append([]string(nil), known...), state)
+}
+
 // Groups maps the snapshot's redundant subsystems into groups, bonds first,
 // then md arrays, then power supplies, each in the snapshot's order.
 func Groups(s *collectors.Snapshot, nics map[string]*collectors.NIC) []Group {

@@ -25,7 +25,7 @@ var (
 	descMemberHealthy = prometheus.NewDesc("redwatch_member_healthy",
 		"1 if the group member counts as healthy, 0 if not.", []string{"kind", "group", "member"}, nil)
 	descMemberState = prometheus.NewDesc("redwatch_member_state",
-		"State of a group member (up, down, in_sync, faulty, spare, missing, ...) as a label; the value is always 1.",
+		"1 for the state a group member is in, 0 for every other state of its kind (bond: up, down, going down, going back; md: in_sync, rebuilding, spare, faulty, missing, journal, unknown; psu: online, offline, absent, unhealthy, unknown).",
 		[]string{"kind", "group", "member", "state"}, nil)
 	descFinding = prometheus.NewDesc("redwatch_finding",
 		"A finding of the last pass; the value is always 1.", []string{"rule", "severity", "subject"}, nil)
@@ -129,7 +129,9 @@ func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			seenMember[mk] = true
 			gauge(descMemberHealthy, boolFloat(m.Healthy), g.Kind, g.Name, m.Name)
-			gauge(descMemberState, 1, g.Kind, g.Name, m.Name, m.State)
+			for _, s := range rules.MemberStates(g.Kind, m.State) {
+				gauge(descMemberState, boolFloat(s == m.State), g.Kind, g.Name, m.Name, s)
+			}
 		}
 	}
 
