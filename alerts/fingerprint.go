@@ -47,6 +47,13 @@ func compileGlob(pattern string) (glob, error) {
 
 func (g glob) match(s string) bool { return g.re.MatchString(s) }
 
+// GlobMatch reports whether a channel's rule or subject glob matches s, as
+// the dispatcher matches it; a pattern that does not compile matches nothing.
+func GlobMatch(pattern, s string) bool {
+	g, err := compileGlob(pattern)
+	return err == nil && g.match(s)
+}
+
 // matchAny is true when globs is empty or one of them matches s.
 func matchAny(globs []glob, s string) bool {
 	if len(globs) == 0 {

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/redwatch/redwatch/alerts"
 	"github.com/redwatch/redwatch/rules"
 )
 
@@ -110,7 +111,47 @@ func (c *Config) compile(doc *yaml.Node) error {
 	if err := c.compileUserRules(v); err != nil {
 		return err
 	}
+	if err := c.checkChannelRules(v); err != nil {
+		return err
+	}
 	return c.compileControls(v)
+}
+
+// ruleIDs are the IDs of every rule, built-in and the user rules compiled.
+func (c *Config) ruleIDs() []string {
+	known := rules.RuleIDs()
+	for _, u := range c.userRules {
+		known = append(known, u.Spec.ID)
+	}
+	return known
+}
+
+// noRuleMatches is the error text for a rule glob that matches no rule ID
+// (match tells whether the glob matches an ID), or "" when one matches. A
+// glob that would match with '_' for '-' says so: rule IDs use underscores.
+func noRuleMatches(pattern string, known []string, match func(pattern, id string) bool) string {
+	if slices.ContainsFunc(known, func(id string) bool { return match(pattern, id) }) {
+		return ""
+	}
+	msg := fmt.Sprintf("%q matches no rule", pattern)
+	if alt := strings.ReplaceAll(pattern, "-", "_"); alt != pattern && slices.ContainsFunc(known, func(id string) bool { return match(alt, id) }) {
+		msg += fmt.Sprintf(" (rule IDs use underscores: %q)", alt)
+	}
+	return msg + "; `redwatch rules` lists them"
+}
+
+// checkChannelRules checks every alert channel's rule globs against the rule
+// catalogue: a glob that matches no rule would route nothing, silently.
+func (c *Config) checkChannelRules(v *validator) error {
+	known := c.ruleIDs()
+	for i, ch := range c.Alerts.Channels {
+		for j, p := range ch.Rules {
+			if msg := noRuleMatches(p, known, alerts.GlobMatch); msg != "" {
+				return v.fail(msg, "alerts", "channels", i, "rules", j)
+			}
+		}
+	}
+	return nil
 }
 
 func (c *Config) compileExpect(v *validator) error {
@@ -221,10 +262,7 @@ func (v *validator) exprError(err error, i int) error {
 
 func (c *Config) compileControls(v *validator) error {
 	c.controls = nil
-	known := rules.RuleIDs()
-	for _, u := range c.userRules {
-		known = append(known, u.Spec.ID)
-	}
+	known := c.ruleIDs()
 	for i, r := range c.Rules {
 		if r.ID == "" {
 			return v.fail("id is required: a rule ID (see `redwatch rules`) or a glob over rule IDs", "rules", i)
@@ -232,8 +270,8 @@ func (c *Config) compileControls(v *validator) error {
 		if err := checkGlob(r.ID); err != nil {
 			return v.fail(err.Error(), "rules", i, "id")
 		}
-		if !slices.ContainsFunc(known, func(id string) bool { ok, _ := path.Match(r.ID, id); return ok }) {
-			return v.fail(fmt.Sprintf("%q matches no rule; `redwatch rules` lists them", r.ID), "rules", i, "id")
+		if msg := noRuleMatches(r.ID, known, func(p, id string) bool { ok, _ := path.Match(p, id); return ok }); msg != "" {
+			return v.fail(msg, "rules", i, "id")
 		}
 		ctl := rules.Control{ID: r.ID, Disabled: r.Disabled, For: r.For, Subjects: slices.Clone(r.Subjects)}
 		if r.Severity != "" {
