@@ -103,7 +103,7 @@ func SendTest(ctx context.Context, cfg Config, host, channel string, clock func(
 			tn.ExternalURL = cfg.ExternalURL
 			tctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			results[i].Err = n.Notify(tctx, &tn)
+			results[i].Err = n.Notify(tctx, notify.Single(tn))
 		})
 	}
 	wg.Wait()

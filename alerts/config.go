@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/redwatch/redwatch/alerts/alertmanager"
@@ -22,7 +24,17 @@ const (
 	// DefaultAttemptTimeout caps one delivery attempt whatever the channel's
 	// own timeout, so that no receiver can hold a channel forever.
 	DefaultAttemptTimeout = 2 * time.Minute
+	// MaxGroupAlerts bounds the alerts of one message; a longer run of the
+	// queue goes out in several.
+	MaxGroupAlerts = 200
 )
+
+// DefaultGroupBy groups by host: everything a pass produces for a channel
+// goes out as one message.
+var DefaultGroupBy = []string{"instance"}
+
+// groupLabels are the labels group_by may name: those of every alert.
+var groupLabels = []string{"alertname", "severity", "instance", "subject"}
 
 // Channel types.
 const (
@@ -39,6 +51,8 @@ const (
 //	  max_age: 24h               # drop an undeliverable notification after this
 //	  external_url: https://host:9258/   # link in notifications (optional)
 //	  retry: {initial: 1s, max: 5m}
+//	  group_by: [instance]       # one message per host (default); [...] = one per alert
+//	  group_wait: 0s             # hold a new group this long to gather more passes
 //	  channels:
 //	    - name: ops
 //	      type: webhook
@@ -60,6 +74,16 @@ type Config struct {
 	ExternalURL string `yaml:"external_url" json:"external_url"`
 	// Retry is the backoff between delivery attempts.
 	Retry RetryConfig `yaml:"retry" json:"retry"`
+	// GroupBy are the labels (alertname, severity, instance, subject) whose
+	// values make a group: the notifications queued together for a channel
+	// with the same values go out as one message, like Alertmanager's
+	// group_by. Default [instance]: one message per pass; ["..."] groups by
+	// every label, i.e. one message per alert.
+	GroupBy []string `yaml:"group_by" json:"group_by,omitempty"`
+	// GroupWait holds the first notification of a message this long so that
+	// later passes can join it (default 0: a pass goes out as soon as it is
+	// evaluated, with what that pass produced).
+	GroupWait time.Duration `yaml:"group_wait" json:"group_wait,omitempty"`
 	// Channels are the receivers, each with its routing.
 	Channels []ChannelConfig `yaml:"channels" json:"channels"`
 }
@@ -88,6 +112,9 @@ type ChannelConfig struct {
 	SendResolved *bool `yaml:"send_resolved" json:"send_resolved,omitempty"`
 	// RepeatInterval overrides the global repeat_interval for this channel.
 	RepeatInterval time.Duration `yaml:"repeat_interval" json:"repeat_interval,omitempty"`
+	// GroupBy and GroupWait override the global group_by and group_wait.
+	GroupBy   []string       `yaml:"group_by" json:"group_by,omitempty"`
+	GroupWait *time.Duration `yaml:"group_wait" json:"group_wait,omitempty"`
 
 	Webhook      *webhook.Config      `yaml:"webhook" json:"webhook,omitempty"`
 	Email        *email.Config        `yaml:"email" json:"email,omitempty"`
@@ -113,6 +140,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Retry.Initial < 0 || c.Retry.Max < 0 {
 		errs = append(errs, errors.New("alerts: retry durations must not be negative"))
+	}
+	if c.GroupWait < 0 {
+		errs = append(errs, errors.New("alerts: group_wait must not be negative"))
+	}
+	if err := validateGroupBy(c.GroupBy); err != nil {
+		errs = append(errs, fmt.Errorf("alerts: %w", err))
 	}
 	seen := map[string]bool{}
 	for i := range c.Channels {
@@ -142,6 +175,12 @@ func (ch *ChannelConfig) validate() error {
 	}
 	if ch.RepeatInterval < 0 {
 		errs = append(errs, errors.New("repeat_interval must not be negative"))
+	}
+	if ch.GroupWait != nil && *ch.GroupWait < 0 {
+		errs = append(errs, errors.New("group_wait must not be negative"))
+	}
+	if err := validateGroupBy(ch.GroupBy); err != nil {
+		errs = append(errs, err)
 	}
 	for _, g := range append(append([]string(nil), ch.Rules...), ch.Subjects...) {
 		if g == "" {
@@ -179,6 +218,50 @@ func (ch *ChannelConfig) validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// validateGroupBy accepts the alert labels, once each, or "..." alone.
+func validateGroupBy(by []string) error {
+	if len(by) == 1 && by[0] == "..." {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, l := range by {
+		if l == "..." {
+			return errors.New(`group_by: "..." (every label) stands alone`)
+		}
+		if !slices.Contains(groupLabels, l) {
+			return fmt.Errorf("group_by: label %q: want %s or \"...\"", l, strings.Join(groupLabels, ", "))
+		}
+		if seen[l] {
+			return fmt.Errorf("group_by: label %q twice", l)
+		}
+		seen[l] = true
+	}
+	return nil
+}
+
+// groupBy is the channel's group_by in force; "..." becomes every label.
+func (c *Config) groupBy(ch *ChannelConfig) []string {
+	by := c.GroupBy
+	if ch.GroupBy != nil {
+		by = ch.GroupBy
+	}
+	switch {
+	case len(by) == 0:
+		return DefaultGroupBy
+	case len(by) == 1 && by[0] == "...":
+		return groupLabels
+	}
+	return by
+}
+
+// groupWait is the channel's group_wait in force.
+func (c *Config) groupWait(ch *ChannelConfig) time.Duration {
+	if ch.GroupWait != nil {
+		return *ch.GroupWait
+	}
+	return c.GroupWait
 }
 
 // withDefaults returns c with zero fields set to their defaults.

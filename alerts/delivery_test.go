@@ -136,13 +136,19 @@ func TestReceiverDownThenUp(t *testing.T) {
 	go srv.Serve(ln2) //nolint:errcheck // ends with Close
 	t.Cleanup(func() { srv.Close() })
 	h.clk.Advance(10 * time.Minute)
-	got := r.waitN(t, 3)
-	var seq []string
-	for _, d := range got {
-		seq = append(seq, d.msg.Alerts[0].Labels["subject"]+":"+d.msg.Status)
+	r.waitAlerts(t, 3)
+	// Everything queued for the host goes out grouped, in queue order; md0's
+	// resolution cannot share a message with its firing, so it follows.
+	var seq [][]string
+	for _, d := range r.deliveries() {
+		var msg []string
+		for _, a := range d.msg.Alerts {
+			msg = append(msg, a.Labels["subject"]+":"+a.Status)
+		}
+		seq = append(seq, msg)
 	}
-	want := []string{"md0:firing", "bond0/eth1:firing", "md0:resolved"}
-	if !slices.Equal(seq, want) {
+	want := [][]string{{"md0:firing", "bond0/eth1:firing"}, {"md0:resolved"}}
+	if !slices.EqualFunc(seq, want, slices.Equal) {
 		t.Fatalf("delivered %v, want %v", seq, want)
 	}
 	testutil.Eventually(t, "empty queue", func() bool { return h.m.channel("ops").depth() == 0 })
@@ -239,9 +245,9 @@ func TestHangingReceiverBlocksNobody(t *testing.T) {
 	if el := time.Since(start); el > time.Second {
 		t.Errorf("10 Process calls took %v with a hanging receiver", el)
 	}
-	got := fast.waitN(t, 1+10+9) // a, ten b firing, nine b resolved
-	if got[0].msg.Alerts[0].Labels["alertname"] != "a" {
-		t.Errorf("first delivery %+v", got[0].msg.Alerts[0].Labels)
+	got := fast.waitAlerts(t, 1+10+9) // a, ten b firing, nine b resolved
+	if got[0].Labels["alertname"] != "a" {
+		t.Errorf("first delivery %+v", got[0].Labels)
 	}
 	if slow.callCount() != 1 || len(slow.deliveries()) != 0 {
 		t.Errorf("slow receiver: %d calls", slow.callCount())
@@ -263,16 +269,20 @@ func TestStormBounded(t *testing.T) {
 	}
 	h.m.Process(context.Background(), result(fs...))
 	peak := 0
-	testutil.Eventually(t, "200 deliveries", func() bool {
+	testutil.Eventually(t, "200 alerts delivered", func() bool {
 		peak = max(peak, runtime.NumGoroutine())
-		return len(r1.deliveries()) == 100 && len(r2.deliveries()) == 100
+		return len(alertsOf(r1.deliveries())) == 100 && len(alertsOf(r2.deliveries())) == 100
 	})
 	if peak-base > 40 {
 		t.Errorf("goroutines grew by %d during a storm of 100 (base %d)", peak-base, base)
 	}
+	// One pass, one host: one message per channel carrying all 100.
+	if n1, n2 := len(r1.deliveries()), len(r2.deliveries()); n1 != 1 || n2 != 1 {
+		t.Errorf("messages %d and %d, want one per channel", n1, n2)
+	}
 	seen := map[string]bool{}
-	for _, d := range r1.deliveries() {
-		seen[d.msg.Alerts[0].Fingerprint] = true
+	for _, a := range alertsOf(r1.deliveries()) {
+		seen[a.Fingerprint] = true
 	}
 	if len(seen) != 100 {
 		t.Errorf("%d distinct fingerprints, want 100", len(seen))
@@ -381,18 +391,25 @@ func TestSIGKILLWhileQueued(t *testing.T) {
 		t.Fatalf("after restart %d queued, want the 5 recovered", len(q))
 	}
 	h.run(t)
-	got := r.waitN(t, 5)
+	got := r.waitAlerts(t, 5)
 	var gotIDs []string
-	for _, d := range got {
-		gotIDs = append(gotIDs, d.id)
+	for _, a := range got {
+		gotIDs = append(gotIDs, a.Annotations["notification_id"])
 	}
 	slices.Sort(ids)
-	slices.Sort(gotIDs)
-	if !slices.Equal(ids, gotIDs) {
+	if !slices.Equal(ids, slices.Sorted(slices.Values(gotIDs))) {
 		t.Fatalf("delivered IDs %v, queued %v", gotIDs, ids)
 	}
-	if got[0].msg.Alerts[0].Labels["subject"] != "md0/sda" {
-		t.Errorf("order lost: first %v", got[0].msg.Alerts[0].Labels)
+	for i, a := range got {
+		if want := fmt.Sprintf("md0/sd%c", 'a'+i); a.Labels["subject"] != want {
+			t.Errorf("order lost: alert %d is %s, want %s", i, a.Labels["subject"], want)
+		}
+	}
+	// The message's ID is a function of the alerts' IDs: a receiver that got
+	// the in-flight message before the kill sees the same ID again.
+	if d := r.deliveries(); len(d) != 1 || d[0].id != notify.NewGroup(nil, []notify.Notification{{ID: gotIDs[0]}, {ID: gotIDs[1]},
+		{ID: gotIDs[2]}, {ID: gotIDs[3]}, {ID: gotIDs[4]}}).ID {
+		t.Errorf("%d messages after restart, want 1 with the group ID of the five", len(d))
 	}
 }
 
@@ -421,4 +438,86 @@ func TestCloseKeepsQueue(t *testing.T) {
 		t.Fatalf("in-flight notification not kept on Close: %v", files)
 	}
 	_ = webhook.HeaderSignature
+}
+
+// nineFindings is one faulty host: nine findings in one pass.
+func nineFindings() []rules.Finding {
+	var fs []rules.Finding
+	for i := range 9 {
+		fs = append(fs, finding("md_degraded", fmt.Sprintf("md%d", i), rules.Critical))
+	}
+	return fs
+}
+
+// TestOnePassOneMessage: the nine findings of one pass reach a webhook as
+// one POST with nine alerts (group_by [instance], the default), and their
+// resolution as a second; group_by ["..."] is one POST per alert again.
+func TestOnePassOneMessage(t *testing.T) {
+	r := newReceiver(t)
+	h := newHarness(t, Config{Channels: []ChannelConfig{webhookChannel("ops", r.srv.URL)}}, t.TempDir())
+	h.run(t)
+	h.m.Process(context.Background(), result(nineFindings()...))
+	got := r.waitN(t, 1)
+	if len(got) != 1 || len(got[0].msg.Alerts) != 9 || got[0].msg.GroupLabels["instance"] != testHost || len(got[0].msg.GroupLabels) != 1 {
+		t.Fatalf("%d messages, first with %d alerts and group labels %v; want one with 9 grouped by instance",
+			len(got), len(got[0].msg.Alerts), got[0].msg.GroupLabels)
+	}
+	h.m.Process(context.Background(), result())
+	got = r.waitN(t, 2)
+	if got[1].msg.Status != "resolved" || len(got[1].msg.Alerts) != 9 {
+		t.Fatalf("resolution: %s with %d alerts, want resolved with 9", got[1].msg.Status, len(got[1].msg.Alerts))
+	}
+	testutil.Eventually(t, "two messages counted", func() bool {
+		return counter(t, h.m, "redwatch_alert_notifications_total", "ops", "delivered") == 2
+	})
+	if len(r.deliveries()) != 2 {
+		t.Errorf("%d POSTs, want 2", len(r.deliveries()))
+	}
+
+	each := newReceiver(t)
+	cfg := Config{GroupBy: []string{"..."}, Channels: []ChannelConfig{webhookChannel("each", each.srv.URL)}}
+	h2 := newHarness(t, cfg, t.TempDir())
+	h2.run(t)
+	h2.m.Process(context.Background(), result(nineFindings()...))
+	each.waitN(t, 9)
+	for _, d := range each.deliveries() {
+		if len(d.msg.Alerts) != 1 || d.msg.GroupLabels["subject"] != d.msg.Alerts[0].Labels["subject"] {
+			t.Errorf("group_by [...]: message %+v", d.msg)
+		}
+	}
+}
+
+// TestGroupWaitGathersPasses: with group_wait 30s, the findings of a second
+// pass ten seconds later join the first pass's message, which leaves only
+// when group_wait is over; a channel's group_by overrides the global one.
+func TestGroupWaitGathersPasses(t *testing.T) {
+	r, bySubject := newReceiver(t), newReceiver(t)
+	split := webhookChannel("split", bySubject.srv.URL)
+	split.GroupBy = []string{"subject"}
+	zero := time.Duration(0)
+	split.GroupWait = &zero
+	cfg := Config{GroupWait: 30 * time.Second, Channels: []ChannelConfig{webhookChannel("ops", r.srv.URL), split}}
+	h := newHarness(t, cfg, t.TempDir())
+	h.run(t)
+	a, b := finding("md_degraded", "md0", rules.Critical), finding("md_degraded", "md1", rules.Critical)
+	h.m.Process(context.Background(), result(a))
+	bySubject.waitN(t, 1) // group_wait 0 on this channel: out at once
+	h.clk.WaitTimers(t, 1)
+	h.clk.Advance(10 * time.Second)
+	h.m.Process(context.Background(), result(a, b))
+	bySubject.waitN(t, 2)
+	testutil.Eventually(t, "second pass queued", func() bool { return h.m.channel("ops").depth() == 2 })
+	if n := r.callCount(); n != 0 {
+		t.Fatalf("%d POSTs during group_wait", n)
+	}
+	h.clk.Advance(20 * time.Second)
+	got := r.waitN(t, 1)
+	if len(got[0].msg.Alerts) != 2 || got[0].msg.Alerts[0].Labels["subject"] != "md0" || got[0].msg.Alerts[1].Labels["subject"] != "md1" {
+		t.Fatalf("after group_wait: %+v", got[0].msg.Alerts)
+	}
+	for _, d := range bySubject.deliveries() {
+		if len(d.msg.Alerts) != 1 || len(d.msg.GroupLabels) != 1 || d.msg.GroupLabels["subject"] == "" {
+			t.Errorf("group_by [subject]: %+v", d.msg)
+		}
+	}
 }

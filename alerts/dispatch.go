@@ -19,6 +19,10 @@ type channel struct {
 	subjects []glob
 	repeat   time.Duration
 	box      *outbox
+	// groupBy are the labels whose values make a message; groupWait holds
+	// the first notification of one to let later passes join.
+	groupBy   []string
+	groupWait time.Duration
 
 	mu      sync.Mutex
 	queue   []entry        // in sequence order; queue[0] is being delivered
@@ -94,16 +98,54 @@ func (ch *channel) oldest() (time.Time, bool) {
 	return t, true
 }
 
-func (ch *channel) push(e entry) {
-	ch.reserved--
+// push appends the entries of one pass at once, so that the dispatcher sees
+// the whole pass and sends it as one message.
+func (ch *channel) push(es ...entry) {
+	ch.reserved -= len(es)
 	ch.mu.Lock()
-	ch.queue = append(ch.queue, e)
-	ch.pending[pendingKey(e.n.Fingerprint, e.n.Status)]++
+	for _, e := range es {
+		ch.queue = append(ch.queue, e)
+		ch.pending[pendingKey(e.n.Fingerprint, e.n.Status)]++
+	}
 	ch.mu.Unlock()
 	select {
 	case ch.wake <- struct{}{}:
 	default:
 	}
+}
+
+// groupKey is the labels of n that group it on ch.
+func (ch *channel) groupKey(n *notify.Notification) map[string]string {
+	all := n.Labels()
+	out := make(map[string]string, len(ch.groupBy))
+	for _, l := range ch.groupBy {
+		out[l] = all[l]
+	}
+	return out
+}
+
+// batch is the run of queued entries at the head that go out as one message:
+// consecutive, with the same group labels, one per alert (a second
+// notification about an alert already in the batch waits for the next
+// message, so that each alert's notifications keep their order), at most
+// MaxGroupAlerts. Taking only from the head keeps the channel's order.
+func (ch *channel) batch() (entries []entry, labels map[string]string) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if len(ch.queue) == 0 {
+		return nil, nil
+	}
+	labels = ch.groupKey(&ch.queue[0].n)
+	key := notify.LabelString(labels)
+	seen := map[string]bool{}
+	for _, e := range ch.queue {
+		if len(entries) == MaxGroupAlerts || seen[e.n.Fingerprint] || notify.LabelString(ch.groupKey(&e.n)) != key {
+			break
+		}
+		seen[e.n.Fingerprint] = true
+		entries = append(entries, e)
+	}
+	return entries, labels
 }
 
 func (ch *channel) head() (entry, bool) {
@@ -131,12 +173,14 @@ func (ch *channel) pop() {
 	}
 }
 
-// dispatch delivers ch's queue in order, one notification at a time, until
-// ctx is done. One goroutine per channel: a receiver that hangs delays only
-// its own channel (and each attempt is capped by the attempt timeout), and
-// strict order per channel is order per fingerprint.
+// dispatch delivers ch's queue in order until ctx is done, one message at a
+// time, each the batch at the head of the queue. One goroutine per channel: a
+// receiver that hangs delays only its own channel (and each attempt is
+// capped by the attempt timeout), and strict order per channel is order per
+// fingerprint.
 func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 	attempt := 0
+	waited := "" // the head whose group_wait is over
 	for {
 		e, ok := ch.head()
 		if !ok {
@@ -147,33 +191,51 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 				return
 			}
 		}
-		if age := m.now().Sub(e.n.CreatedAt); age > m.cfg.MaxAge {
+		now := m.now()
+		if age := now.Sub(e.n.CreatedAt); age > m.cfg.MaxAge {
 			m.finish(ch, e, "expired", "expired", fmt.Errorf("alerts: undelivered after %s (max_age %s)", age.Round(time.Second), m.cfg.MaxAge))
 			attempt = 0
 			continue
 		}
+		// group_wait: let later passes join the head's message. Capped at
+		// group_wait itself, so that a clock stepped back cannot hold it.
+		if wait := min(e.n.CreatedAt.Add(ch.groupWait).Sub(now), ch.groupWait); attempt == 0 && waited != e.n.ID && wait > 0 {
+			select {
+			case <-m.after(wait):
+			case <-ctx.Done():
+				return
+			}
+			waited = e.n.ID
+			continue
+		}
+		batch, labels := ch.batch()
+		alerts := make([]notify.Notification, len(batch))
+		for i, b := range batch {
+			alerts[i] = b.n
+		}
+		g := notify.NewGroup(labels, alerts)
 		actx, cancel := context.WithTimeout(ctx, m.attempt)
-		err := ch.notifier.Notify(actx, &e.n)
+		err := ch.notifier.Notify(actx, g)
 		cancel()
 		if ctx.Err() != nil {
 			return // stopping: it stays in the outbox for the next start
 		}
 		switch {
 		case err == nil:
-			m.log.Info("alerts: notification delivered", "channel", ch.name, "fingerprint", e.n.Fingerprint,
-				"id", e.n.ID, "status", e.n.Status, "rule", e.n.Rule, "subject", e.n.Subject)
-			m.finish(ch, e, "delivered", "", nil)
+			m.log.Info("alerts: notification delivered", "channel", ch.name, "id", g.ID, "group", g.Key,
+				"alerts", len(g.Alerts), "summary", g.Summary())
+			m.finishBatch(ch, batch, "delivered", "", nil)
 			attempt = 0
 		case notify.IsPermanent(err):
-			m.finish(ch, e, "failed", "permanent", err)
+			m.finishBatch(ch, batch, "failed", "permanent", err)
 			attempt = 0
 		default:
 			attempt++
 			m.metrics.notified(ch.name, "retry")
 			ra, _ := notify.RetryAfter(err)
 			delay := m.backoff.Delay(attempt, ra, m.random)
-			m.log.Warn("alerts: delivery failed, will retry", "channel", ch.name, "fingerprint", e.n.Fingerprint,
-				"id", e.n.ID, "attempt", attempt, "retry_in", delay, "err", err)
+			m.log.Warn("alerts: delivery failed, will retry", "channel", ch.name, "id", g.ID, "group", g.Key,
+				"alerts", len(g.Alerts), "attempt", attempt, "retry_in", delay, "err", err)
 			select {
 			case <-m.after(delay):
 			case <-ctx.Done():
@@ -181,6 +243,15 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 			}
 		}
 	}
+}
+
+// finishBatch finishes every entry of a message, which counts once under
+// result in redwatch_alert_notifications_total.
+func (m *Manager) finishBatch(ch *channel, batch []entry, result, reason string, cause error) {
+	for _, e := range batch {
+		m.finish(ch, e, "", reason, cause)
+	}
+	m.metrics.notified(ch.name, result)
 }
 
 // finish takes e off the queue and out of the outbox, then counts it under

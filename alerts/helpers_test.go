@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -123,6 +124,23 @@ func (r *receiver) waitN(t *testing.T, n int) []delivery {
 	t.Helper()
 	testutil.Eventually(t, "deliveries", func() bool { return len(r.deliveries()) >= n })
 	return r.deliveries()
+}
+
+// alerts flattens deliveries into their alerts, in delivery order.
+func alertsOf(ds []delivery) []webhook.Alert {
+	var out []webhook.Alert
+	for _, d := range ds {
+		out = append(out, d.msg.Alerts...)
+	}
+	return out
+}
+
+// waitAlerts waits until the receiver has accepted n alerts in all, however
+// they were grouped, and returns them in delivery order.
+func (r *receiver) waitAlerts(t *testing.T, n int) []webhook.Alert {
+	t.Helper()
+	testutil.Eventually(t, fmt.Sprintf("%d alerts delivered", n), func() bool { return len(alertsOf(r.deliveries())) >= n })
+	return alertsOf(r.deliveries())
 }
 
 func webhookChannel(name, url string) ChannelConfig {

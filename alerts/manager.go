@@ -225,6 +225,7 @@ func NewManager(cfg Config, stateDir, host string, clock func() time.Time, logge
 		if err != nil {
 			return nil, err
 		}
+		ch.groupBy, ch.groupWait = cfg.groupBy(&cc), cfg.groupWait(&cc)
 		entries, bad, err := ch.box.load()
 		if err != nil {
 			return nil, err
@@ -406,6 +407,7 @@ func (m *Manager) handle(in passInput) {
 			synced[q.ch] = q.ch.box.sync()
 		}
 	}
+	ready := map[*channel][]entry{}
 	for i, q := range written {
 		if err := synced[q.ch]; err != nil {
 			q.ch.reserved--
@@ -413,7 +415,12 @@ func (m *Manager) handle(in passInput) {
 			_ = q.ch.box.remove(entries[i])
 			continue
 		}
-		q.ch.push(entries[i])
+		ready[q.ch] = append(ready[q.ch], entries[i])
+	}
+	for _, ch := range m.channels {
+		if len(ready[ch]) > 0 {
+			ch.push(ready[ch]...)
+		}
 	}
 	if changed || len(out) > 0 {
 		if err := m.saveState(); err != nil {

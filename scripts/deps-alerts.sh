@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # deps-alerts.sh installs the real parts the alerts tests run against:
-# Debian's prometheus-alertmanager and Mailpit. Idempotent: it only touches
+# Debian's prometheus-alertmanager, Mailpit, and msmtp (the MTA binary the
+# sendmail transport is tested with; the msmtp package alone, not msmtp-mta,
+# so that a machine's own MTA is never replaced). Idempotent: it only touches
 # apt when the binary is missing, and only builds Mailpit when it is not on
 # PATH or in $(go env GOPATH)/bin already.
 set -euo pipefail
@@ -17,6 +19,17 @@ if ! command -v prometheus-alertmanager >/dev/null 2>&1 && ! command -v alertman
 	$SUDO apt-get install -y prometheus-alertmanager
 else
 	echo "deps-alerts: alertmanager present"
+fi
+
+if ! command -v msmtp >/dev/null 2>&1; then
+	echo "deps-alerts: installing msmtp"
+	export DEBIAN_FRONTEND=noninteractive
+	SUDO=""
+	if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+	$SUDO apt-get update
+	$SUDO apt-get install -y --no-install-recommends msmtp
+else
+	echo "deps-alerts: msmtp present"
 fi
 
 gobin="$($GO env GOPATH)/bin"

@@ -147,12 +147,18 @@ func (a *Notifier) Alert(n *notify.Notification, now time.Time) PostableAlert {
 	return p
 }
 
-// Notify implements notify.Notifier: it posts to every URL at once and
-// succeeds when at least one Alertmanager accepted the alert (the cluster
+// Notify implements notify.Notifier: it posts the group's alerts in one
+// request (the API takes a list; Alertmanager does its own grouping) to every
+// URL at once and succeeds when at least one Alertmanager accepted them (the cluster
 // gossips it to the others). When all fail the error is permanent only if
 // every failure was.
-func (a *Notifier) Notify(ctx context.Context, n *notify.Notification) error {
-	body, err := json.Marshal([]PostableAlert{a.Alert(n, a.now())})
+func (a *Notifier) Notify(ctx context.Context, g *notify.Group) error {
+	now := a.now()
+	alerts := make([]PostableAlert, len(g.Alerts))
+	for i := range g.Alerts {
+		alerts[i] = a.Alert(&g.Alerts[i], now)
+	}
+	body, err := json.Marshal(alerts)
 	if err != nil {
 		return notify.Permanent(fmt.Errorf("alertmanager: %w", err))
 	}
@@ -178,7 +184,7 @@ func (a *Notifier) Notify(ctx context.Context, n *notify.Notification) error {
 	if ok > 0 {
 		for _, e := range errs {
 			if e != nil {
-				a.log.Warn("alertmanager: one Alertmanager did not take the alert; others did", "fingerprint", n.Fingerprint, "err", e)
+				a.log.Warn("alertmanager: one Alertmanager did not take the alerts; others did", "group", g.Key, "id", g.ID, "err", e)
 			}
 		}
 		return nil

@@ -1,13 +1,17 @@
-// Package email is the email alert channel: one plain-text mail per
-// notification over SMTP (github.com/wneessen/go-mail), with STARTTLS or
-// implicit TLS (TLS is mandatory unless the configuration says tls: none),
-// optional SMTP AUTH, and several recipients. The subject says host,
-// severity and what broke; the body has the finding, the members' states and
-// the remediation. Both are text/template templates that can be overridden;
-// they are executed with the *notify.Notification as data.
+// Package email is the email alert channel: one plain-text mail per group of
+// notifications (see notify.Group), listing its alerts, sent over SMTP
+// (github.com/wneessen/go-mail) with STARTTLS or implicit TLS (TLS is
+// mandatory unless the configuration says tls: none), optional SMTP AUTH, and
+// several recipients — or handed to the local MTA as mdadm and smartd do
+// (`/usr/sbin/sendmail -t -i`), which also takes bare local names such as
+// root. The subject says host, severity and what broke; the body has each
+// alert's finding, the members' states and the remediation. Both are
+// text/template templates that can be overridden; they are executed with the
+// *notify.Group as data (.Alerts are the notifications).
 package email
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -16,12 +20,15 @@ import (
 	"net/mail"
 	"net/textproto"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"text/template"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/redwatch/redwatch/alerts/exec"
 	"github.com/redwatch/redwatch/alerts/notify"
 	"github.com/redwatch/redwatch/internal/secret"
 )
@@ -42,13 +49,31 @@ const (
 	HeaderFingerprint    = "X-Redwatch-Fingerprint"
 )
 
-// DefaultSubject is the subject template.
-const DefaultSubject = `{{if .Test}}[TEST] {{end}}[redwatch] {{.Host}} {{upper .Severity.String}} {{if eq .Status "resolved"}}RESOLVED{{else}}FIRING{{end}}: {{.Rule}} {{.Subject}}`
+// Transports: how the mail leaves.
+const (
+	TransportSMTP     = "smtp"     // to an SMTP server (host)
+	TransportSendmail = "sendmail" // piped to the local MTA's sendmail -t -i
+)
 
-// DefaultBody is the body template.
+// DefaultSendmail is the sendmail command, as mdadm runs it: recipients from
+// the headers (-t), a lone dot is no end of input (-i).
+var DefaultSendmail = []string{"/usr/sbin/sendmail", "-t", "-i"}
+
+// DefaultSubject is the subject template: the alert itself when the group
+// holds one, else how many fire and resolve.
+const DefaultSubject = `{{if .Test}}[TEST] {{end}}[redwatch] {{.Host}} {{upper .Severity.String}} {{if eq .Status "resolved"}}RESOLVED{{else}}FIRING{{end}}: ` +
+	`{{if eq (len .Alerts) 1}}{{with index .Alerts 0}}{{.Rule}} {{.Subject}}{{end}}` +
+	`{{else}}{{len .Firing}} firing, {{len .Resolved}} resolved{{range .Alerts}} · {{.Rule}} {{.Subject}}{{end}}{{end}}`
+
+// DefaultBody is the body template: one section per alert.
 const DefaultBody = `{{if .Test}}This is a test notification sent by 'redwatch notify test'. Nothing is broken.
 
-{{end}}{{if eq .Status "resolved"}}RESOLVED{{else}}FIRING{{end}} on {{.Host}}: {{.Message}}
+{{end}}{{if gt (len .Alerts) 1}}{{len .Alerts}} alerts on {{.Host}}: {{len .Firing}} firing, {{len .Resolved}} resolved.
+
+{{end}}{{range $i, $a := .Alerts}}{{if $i}}
+----
+
+{{end}}{{with $a}}{{if eq .Status "resolved"}}RESOLVED{{else}}FIRING{{end}} on {{.Host}}: {{.Message}}
 
 Severity:  {{.Severity}}
 Rule:      {{.Rule}}
@@ -72,12 +97,13 @@ Facts:
 
 What to do:
   {{.Remediation}}{{end}}
+(fingerprint {{.Fingerprint}}, notification {{.ID}})
+{{end}}{{end}}
 {{- if .ExternalURL}}
-
-Status page: {{.ExternalURL}}{{end}}
-
+Status page: {{.ExternalURL}}
+{{end}}
 --
-fingerprint {{.Fingerprint}}, notification {{.ID}}
+redwatch notification {{.ID}}
 `
 
 var funcs = template.FuncMap{
@@ -87,6 +113,13 @@ var funcs = template.FuncMap{
 
 // Config is an email channel's `email:` block.
 type Config struct {
+	// Transport is smtp (to Host) or sendmail (the local MTA). Default: smtp
+	// when Host is set, else sendmail.
+	Transport string `yaml:"transport" json:"transport,omitempty"`
+	// SendmailCommand is the MTA's sendmail interface and its arguments
+	// (default /usr/sbin/sendmail -t -i); the message is written to its
+	// standard input and the recipients are taken from its headers.
+	SendmailCommand []string `yaml:"sendmail_command" json:"sendmail_command,omitempty"`
 	// Host and Port are the SMTP server. Port defaults by TLS mode: 587, 465, 25.
 	Host string `yaml:"host" json:"host"`
 	Port int    `yaml:"port" json:"port,omitempty"`
@@ -103,7 +136,9 @@ type Config struct {
 	// Auth is the SASL mechanism: plain (default), login, cram-md5, or auto
 	// (the strongest the server offers).
 	Auth string `yaml:"auth" json:"auth,omitempty"`
-	// From and To are the sender and the recipients.
+	// From and To are the sender and the recipients. With sendmail, To may
+	// hold bare local names (root, as mdadm's MAILADDR) and From may be left
+	// out (the MTA sets it).
 	From string   `yaml:"from" json:"from"`
 	To   []string `yaml:"to" json:"to"`
 	// Hello is the EHLO name (default: the host name).
@@ -122,11 +157,43 @@ var authTypes = map[string]gomail.SMTPAuthType{
 	"auto":     gomail.SMTPAuthAutoDiscover,
 }
 
+// transport is the transport in force.
+func (c *Config) transport() string {
+	switch {
+	case c.Transport != "":
+		return c.Transport
+	case c.Host == "":
+		return TransportSendmail
+	}
+	return TransportSMTP
+}
+
+// localName is a bare local recipient such as root: what sendmail qualifies
+// with the local domain.
+var localName = regexp.MustCompile(`^[A-Za-z0-9._][A-Za-z0-9._+-]{0,63}$`)
+
 // Validate checks the block, templates included, without reading files.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.Host == "" {
-		errs = append(errs, errors.New("email: host is required"))
+	sendmail := c.transport() == TransportSendmail
+	switch c.Transport {
+	case "", TransportSMTP, TransportSendmail:
+	default:
+		errs = append(errs, fmt.Errorf("email: transport %q: want smtp or sendmail", c.Transport))
+	}
+	if c.transport() == TransportSMTP && c.Host == "" {
+		errs = append(errs, errors.New("email: host is required for transport smtp"))
+	}
+	if sendmail && c.Host != "" {
+		errs = append(errs, errors.New("email: host is for transport smtp; sendmail uses the local MTA"))
+	}
+	if len(c.SendmailCommand) > 0 {
+		if !sendmail {
+			errs = append(errs, errors.New("email: sendmail_command needs transport sendmail"))
+		}
+		if !filepath.IsAbs(c.SendmailCommand[0]) {
+			errs = append(errs, fmt.Errorf("email: sendmail_command %q: give an absolute path", c.SendmailCommand[0]))
+		}
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("email: port %d out of range", c.Port))
@@ -136,14 +203,22 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("email: tls %q: want starttls, tls or none", c.TLS))
 	}
-	if _, err := mail.ParseAddress(c.From); err != nil {
+	if sendmail && c.From == "" {
+		// the MTA sets the sender
+	} else if _, err := mail.ParseAddress(c.From); err != nil && !(sendmail && localName.MatchString(c.From)) {
 		errs = append(errs, fmt.Errorf("email: from %q: %w", c.From, err))
 	}
 	if len(c.To) == 0 {
 		errs = append(errs, errors.New("email: to: at least one recipient is required"))
 	}
 	for _, to := range c.To {
-		if _, err := mail.ParseAddress(to); err != nil {
+		_, err := mail.ParseAddress(to)
+		switch {
+		case err == nil:
+		case localName.MatchString(to) && sendmail:
+		case localName.MatchString(to):
+			errs = append(errs, fmt.Errorf("email: to %q: a bare local name needs transport sendmail (the local MTA); SMTP needs user@domain", to))
+		default:
 			errs = append(errs, fmt.Errorf("email: to %q: %w", to, err))
 		}
 	}
@@ -230,13 +305,13 @@ func New(c Config) (*Notifier, error) {
 	return n, nil
 }
 
-// Render returns the subject (one line) and the body of the mail for n.
-func (e *Notifier) Render(n *notify.Notification) (subject, body string, err error) {
+// Render returns the subject (one line) and the body of the mail for g.
+func (e *Notifier) Render(g *notify.Group) (subject, body string, err error) {
 	var s, b strings.Builder
-	if err := e.subject.Execute(&s, n); err != nil {
+	if err := e.subject.Execute(&s, g); err != nil {
 		return "", "", fmt.Errorf("email: subject_template: %w", err)
 	}
-	if err := e.body.Execute(&b, n); err != nil {
+	if err := e.body.Execute(&b, g); err != nil {
 		return "", "", fmt.Errorf("email: body_template: %w", err)
 	}
 	return strings.Join(strings.Fields(s.String()), " "), b.String(), nil
@@ -282,24 +357,35 @@ func (e *Notifier) client() (*gomail.Client, int, error) {
 }
 
 // Notify implements notify.Notifier.
-func (e *Notifier) Notify(ctx context.Context, n *notify.Notification) error {
-	subject, body, err := e.Render(n)
+func (e *Notifier) Notify(ctx context.Context, g *notify.Group) error {
+	subject, body, err := e.Render(g)
 	if err != nil {
 		return notify.Permanent(err)
 	}
+	sendmail := e.cfg.transport() == TransportSendmail
 	m := gomail.NewMsg()
-	if err := m.From(e.cfg.From); err != nil {
-		return notify.Permanent(fmt.Errorf("email: from: %w", err))
+	if e.cfg.From != "" {
+		if err := m.From(e.cfg.From); err != nil && !sendmail {
+			return notify.Permanent(fmt.Errorf("email: from: %w", err))
+		} else if err != nil {
+			m.SetGenHeaderPreformatted(gomail.Header(gomail.HeaderFrom), e.cfg.From)
+		}
 	}
-	if err := m.To(e.cfg.To...); err != nil {
+	if sendmail {
+		// Bare local names are no RFC 5322 address; the MTA qualifies them.
+		m.SetGenHeaderPreformatted(gomail.Header(gomail.HeaderTo), strings.Join(e.cfg.To, ", "))
+	} else if err := m.To(e.cfg.To...); err != nil {
 		return notify.Permanent(fmt.Errorf("email: to: %w", err))
 	}
 	m.Subject(subject)
 	m.SetBodyString(gomail.TypeTextPlain, body)
 	m.SetDate()
-	m.SetMessageIDWithValue(n.ID + "@" + sanitizeHost(n.Host))
-	m.SetGenHeader(HeaderNotificationID, n.ID)
-	m.SetGenHeader(HeaderFingerprint, n.Fingerprint)
+	m.SetMessageIDWithValue(g.ID + "@" + sanitizeHost(g.Host))
+	m.SetGenHeader(HeaderNotificationID, g.ID)
+	m.SetGenHeader(HeaderFingerprint, strings.Join(g.Fingerprints(), ", "))
+	if sendmail {
+		return e.sendmail(ctx, m)
+	}
 	cl, port, err := e.client()
 	if err != nil {
 		return err
@@ -311,6 +397,29 @@ func (e *Notifier) Notify(ctx context.Context, n *notify.Notification) error {
 	}
 	return nil
 }
+
+// sendmail pipes m to the local MTA through alerts/exec (the one place in the
+// alerts that starts processes), bounded by the timeout. The sendmail exit
+// statuses that say the message itself is wrong (EX_USAGE, EX_DATAERR,
+// EX_NOUSER, EX_NOHOST) are permanent; the rest (EX_TEMPFAIL,
+// EX_UNAVAILABLE when the relay is down, a crash) are retried.
+func (e *Notifier) sendmail(ctx context.Context, m *gomail.Msg) error {
+	var buf bytes.Buffer
+	if _, err := m.WriteTo(&buf); err != nil {
+		return notify.Permanent(fmt.Errorf("email: %w", err))
+	}
+	argv := e.cfg.SendmailCommand
+	if len(argv) == 0 {
+		argv = DefaultSendmail
+	}
+	if err := exec.Run(ctx, argv, e.timeout, nil, buf.Bytes(), sendmailPermanent); err != nil {
+		return fmt.Errorf("email: sendmail: %w", err)
+	}
+	return nil
+}
+
+// sendmailPermanent: EX_USAGE 64, EX_DATAERR 65, EX_NOUSER 67, EX_NOHOST 68.
+func sendmailPermanent(code int) bool { return code == 64 || code == 65 || code == 67 || code == 68 }
 
 // classify marks SMTP 5xx answers (rejected recipient, failed AUTH) permanent;
 // 4xx answers, network errors and timeouts stay retryable.

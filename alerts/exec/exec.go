@@ -1,21 +1,27 @@
 // Package exec is the exec alert channel: like mdadm's PROGRAM and smartd's
-// -M exec, it runs a program for each notification, with the alert in
-// environment variables and the notification as JSON on stdin.
+// -M exec, it runs a program for each message, with the group of alerts in
+// environment variables and the group as JSON on stdin (notify.Group: id,
+// group_key, group_labels, status, host, alerts[] with each alert's rule,
+// severity, subject, message, remediation, members, fingerprint and id).
 //
 // Environment (besides PATH, LANG and TZ from redwatch's own):
 //
-//	REDWATCH_STATUS          firing | resolved
-//	REDWATCH_RULE            rule ID, e.g. bond-slave-down
-//	REDWATCH_SEVERITY        info | warning | critical
-//	REDWATCH_SUBJECT         e.g. bond0/eth1
+//	REDWATCH_STATUS          firing (at least one alert fires) | resolved
+//	REDWATCH_SEVERITY        worst severity of the firing alerts (of all when none fires)
 //	REDWATCH_HOST            the host name
-//	REDWATCH_MESSAGE         what broke
-//	REDWATCH_REMEDIATION     what to do
-//	REDWATCH_FINGERPRINT     stable alert identity (host, rule, subject)
-//	REDWATCH_NOTIFICATION_ID unique per notification; repeated on retries
-//	REDWATCH_STARTS_AT       RFC 3339; REDWATCH_ENDS_AT when resolved
-//	REDWATCH_GROUP           e.g. "bond bond0"; REDWATCH_MEMBERS "eth0=up eth1=down"
-//	REDWATCH_REPEAT, REDWATCH_TEST, REDWATCH_MAINTENANCE  "true" or "false"
+//	REDWATCH_NOTIFICATION_ID the message's ID; repeated on retries
+//	REDWATCH_GROUP_KEY       the group's labels, e.g. {instance="db7"}
+//	REDWATCH_ALERTS          how many alerts; REDWATCH_FIRING, REDWATCH_RESOLVED by status
+//	REDWATCH_SUMMARY         one line per alert: "FIRING critical md_degraded md0: message"
+//	REDWATCH_FINGERPRINTS    the alerts' fingerprints, space-separated
+//	REDWATCH_TEST            "true" or "false"
+//
+// and, when the group holds exactly one alert, that alert as before:
+//
+//	REDWATCH_RULE, REDWATCH_SUBJECT, REDWATCH_MESSAGE, REDWATCH_REMEDIATION,
+//	REDWATCH_FINGERPRINT, REDWATCH_STARTS_AT, REDWATCH_ENDS_AT (RFC 3339),
+//	REDWATCH_GROUP ("bond bond0"), REDWATCH_MEMBERS ("eth0=up eth1=down"),
+//	REDWATCH_REPEAT, REDWATCH_MAINTENANCE ("true" or "false")
 //
 // Exit status: 0 means delivered. 64–78 other than 75 (the sysexits usage,
 // data and configuration errors) are permanent: the notification is dropped.
@@ -83,8 +89,30 @@ func New(c Config) (*Notifier, error) {
 	return n, nil
 }
 
-// Env is the environment the program gets for n (without PATH, LANG, TZ).
-func Env(n *notify.Notification) []string {
+// Env is the environment the program gets for g (without PATH, LANG, TZ).
+func Env(g *notify.Group) []string {
+	var summary, fps []string
+	for _, n := range g.Alerts {
+		summary = append(summary, fmt.Sprintf("%s %s %s %s: %s", strings.ToUpper(string(n.Status)), n.Severity, n.Rule, n.Subject, n.Message))
+		fps = append(fps, n.Fingerprint)
+	}
+	env := []string{
+		"REDWATCH_STATUS=" + string(g.Status),
+		"REDWATCH_SEVERITY=" + g.Severity().String(),
+		"REDWATCH_HOST=" + g.Host,
+		"REDWATCH_NOTIFICATION_ID=" + g.ID,
+		"REDWATCH_GROUP_KEY=" + g.Key,
+		"REDWATCH_ALERTS=" + strconv.Itoa(len(g.Alerts)),
+		"REDWATCH_FIRING=" + strconv.Itoa(len(g.Firing())),
+		"REDWATCH_RESOLVED=" + strconv.Itoa(len(g.Resolved())),
+		"REDWATCH_SUMMARY=" + strings.Join(summary, "\n"),
+		"REDWATCH_FINGERPRINTS=" + strings.Join(fps, " "),
+		"REDWATCH_TEST=" + strconv.FormatBool(g.Test),
+	}
+	if len(g.Alerts) != 1 {
+		return env
+	}
+	n := g.Alerts[0]
 	members := make([]string, 0, len(n.Members))
 	for _, m := range n.Members {
 		members = append(members, m.Name+"="+m.State)
@@ -93,59 +121,70 @@ func Env(n *notify.Notification) []string {
 	if !n.EndsAt.IsZero() {
 		ends = n.EndsAt.UTC().Format(time.RFC3339)
 	}
-	return []string{
-		"REDWATCH_STATUS=" + string(n.Status),
-		"REDWATCH_RULE=" + n.Rule,
-		"REDWATCH_SEVERITY=" + n.Severity.String(),
-		"REDWATCH_SUBJECT=" + n.Subject,
-		"REDWATCH_HOST=" + n.Host,
-		"REDWATCH_MESSAGE=" + n.Message,
-		"REDWATCH_REMEDIATION=" + n.Remediation,
-		"REDWATCH_FINGERPRINT=" + n.Fingerprint,
-		"REDWATCH_NOTIFICATION_ID=" + n.ID,
-		"REDWATCH_STARTS_AT=" + n.StartsAt.UTC().Format(time.RFC3339),
-		"REDWATCH_ENDS_AT=" + ends,
-		"REDWATCH_GROUP=" + n.Group,
-		"REDWATCH_MEMBERS=" + strings.Join(members, " "),
-		"REDWATCH_REPEAT=" + strconv.FormatBool(n.Repeat),
-		"REDWATCH_TEST=" + strconv.FormatBool(n.Test),
-		"REDWATCH_MAINTENANCE=" + strconv.FormatBool(n.Maintenance),
-	}
+	return append(env,
+		"REDWATCH_RULE="+n.Rule,
+		"REDWATCH_SUBJECT="+n.Subject,
+		"REDWATCH_MESSAGE="+n.Message,
+		"REDWATCH_REMEDIATION="+n.Remediation,
+		"REDWATCH_FINGERPRINT="+n.Fingerprint,
+		"REDWATCH_STARTS_AT="+n.StartsAt.UTC().Format(time.RFC3339),
+		"REDWATCH_ENDS_AT="+ends,
+		"REDWATCH_GROUP="+n.Group,
+		"REDWATCH_MEMBERS="+strings.Join(members, " "),
+		"REDWATCH_REPEAT="+strconv.FormatBool(n.Repeat),
+		"REDWATCH_MAINTENANCE="+strconv.FormatBool(n.Maintenance),
+	)
 }
 
 // Notify implements notify.Notifier.
-func (x *Notifier) Notify(ctx context.Context, n *notify.Notification) error {
-	in, err := json.Marshal(n)
+func (x *Notifier) Notify(ctx context.Context, g *notify.Group) error {
+	in, err := json.Marshal(g)
 	if err != nil {
 		return notify.Permanent(fmt.Errorf("exec: %w", err))
 	}
-	ctx, cancel := context.WithTimeout(ctx, x.timeout)
+	return Run(ctx, x.argv, x.timeout, Env(g), in, PermanentExit)
+}
+
+// PermanentExit says whether a program's exit status is not worth retrying:
+// 64–78 (sysexits.h) except 75, EX_TEMPFAIL.
+func PermanentExit(code int) bool { return code >= 64 && code <= 78 && code != 75 }
+
+// Run runs argv (argv[0] an absolute path, no shell) in its own process
+// group with env added to the base environment (PATH, LANG, TZ) and stdin on
+// its standard input, bounded by timeout: the whole group is killed then or
+// when ctx ends. It returns nil on exit 0; an exit status for which permanent
+// says true is a Permanent error, anything else a retryable one; the error
+// carries the last bytes of the program's output. The sendmail transport of
+// alerts/email runs through it too, so that one place in the alerts starts
+// processes.
+func Run(ctx context.Context, argv []string, timeout time.Duration, env []string, stdin []byte, permanent func(code int) bool) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := osexec.CommandContext(ctx, x.argv[0], x.argv[1:]...)
+	cmd := osexec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
 		// Negative pid: the whole process group, children included.
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	cmd.WaitDelay = 2 * time.Second // a child that kept our pipes open
-	cmd.Env = append(baseEnv(), Env(n)...)
-	cmd.Stdin = bytes.NewReader(in)
+	cmd.Env = append(baseEnv(), env...)
+	cmd.Stdin = bytes.NewReader(stdin)
 	out := &tail{max: 512}
 	cmd.Stdout, cmd.Stderr = out, out
-	err = cmd.Run()
+	err := cmd.Run()
 	if err == nil {
 		return nil
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("exec: %s: killed after %s: %w", x.argv[0], x.timeout, ctx.Err())
+		return fmt.Errorf("exec: %s: killed after %s: %w", argv[0], timeout, ctx.Err())
 	}
-	msg := fmt.Errorf("exec: %s: %w", x.argv[0], err)
+	msg := fmt.Errorf("exec: %s: %w", argv[0], err)
 	if s := out.String(); s != "" {
-		msg = fmt.Errorf("exec: %s: %w: %s", x.argv[0], err, s)
+		msg = fmt.Errorf("exec: %s: %w: %s", argv[0], err, s)
 	}
 	var ee *osexec.ExitError
 	if errors.As(err, &ee) {
-		if c := ee.ExitCode(); c >= 64 && c <= 78 && c != 75 {
+		if c := ee.ExitCode(); c >= 0 && permanent(c) {
 			return notify.Permanent(msg)
 		}
 	}

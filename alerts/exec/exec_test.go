@@ -44,7 +44,7 @@ func TestScriptGetsEnvAndStdin(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := note()
-	if err := x.Notify(context.Background(), n); err != nil {
+	if err := x.Notify(context.Background(), notify.Single(*n)); err != nil {
 		t.Fatal(err)
 	}
 	env, _ := os.ReadFile(out + ".env")
@@ -56,9 +56,50 @@ func TestScriptGetsEnvAndStdin(t *testing.T) {
 			t.Errorf("environment lacks %q:\n%s", want, env)
 		}
 	}
-	var got notify.Notification
+	var got notify.Group
 	raw, _ := os.ReadFile(out + ".json")
-	if err := json.Unmarshal(raw, &got); err != nil || got.ID != n.ID || got.Fingerprint != n.Fingerprint || len(got.Members) != 2 {
+	if err := json.Unmarshal(raw, &got); err != nil || got.ID != n.ID || len(got.Alerts) != 1 ||
+		got.Alerts[0].Fingerprint != n.Fingerprint || len(got.Alerts[0].Members) != 2 {
+		t.Errorf("stdin JSON %s (%v)", raw, err)
+	}
+}
+
+// TestScriptGetsGroup runs the program once for a group of three alerts:
+// the group in the environment (counts, worst severity, one summary line per
+// alert) and every alert in the JSON on stdin.
+func TestScriptGetsGroup(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	p := script(t, `env | grep ^REDWATCH_ | sort > "$1.env"; printf '%s' "$REDWATCH_SUMMARY" > "$1.summary"; cat > "$1.json"`)
+	x, err := New(Config{Command: []string{p, out}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := *note(), *note(), *note()
+	a.Status, a.EndsAt = notify.Firing, time.Time{}
+	b.ID, b.Fingerprint, b.Subject, b.Status, b.Severity, b.EndsAt = "11", "f2", "md1", notify.Firing, rules.Warning, time.Time{}
+	c.ID, c.Fingerprint, c.Subject = "22", "f3", "md2"
+	g := notify.NewGroup(map[string]string{"instance": "db7"}, []notify.Notification{a, b, c})
+	if err := x.Notify(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := os.ReadFile(out + ".env")
+	for _, want := range []string{"REDWATCH_STATUS=firing", "REDWATCH_SEVERITY=critical", "REDWATCH_ALERTS=3",
+		"REDWATCH_FIRING=2", "REDWATCH_RESOLVED=1", `REDWATCH_GROUP_KEY={instance="db7"}`, "REDWATCH_NOTIFICATION_ID=" + g.ID,
+		"REDWATCH_FINGERPRINTS=fedcba9876543210 f2 f3", "REDWATCH_HOST=db7"} {
+		if !strings.Contains(string(env), want+"\n") {
+			t.Errorf("environment lacks %q:\n%s", want, env)
+		}
+	}
+	if strings.Contains(string(env), "REDWATCH_RULE=") {
+		t.Errorf("a group of three sets the one-alert variables:\n%s", env)
+	}
+	summary, _ := os.ReadFile(out + ".summary")
+	if want := "FIRING critical md-degraded md0: md0 is degraded\nFIRING warning md-degraded md1: md0 is degraded\nRESOLVED critical md-degraded md2: md0 is degraded"; string(summary) != want {
+		t.Errorf("REDWATCH_SUMMARY = %q, want %q", summary, want)
+	}
+	var got notify.Group
+	raw, _ := os.ReadFile(out + ".json")
+	if err := json.Unmarshal(raw, &got); err != nil || len(got.Alerts) != 3 || got.Alerts[2].Status != notify.Resolved || got.Key != g.Key {
 		t.Errorf("stdin JSON %s (%v)", raw, err)
 	}
 }
@@ -69,13 +110,13 @@ func TestExitCodes(t *testing.T) {
 		permanent bool
 	}{{1, false}, {75, false}, {64, true}, {78, true}} {
 		x, _ := New(Config{Command: []string{script(t, "echo oops >&2; exit "+strconv.Itoa(tc.code))}})
-		err := x.Notify(context.Background(), note())
+		err := x.Notify(context.Background(), notify.Single(*note()))
 		if err == nil || notify.IsPermanent(err) != tc.permanent || !strings.Contains(err.Error(), "oops") {
 			t.Errorf("exit %d: %v (permanent %v)", tc.code, err, notify.IsPermanent(err))
 		}
 	}
 	x, _ := New(Config{Command: []string{"/nonexistent/hook"}})
-	if err := x.Notify(context.Background(), note()); err == nil {
+	if err := x.Notify(context.Background(), notify.Single(*note())); err == nil {
 		t.Error("missing program succeeded")
 	}
 }
@@ -87,7 +128,7 @@ func TestTimeoutKillsProcessGroup(t *testing.T) {
 	p := script(t, `sleep 300 & echo $! > "$1"; wait`)
 	x, _ := New(Config{Command: []string{p, pidFile}, Timeout: 300 * time.Millisecond})
 	start := time.Now()
-	err := x.Notify(context.Background(), note())
+	err := x.Notify(context.Background(), notify.Single(*note()))
 	if err == nil || notify.IsPermanent(err) || !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("timeout: %v", err)
 	}

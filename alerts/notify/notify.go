@@ -90,11 +90,12 @@ func statusWord(n *Notification) string {
 	return "FIRING"
 }
 
-// Notifier delivers notifications to one receiver. Notify must honour ctx
-// (return when it is done) and return nil only when the receiver accepted the
-// notification. Errors are retried unless wrapped with Permanent.
+// Notifier delivers notifications to one receiver, a group of them per
+// message. Notify must honour ctx (return when it is done) and return nil
+// only when the receiver accepted the whole group. Errors are retried unless
+// wrapped with Permanent.
 type Notifier interface {
-	Notify(ctx context.Context, n *Notification) error
+	Notify(ctx context.Context, g *Group) error
 }
 
 // Repeater is implemented by notifiers that need a firing alert re-sent more

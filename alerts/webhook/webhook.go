@@ -1,14 +1,15 @@
-// Package webhook is the webhook alert channel: it POSTs each notification as
-// JSON in the Alertmanager webhook format (version "4"), so receivers that
-// already accept Alertmanager (Grafana OnCall, alerta, chat bridges) take it
-// unchanged.
+// Package webhook is the webhook alert channel: it POSTs each group of
+// notifications (see notify.Group) as one JSON message in the Alertmanager
+// webhook format (version "4": groupLabels, commonLabels, alerts[]), so
+// receivers that already accept Alertmanager (Grafana OnCall, alerta, chat
+// bridges) take it unchanged.
 //
 // Every request carries:
 //
 //	Content-Type: application/json
 //	User-Agent: redwatch
-//	X-Redwatch-Notification-Id: <id>       (also annotations.notification_id)
-//	X-Redwatch-Fingerprint: <fingerprint>  (also alerts[0].fingerprint)
+//	X-Redwatch-Notification-Id: <id>       (the group's; each alert's own is in its annotations.notification_id)
+//	X-Redwatch-Fingerprint: <fp>[,<fp>...] (the alerts' fingerprints, in alerts[] order)
 //	X-Redwatch-Signature: sha256=<hex>     (when an HMAC secret is configured)
 //	Authorization: Bearer <token>          (when a bearer token is configured)
 //
@@ -36,6 +37,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/redwatch/redwatch/alerts/notify"
@@ -164,31 +166,33 @@ type Alert struct {
 	Fingerprint  string            `json:"fingerprint"`
 }
 
-// NewMessage renders n as the webhook payload for receiver: one alert, grouped
-// by its own labels (the fingerprint is the dedup key, so every alert is its
-// own group).
-func NewMessage(receiver string, n *notify.Notification) Message {
-	labels := n.Labels()
-	ann := n.Annotations()
-	return Message{
+// NewMessage renders g as the webhook payload for receiver: one message for
+// the group, one entry of alerts[] per alert, as Alertmanager sends it.
+func NewMessage(receiver string, g *notify.Group) Message {
+	m := Message{
 		Version:           "4",
-		GroupKey:          fmt.Sprintf("{}:{fingerprint=%q}", n.Fingerprint),
-		Status:            string(n.Status),
+		GroupKey:          "{}:" + g.Key,
+		Status:            string(g.Status),
 		Receiver:          receiver,
-		GroupLabels:       map[string]string{"alertname": n.Rule, "instance": n.Host, "subject": n.Subject},
-		CommonLabels:      labels,
-		CommonAnnotations: ann,
-		ExternalURL:       n.ExternalURL,
-		Alerts: []Alert{{
+		GroupLabels:       g.Labels,
+		CommonLabels:      g.CommonLabels(),
+		CommonAnnotations: g.CommonAnnotations(),
+		ExternalURL:       g.ExternalURL,
+		Alerts:            make([]Alert, 0, len(g.Alerts)),
+	}
+	for i := range g.Alerts {
+		n := &g.Alerts[i]
+		m.Alerts = append(m.Alerts, Alert{
 			Status:       string(n.Status),
-			Labels:       labels,
-			Annotations:  ann,
+			Labels:       n.Labels(),
+			Annotations:  n.Annotations(),
 			StartsAt:     n.StartsAt.UTC(),
 			EndsAt:       n.EndsAt.UTC(),
 			GeneratorURL: n.ExternalURL,
 			Fingerprint:  n.Fingerprint,
-		}},
+		})
 	}
+	return m
 }
 
 // Sign returns the X-Redwatch-Signature value of body under key.
@@ -204,15 +208,15 @@ func Verify(key, body []byte, signature string) bool {
 }
 
 // Notify implements notify.Notifier.
-func (w *Notifier) Notify(ctx context.Context, n *notify.Notification) error {
-	body, err := json.Marshal(NewMessage(w.receiver, n))
+func (w *Notifier) Notify(ctx context.Context, g *notify.Group) error {
+	body, err := json.Marshal(NewMessage(w.receiver, g))
 	if err != nil {
 		return notify.Permanent(fmt.Errorf("webhook: %w", err))
 	}
 	h := w.headers.Clone()
 	h.Set("User-Agent", "redwatch")
-	h.Set(HeaderNotificationID, n.ID)
-	h.Set(HeaderFingerprint, n.Fingerprint)
+	h.Set(HeaderNotificationID, g.ID)
+	h.Set(HeaderFingerprint, strings.Join(g.Fingerprints(), ","))
 	if w.token != "" {
 		h.Set("Authorization", "Bearer "+w.token)
 	}

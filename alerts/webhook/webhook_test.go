@@ -71,7 +71,7 @@ func TestReceiverVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := note()
-	if err := w.Notify(context.Background(), n); err != nil {
+	if err := w.Notify(context.Background(), notify.Single(*n)); err != nil {
 		t.Fatal(err)
 	}
 	s := <-got
@@ -113,6 +113,51 @@ func TestReceiverVerifies(t *testing.T) {
 	}
 }
 
+// TestGroupMessage renders a group of two firing alerts and one resolved as
+// one Alertmanager v4 message: groupLabels are the group_by labels,
+// commonLabels what all three share, alerts[] each alert with its own status,
+// and the headers carry the group's ID and every fingerprint.
+func TestGroupMessage(t *testing.T) {
+	got := make(chan *http.Request, 1)
+	bodies := make(chan []byte, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r
+		bodies <- b
+	}))
+	defer srv.Close()
+	w, err := New("ops", Config{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := *note(), *note(), *note()
+	b.ID, b.Fingerprint, b.Subject, b.Severity = "11", "f2", "bond0/eth0", rules.Warning
+	c.ID, c.Fingerprint, c.Rule, c.Subject, c.Status, c.EndsAt = "22", "f3", "md-degraded", "md0", notify.Resolved, c.StartsAt.Add(time.Hour)
+	g := notify.NewGroup(map[string]string{"instance": "db7"}, []notify.Notification{a, b, c})
+	if err := w.Notify(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	r, body := <-got, <-bodies
+	if r.Header.Get(HeaderNotificationID) != g.ID || len(g.ID) != 32 || g.ID == a.ID ||
+		r.Header.Get(HeaderFingerprint) != "fedcba9876543210,f2,f3" {
+		t.Errorf("headers %v (group ID %s)", r.Header, g.ID)
+	}
+	var m Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != "firing" || m.GroupKey != `{}:{instance="db7"}` || len(m.GroupLabels) != 1 || m.GroupLabels["instance"] != "db7" {
+		t.Errorf("message %+v", m)
+	}
+	if len(m.CommonLabels) != 1 || m.CommonLabels["instance"] != "db7" {
+		t.Errorf("commonLabels %v, want only instance", m.CommonLabels)
+	}
+	if len(m.Alerts) != 3 || m.Alerts[0].Fingerprint != a.Fingerprint || m.Alerts[1].Labels["severity"] != "warning" ||
+		m.Alerts[2].Status != "resolved" || m.Alerts[2].Labels["alertname"] != "md-degraded" || m.Alerts[1].Annotations["notification_id"] != "11" {
+		t.Errorf("alerts %+v", m.Alerts)
+	}
+}
+
 func TestErrorsClassifiedAndRedacted(t *testing.T) {
 	var code atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +178,7 @@ func TestErrorsClassifiedAndRedacted(t *testing.T) {
 		permanent bool
 	}{{400, true}, {403, true}, {301, true}, {408, false}, {429, false}, {502, false}, {-1, false}} {
 		code.Store(int64(tc.code))
-		err := w.Notify(context.Background(), note())
+		err := w.Notify(context.Background(), notify.Single(*note()))
 		if err == nil || notify.IsPermanent(err) != tc.permanent {
 			t.Errorf("status %d: %v, permanent %v, want %v", tc.code, err, notify.IsPermanent(err), tc.permanent)
 			continue
@@ -143,7 +188,7 @@ func TestErrorsClassifiedAndRedacted(t *testing.T) {
 		}
 	}
 	code.Store(204)
-	if err := w.Notify(context.Background(), note()); err != nil {
+	if err := w.Notify(context.Background(), notify.Single(*note())); err != nil {
 		t.Errorf("204: %v", err)
 	}
 }

@@ -53,9 +53,12 @@ type MailAddress struct {
 
 // Mail is a message as Mailpit's API returns it.
 type Mail struct {
-	ID      string        `json:"ID"`
-	From    MailAddress   `json:"From"`
-	To      []MailAddress `json:"To"`
+	ID   string        `json:"ID"`
+	From MailAddress   `json:"From"`
+	To   []MailAddress `json:"To"`
+	// Bcc holds the envelope recipients the headers do not name (Mailpit
+	// reports them so).
+	Bcc     []MailAddress `json:"Bcc"`
 	Subject string        `json:"Subject"`
 	Text    string        `json:"Text"`
 	Headers map[string][]string
