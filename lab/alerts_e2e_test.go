@@ -149,42 +149,63 @@ func TestLabAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var firing, resolved int
+	var firing, resolved, messages int
 	var fp string
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var b hookBody
 		if err := json.Unmarshal([]byte(line), &b); err != nil {
 			t.Fatalf("the receiver got no JSON: %v\n%s", err, line)
 		}
-		if b.Version != "4" || len(b.Alerts) != 1 {
-			t.Fatalf("not an Alertmanager webhook v4 payload with one alert:\n%s", line)
+		// One message per pass (group_by [instance], the default): the
+		// alerts of one pass share it, one notification per alert, and the
+		// message is firing when one of them fires.
+		if b.Version != "4" || len(b.Alerts) == 0 {
+			t.Fatalf("not an Alertmanager webhook v4 payload with alerts:\n%s", line)
 		}
-		al := b.Alerts[0]
-		if al.Labels["alertname"] != "bond_member_down" {
-			continue // e.g. bond_below_min_healthy bond0, which routes here too
-		}
-		if al.Labels["subject"] != "bond0/eth1" || al.Status != b.Status || al.Fingerprint == "" {
-			t.Fatalf("bond_member_down notification for the wrong subject or inconsistent:\n%s", line)
-		}
-		if fp == "" {
-			fp = al.Fingerprint
-		} else if al.Fingerprint != fp {
-			t.Errorf("fingerprint changed: %s then %s", fp, al.Fingerprint)
-		}
-		switch b.Status {
-		case "firing":
-			if resolved != firing {
-				t.Errorf("firing #%d before the previous alert resolved", firing+1)
+		messages++
+		anyFiring, seen := false, map[string]bool{}
+		for _, al := range b.Alerts {
+			anyFiring = anyFiring || al.Status == "firing"
+			if seen[al.Fingerprint] {
+				t.Errorf("one message carries alert %s twice:\n%s", al.Fingerprint, line)
 			}
-			firing++
-		case "resolved":
-			if resolved+1 != firing || al.EndsAt.Before(al.StartsAt) {
-				t.Errorf("resolved #%d out of order or ends before it starts:\n%s", resolved+1, line)
-			}
-			resolved++
-		default:
-			t.Errorf("status %q:\n%s", b.Status, line)
+			seen[al.Fingerprint] = true
 		}
+		if want := map[bool]string{true: "firing", false: "resolved"}[anyFiring]; b.Status != want {
+			t.Errorf("message status %q, want %q from its alerts:\n%s", b.Status, want, line)
+		}
+		for _, al := range b.Alerts {
+			if al.Labels["alertname"] != "bond_member_down" {
+				continue // e.g. bond_below_min_healthy bond0, which routes here too
+			}
+			if al.Labels["subject"] != "bond0/eth1" || al.Fingerprint == "" {
+				t.Fatalf("bond_member_down notification for the wrong subject:\n%s", line)
+			}
+			if fp == "" {
+				fp = al.Fingerprint
+			} else if al.Fingerprint != fp {
+				t.Errorf("fingerprint changed: %s then %s", fp, al.Fingerprint)
+			}
+			switch al.Status {
+			case "firing":
+				if resolved != firing {
+					t.Errorf("firing #%d before the previous alert resolved", firing+1)
+				}
+				firing++
+			case "resolved":
+				if resolved+1 != firing || al.EndsAt.Before(al.StartsAt) {
+					t.Errorf("resolved #%d out of order or ends before it starts:\n%s", resolved+1, line)
+				}
+				resolved++
+			default:
+				t.Errorf("status %q:\n%s", al.Status, line)
+			}
+		}
+	}
+	// Each pull and each plug is one pass, hence one message, whatever else
+	// that pass raised or resolved with the member.
+	if messages != 2*alertReps {
+		t.Errorf("%d messages for %d pulls and plugs, want one each:\n%s", messages, alertReps, out)
 	}
 	if firing != alertReps || resolved != alertReps {
 		t.Fatalf("bond_member_down bond0/eth1: %d firing and %d resolved notifications, want %d each:\n%s", firing, resolved, alertReps, out)
