@@ -79,8 +79,13 @@ func Collect(ctx context.Context, r Roots, now func() time.Time) *Snapshot {
 }
 
 // CollectWith is Collect with explicit options.
+// A tree where none of the collectors' sources exists gets a NoSource error.
 func CollectWith(ctx context.Context, r Roots, now func() time.Time, opts Options) *Snapshot {
-	return collectWith(ctx, r, now, opts, all)
+	s := collectWith(ctx, r, now, opts, all)
+	if e := NoSource(r); e != nil && ctx.Err() == nil {
+		s.Errors = append(s.Errors, *e)
+	}
+	return s
 }
 
 // stuck records the collectors whose goroutine was cut off and has not

@@ -143,6 +143,9 @@ func checkBaselineGroups(in *input, o *Options, emit func(Finding)) {
 			continue
 		}
 		bg := o.Baseline[k]
+		if in.sourceFailed(bg.Kind) {
+			continue // not read this pass: gone or not, nobody can tell
+		}
 		// An md array that is still there but no longer a redundancy group
 		// (inactive, reshaped to raid0) is gone as a group too.
 		emit(Finding{Subject: bg.Name,

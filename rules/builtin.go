@@ -38,8 +38,8 @@ type input struct {
 func Builtin() []Rule { return builtin }
 
 // builtin is every built-in rule: bonds, md arrays, host-level single points
-// of failure, then power.
-var builtin = slices.Concat(bondRules, mdRules, hostRules, powerRules)
+// of failure, power, then the host with no group at all.
+var builtin = slices.Concat(bondRules, mdRules, hostRules, powerRules, []Rule{noGroupsRule})
 
 var bondRules = []Rule{
 	{

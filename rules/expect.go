@@ -141,13 +141,13 @@ func (in *input) mdPresent(name string) bool {
 
 func checkGroupMissing(in *input, o *Options, emit func(Finding)) {
 	for _, x := range o.Expect.Bonds {
-		if !IsGlob(x.Name) && !hasGroup(in.groups, KindBond, x.Name) {
+		if !IsGlob(x.Name) && !hasGroup(in.groups, KindBond, x.Name) && !in.sourceFailed(KindBond) {
 			emit(Finding{Subject: x.Name, Message: fmt.Sprintf("%s: declared bond does not exist on this host", x.Name),
 				Facts: map[string]string{"kind": KindBond}})
 		}
 	}
 	for _, x := range o.Expect.MD {
-		if !IsGlob(x.Name) && !hasGroup(in.groups, KindMD, x.Name) && !in.mdPresent(x.Name) {
+		if !IsGlob(x.Name) && !hasGroup(in.groups, KindMD, x.Name) && !in.mdPresent(x.Name) && !in.sourceFailed(KindMD) {
 			emit(Finding{Subject: x.Name, Message: fmt.Sprintf("%s: declared md array does not exist on this host", x.Name),
 				Facts: map[string]string{"kind": KindMD}})
 		}

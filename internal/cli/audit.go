@@ -43,11 +43,17 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 		return errorf(e, "audit: %v", err)
 	}
 
+	roots, err := rf.roots()
+	if err != nil {
+		if output == "nagios" { // a Nagios caller shows stdout, not stderr
+			fmt.Fprintf(e.stdout, "REDWATCH UNKNOWN - %s\n", nagiosText(err.Error()))
+		}
+		return errorf(e, "audit: %v", err)
+	}
 	cfg, err := cf.load()
 	if err != nil {
 		return errorf(e, "audit: %v", err)
 	}
-	roots := rf.roots()
 	eng := &engine.Engine{Roots: roots, Now: e.now, Config: cfg, StateDir: cf.passDir(cfg, roots)}
 	pass := runBounded(ctx, eng.Run, e.now, timeout)
 	for _, n := range pass.Notes {

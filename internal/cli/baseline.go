@@ -51,7 +51,10 @@ func runBaseline(ctx context.Context, e *env, args []string) int {
 	if len(pos) == 1 {
 		group = pos[0]
 	}
-	roots := rf.roots()
+	roots, err := rf.roots()
+	if err != nil {
+		return errorf(e, "baseline accept: %v", err)
+	}
 	if !roots.Live && cf.stateDir == "" {
 		return errorf(e, "baseline accept: a captured tree (--root, --sysfs, --procfs) is another host: give --state-dir too")
 	}

@@ -4,8 +4,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -195,8 +198,24 @@ func (r *rootFlags) register(fs *flagSet) {
 }
 
 // roots resolves the flags: --root first, then the separate flags over it.
-// Only the host's own roots (no flag at all) count as live.
-func (r *rootFlags) roots() collectors.Roots {
+// Only the host's own roots (no flag at all) count as live. A root given
+// that does not exist or is not a directory is an error: read as an empty
+// host it would say OK about nothing.
+func (r *rootFlags) roots() (collectors.Roots, error) {
+	for _, f := range []struct{ name, dir string }{{"root", r.root}, {"sysfs", r.sysfs}, {"procfs", r.procfs}, {"dev", r.dev}} {
+		if f.dir == "" {
+			continue
+		}
+		fi, err := os.Stat(f.dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return collectors.Roots{}, fmt.Errorf("--%s %s: no such directory", f.name, f.dir)
+		case err != nil:
+			return collectors.Roots{}, fmt.Errorf("--%s %s: %w", f.name, f.dir, errors.Unwrap(err))
+		case !fi.IsDir():
+			return collectors.Roots{}, fmt.Errorf("--%s %s: not a directory", f.name, f.dir)
+		}
+	}
 	roots := collectors.HostRoots()
 	if r.root != "" {
 		roots = collectors.TreeRoots(r.root)
@@ -210,7 +229,7 @@ func (r *rootFlags) roots() collectors.Roots {
 	if r.dev != "" {
 		roots.Dev = r.dev
 	}
-	return roots
+	return roots, nil
 }
 
 // errorf prints a command error to stderr and returns the error exit code.

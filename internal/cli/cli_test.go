@@ -93,7 +93,7 @@ func TestHelpAndVersion(t *testing.T) {
 
 // TestNodeExporterFlagAliases: node_exporter's spellings mean the same as ours.
 func TestNodeExporterFlagAliases(t *testing.T) {
-	dir := filepath.Join("..", "..", "testdata", "bond_slave_down")
+	dir := filepath.Join("..", "..", "testdata", "bond_dual_port_card") // has both sys/ and proc/
 	sys, proc := filepath.Join(dir, "sys"), filepath.Join(dir, "proc")
 	code, want, _ := runCLI(t, "audit", "--sysfs", sys, "--procfs", proc, "-o", "json")
 	gotCode, got, stderr := runCLI(t, "audit", "--path.sysfs", sys, "--path.procfs", proc, "-o", "json")

@@ -72,7 +72,10 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return errorf(e, "daemon: %v", err)
 	}
-	roots := f.roots()
+	roots, err := f.roots()
+	if err != nil {
+		return errorf(e, "daemon: %v", err)
+	}
 
 	cfg, err := f.load()
 	if err != nil {

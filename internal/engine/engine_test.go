@@ -167,7 +167,16 @@ func TestGroupGoneFromBaseline(t *testing.T) {
 	dir := t.TempDir()
 	e := &Engine{Roots: tree(t, "baseline_md_member_removed", "before"), Now: clk.Now, StateDir: dir}
 	e.Run(context.Background())
-	e.Roots = collectors.TreeRoots(t.TempDir()) // an empty host: md0 gone
+	// A host whose mdstat lists no array: md0 gone. (An empty tree would be
+	// no source at all, which cannot tell.)
+	empty := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(empty, "proc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(empty, "proc/mdstat"), []byte("Personalities : [raid1]\nunused devices: <none>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Roots = collectors.TreeRoots(empty)
 	p := e.Run(context.Background())
 	if got := find(p.Result, "baseline_group_missing"); len(got) != 1 || !strings.Contains(got[0], "md0: the md is gone") {
 		t.Fatalf("baseline_group_missing = %q", got)
