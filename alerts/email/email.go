@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"net/mail"
 	"net/textproto"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/redwatch/redwatch/alerts/exec"
 	"github.com/redwatch/redwatch/alerts/notify"
+	"github.com/redwatch/redwatch/internal/safefile"
 	"github.com/redwatch/redwatch/internal/secret"
 )
 
@@ -292,7 +292,7 @@ func New(c Config) (*Notifier, error) {
 	}
 	n.tls = &tls.Config{ServerName: serverName, MinVersion: tls.VersionTLS12}
 	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
+		pem, err := safefile.ReadFile(c.CAFile, notify.MaxCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("email: ca_file: %w", err)
 		}

@@ -10,9 +10,13 @@ import (
 	"io"
 	"net/http"
 	neturl "net/url"
-	"os"
 	"time"
+
+	"github.com/redwatch/redwatch/internal/safefile"
 )
+
+// MaxCAFile bounds a ca_file: a bundle of PEM certificates.
+const MaxCAFile = 4 << 20
 
 // HTTPClient returns the client the HTTP channels use: the given timeout per
 // request, redirects not followed (a redirected POST is a configuration
@@ -22,7 +26,7 @@ func HTTPClient(timeout time.Duration, caFile string) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 2
 	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		pem, err := safefile.ReadFile(caFile, MaxCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("notify: ca_file: %w", err)
 		}

@@ -43,6 +43,15 @@ type command struct {
 	run  func(ctx context.Context, e *env, args []string) int
 }
 
+// stopGrace is how long a command may take to stop after SIGTERM/SIGINT
+// before Run gives up on it: whatever it is blocked in (a lock another
+// process holds, a file that never answers), the process exits promptly.
+// The daemon has its own, longer, clean stop (stopTimeout).
+var stopGrace = 2 * time.Second
+
+// stopGraces are the commands whose stop grace is not stopGrace.
+var stopGraces = map[string]time.Duration{"daemon": stopTimeout + 2*time.Second}
+
 // commands are redwatch's commands, in the order help lists them; each
 // lives in its own file. (Set in init: the run functions refer back to it.)
 var commands []command
@@ -124,7 +133,32 @@ func run(ctx context.Context, args []string, e *env) int {
 		commandUsage(e.stdout, c)
 		return exitOK
 	}
-	return c.run(ctx, e, args[1:])
+	return runCommand(ctx, args[0], *c, e, args[1:])
+}
+
+// runCommand runs c and returns its exit code, or exitError when ctx was
+// cancelled and c did not return within its stop grace.
+func runCommand(ctx context.Context, name string, c command, e *env, args []string) int {
+	done := make(chan int, 1)
+	go func() { done <- c.run(ctx, e, args) }()
+	select {
+	case code := <-done:
+		return code
+	case <-ctx.Done():
+	}
+	grace, ok := stopGraces[name]
+	if !ok {
+		grace = stopGrace
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case code := <-done:
+		return code
+	case <-t.C:
+		fmt.Fprintf(e.stderr, "redwatch: %s: interrupted (%v) and still blocked after %s; exiting\n", name, context.Cause(ctx), grace)
+		return exitError
+	}
 }
 
 // runHelp is `redwatch help [COMMAND [SUBCOMMAND]]`.

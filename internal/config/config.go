@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/redwatch/redwatch/alerts"
+	"github.com/redwatch/redwatch/internal/safefile"
 	"github.com/redwatch/redwatch/rules"
 )
 
@@ -142,20 +142,13 @@ func Load(path string) (*Config, error) {
 	if !explicit {
 		path = DefaultPath
 	}
-	f, err := os.Open(path)
+	// A FIFO, device or directory is refused without blocking.
+	data, err := safefile.ReadFile(path, maxSize)
 	if err != nil {
 		if !explicit && errors.Is(err, fs.ErrNotExist) {
 			return Default(), nil
 		}
 		return nil, fmt.Errorf("config: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("config: %s: %w", path, err)
-	}
-	if len(data) > maxSize {
-		return nil, fmt.Errorf("config: %s: larger than %d bytes", path, maxSize)
 	}
 	return Parse(path, data)
 }

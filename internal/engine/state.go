@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/redwatch/redwatch/internal/safefile"
 	"github.com/redwatch/redwatch/rules"
 )
 
@@ -104,23 +106,25 @@ func ParseState(path string, b []byte) (*State, error) {
 	return st, nil
 }
 
-// ReadState reads the state in dir; no file is an empty state.
+// ReadState reads the state in dir; no file is an empty state. A directory
+// that others can write to (or another user owns), and a state file that is
+// a link, a FIFO or anything but a regular file, are refused.
 func ReadState(dir string) (*State, error) {
+	if err := safefile.CheckDir(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return NewState(), nil
+		}
+		return nil, fmt.Errorf("engine: state directory: %w", err)
+	}
 	p := StatePath(dir)
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	b, err := safefile.ReadFileNoFollow(p, maxStateSize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return NewState(), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxStateSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("engine: reading %s: %w", p, err)
-	}
-	if len(b) > maxStateSize {
+	case errors.Is(err, safefile.ErrTooLarge):
 		return nil, &CorruptError{Path: p, Err: fmt.Errorf("larger than %d bytes", maxStateSize)}
+	case err != nil:
+		return nil, fmt.Errorf("engine: %w", err)
 	}
 	return ParseState(p, b)
 }
@@ -146,39 +150,11 @@ func WriteState(dir string, st *State) error {
 }
 
 func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := safefile.MkdirChecked(filepath.Dir(path), 0o750); err != nil {
+		return fmt.Errorf("engine: state directory: %w", err)
+	}
+	if err := safefile.WriteAtomic(path, b, 0o640, true); err != nil {
 		return fmt.Errorf("engine: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("engine: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this finds nothing
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("engine: writing %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("engine: fsync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("engine: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o640); err != nil {
-		return fmt.Errorf("engine: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("engine: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("engine: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("engine: fsync %s: %w", dir, err)
 	}
 	return nil
 }
@@ -186,10 +162,12 @@ func writeAtomic(path string, b []byte) error {
 // lock takes the state directory's lock; the returned func releases it. A
 // directory that cannot hold the lock file is read without one.
 func lock(dir string) (func(), error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return func() {}, fmt.Errorf("engine: %w", err)
+	if err := safefile.MkdirChecked(dir, 0o750); err != nil {
+		return func() {}, fmt.Errorf("engine: state directory: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o640)
+	// Never through a link: a planted state.lock -> /elsewhere must not make
+	// redwatch create or truncate a file there.
+	f, err := safefile.OpenFileNoFollow(filepath.Join(dir, lockFile), unix.O_RDWR|unix.O_CREAT, 0o640)
 	if err != nil {
 		return func() {}, fmt.Errorf("engine: %w", err)
 	}

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
+
+	"github.com/redwatch/redwatch/internal/safefile"
 )
 
 // Redacted is how a secret renders wherever it could be printed.
@@ -58,7 +59,8 @@ func Resolve(inline, file string) (string, error) {
 	case file == "":
 		return "", ErrNone
 	}
-	f, err := os.Open(file)
+	// A FIFO, device or directory is refused without blocking.
+	f, err := safefile.Open(file)
 	if err != nil {
 		return "", fmt.Errorf("secret: %w", err)
 	}
@@ -66,9 +68,6 @@ func Resolve(inline, file string) (string, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return "", fmt.Errorf("secret: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("secret: %s is not a regular file", file)
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
 		who := "others"
