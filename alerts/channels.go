@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -39,6 +40,22 @@ func BuildNotifier(cc ChannelConfig, clock func() time.Time, logger *slog.Logger
 		return nil, fmt.Errorf("alerts: channel %q: %w", cc.Name, err)
 	}
 	return n, nil
+}
+
+// CheckChannels builds the notifier of every channel, reading its secret and
+// CA files, without sending anything, and returns every failure: a secret
+// file that is missing, not a regular file or readable by its group or
+// others, a CA file without a certificate. `config check`, the daemon's
+// start and every reload run it, so a bad secret is found where the user
+// looks rather than at the first alert.
+func CheckChannels(cfg Config) error {
+	var errs []error
+	for _, cc := range cfg.Channels {
+		if _, err := BuildNotifier(cc, time.Now, nil); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // TestNotification is the alert `redwatch notify test` sends: a firing

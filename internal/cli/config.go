@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/redwatch/redwatch/alerts"
 	"github.com/redwatch/redwatch/internal/config"
 )
 
@@ -38,6 +39,11 @@ func runConfig(_ context.Context, e *env, args []string) int {
 	c, err := config.Load(path)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "redwatch: %v\n", err)
+		return exitInvalid
+	}
+	// The secret and CA files, as `notify test` and the daemon read them.
+	if err := alerts.CheckChannels(c.Alerts); err != nil {
+		fmt.Fprintf(e.stderr, "redwatch: config: %s: %v\n", c.Path, err)
 		return exitInvalid
 	}
 	x := c.Expectations()

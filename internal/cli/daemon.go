@@ -19,6 +19,7 @@ import (
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/daemon"
 	"github.com/redwatch/redwatch/internal/engine"
+	"github.com/redwatch/redwatch/internal/safefile"
 	"github.com/redwatch/redwatch/internal/server"
 )
 
@@ -81,6 +82,9 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return errorf(e, "daemon: %v", err)
 	}
+	if err := alerts.CheckChannels(cfg.Alerts); err != nil {
+		return errorf(e, "daemon: config: %s: %v", cfg.Path, err)
+	}
 	listen, webConfig := f.listenAndWebConfig(cfg)
 
 	// One engine for the daemon's life: it remembers first-seen times
@@ -93,6 +97,10 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 			var err error
 			if c, err = f.load(); err != nil {
 				return daemon.Setup{}, err
+			}
+			// A bad secret keeps the old configuration, as a bad file does.
+			if err := alerts.CheckChannels(c.Alerts); err != nil {
+				return daemon.Setup{}, fmt.Errorf("config: %s: %w", c.Path, err)
 			}
 			if l, w := f.listenAndWebConfig(c); l != listen || w != webConfig {
 				log.Warn("listen address or web config file changed: takes effect on restart",
@@ -314,7 +322,8 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 // validateWebConfig checks the web configuration file at start, so a typo
 // stops the daemon instead of failing every request.
 func validateWebConfig(path string) error {
-	if _, err := os.Stat(path); err != nil {
+	// A FIFO would hang exporter-toolkit's read: refuse it first.
+	if err := safefile.Check(path); err != nil {
 		return fmt.Errorf("web config: %w", err)
 	}
 	return server.ValidateWebConfig(path)
