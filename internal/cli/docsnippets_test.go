@@ -3,11 +3,20 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // snippet is one fenced code block of a Markdown file.
@@ -73,8 +82,9 @@ func TestDocSnippetsPassConfigCheck(t *testing.T) {
 			}
 			checked++
 			where := fmt.Sprintf("%s:%d", s.file, s.line)
-			p := filepath.Join(t.TempDir(), "snippet.yaml")
-			if err := os.WriteFile(p, []byte(s.body), 0o600); err != nil {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "snippet.yaml")
+			if err := os.WriteFile(p, []byte(placeFiles(t, dir, s.body)), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			code, out, stderr := runCLI(t, "config", "check", p)
@@ -92,4 +102,44 @@ func TestDocSnippetsPassConfigCheck(t *testing.T) {
 	if checked < 4 {
 		t.Errorf("only %d YAML blocks found in the docs: is the extraction broken?", checked)
 	}
+}
+
+// fileKey is a key naming a file that `config check` reads: secrets
+// (*_file) and CA bundles.
+var fileKey = regexp.MustCompile(`(?m)^(\s*(?:-\s+)?[a-z_]+_file:\s*)(/\S+)`)
+
+// placeFiles moves every file a snippet names (/etc/redwatch/hook-token,
+// ca_file: /etc/redwatch/ca.pem) into dir and creates it there as a
+// documented setup would have it: a secret with mode 0600, a CA file with a
+// certificate. config check reads them as the daemon does.
+func placeFiles(t *testing.T, dir, body string) string {
+	t.Helper()
+	return fileKey.ReplaceAllStringFunc(body, func(m string) string {
+		sub := fileKey.FindStringSubmatch(m)
+		p := filepath.Join(dir, filepath.Base(sub[2]))
+		content := []byte("s3cret\n")
+		if strings.Contains(sub[1], "ca_file") {
+			content = selfSignedPEM(t)
+		}
+		if err := os.WriteFile(p, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return sub[1] + p
+	})
+}
+
+// selfSignedPEM is a throwaway self-signed certificate in PEM.
+func selfSignedPEM(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "redwatch test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
