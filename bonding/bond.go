@@ -130,11 +130,36 @@ type Slave struct {
 	// ActorChurnedCount and PartnerChurnedCount count churn events; Unknown when not printed.
 	ActorChurnedCount   int `json:"actor_churned_count"`
 	PartnerChurnedCount int `json:"partner_churned_count"`
+	// PartnerMAC is this slave's own LACP partner system MAC ("system mac
+	// address:" under "details partner lacp pdu:" in /proc/net/bonding/<bond>,
+	// printed to CAP_NET_ADMIN readers only; sysfs has no per-slave partner):
+	// all zeros when no partner answers on this link; "" when not printed.
+	PartnerMAC string `json:"partner_mac,omitempty"`
 	// ActorPortState and PartnerPortState are the LACP port state bytes
 	// ("port state:" under "details actor/partner lacp pdu:" /
 	// bonding_slave/ad_actor_oper_port_state, ad_partner_oper_port_state); Unknown when not printed.
 	ActorPortState   int `json:"actor_port_state"`
 	PartnerPortState int `json:"partner_port_state"`
+}
+
+// CarriesTraffic reports whether slave s can carry the bond's traffic as
+// far as the bonding driver's aggregation goes: outside 802.3ad always; in
+// 802.3ad only when s belongs to the bond's active aggregator (bond_3ad.c
+// ad_agg_selection_logic enables the ports of that aggregator alone). A bond
+// with no active aggregator carries no traffic on any slave. When the
+// active aggregator is not known (an unprivileged reader's /proc with no
+// sysfs) it reports true: the MII status then decides alone.
+func (b *Bond) CarriesTraffic(s *Slave) bool {
+	if b.Mode != Mode8023AD || b.LACP == nil {
+		return true
+	}
+	switch l := b.LACP; {
+	case l.NoActiveAggregator:
+		return false
+	case l.ActiveAggregatorID > 0:
+		return s.AggregatorID == l.ActiveAggregatorID
+	}
+	return true
 }
 
 // Redundant reports whether the bond mode keeps traffic flowing when a slave

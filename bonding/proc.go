@@ -307,6 +307,10 @@ func (p *procParser) slaveLine(key, val string, bad func(error) error, num func(
 		p.pdu = 'a'
 	case "details partner lacp pdu":
 		p.pdu = 'p'
+	case "system mac address":
+		if p.pdu == 'p' {
+			s.PartnerMAC = val
+		}
 	case "port state":
 		switch p.pdu {
 		case 'a':

@@ -447,3 +447,56 @@ func TestParseProcLab(t *testing.T) {
 		}
 	})
 }
+
+// TestParseProcSlavePartner follows bond_procfs.c bond_info_show_slave: each
+// 802.3ad slave's own partner is the "system mac address" under "details
+// partner lacp pdu:" (all zeros when nothing answers on that link), which is
+// not the bond's "Partner Mac Address" under "Active Aggregator Info:".
+func TestParseProcSlavePartner(t *testing.T) {
+	lab := needCorpus(t, "lab")
+	data, err := os.ReadFile(filepath.Join(lab, "kernel61_recovering", "proc", "net", "bonding", "bond1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ParseProc("bond1", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.LACP.PartnerMAC != "52:54:00:12:34:56" {
+		t.Errorf("bond partner %q", b.LACP.PartnerMAC)
+	}
+	if got := []string{b.Slaves[0].PartnerMAC, b.Slaves[1].PartnerMAC}; !slices.Equal(got, []string{"52:54:00:12:34:56", "00:00:00:00:00:00"}) {
+		t.Errorf("slave partners %q", got)
+	}
+	if !b.CarriesTraffic(&b.Slaves[0]) || b.CarriesTraffic(&b.Slaves[1]) {
+		t.Errorf("eth2 (aggregator 1, active) must carry traffic and eth3 (aggregator 2) not: %v %v",
+			b.CarriesTraffic(&b.Slaves[0]), b.CarriesTraffic(&b.Slaves[1]))
+	}
+}
+
+// TestCarriesTraffic follows bond_3ad.c ad_agg_selection_logic: only the
+// ports of the active aggregator are enabled; with no active aggregator
+// (bond_procfs.c prints "bond X has no active aggregator", bond_sysfs.c
+// ad_aggregator prints 0) no slave carries traffic; a slave with no
+// aggregator at all ("Aggregator ID: N/A") is outside the active one.
+func TestCarriesTraffic(t *testing.T) {
+	in := func(id int) *Slave { return &Slave{Name: "eth0", MIIStatus: "up", AggregatorID: id} }
+	tests := []struct {
+		name string
+		b    Bond
+		s    *Slave
+		want bool
+	}{
+		{"active-backup", Bond{Mode: ModeActiveBackup}, in(Unknown), true},
+		{"802.3ad in the active aggregator", Bond{Mode: Mode8023AD, LACP: &LACP{ActiveAggregatorID: 1}}, in(1), true},
+		{"802.3ad in another aggregator", Bond{Mode: Mode8023AD, LACP: &LACP{ActiveAggregatorID: 1}}, in(2), false},
+		{"802.3ad in no aggregator (N/A)", Bond{Mode: Mode8023AD, LACP: &LACP{ActiveAggregatorID: 1}}, in(Unknown), false},
+		{"802.3ad, no active aggregator", Bond{Mode: Mode8023AD, LACP: &LACP{NoActiveAggregator: true}}, in(1), false},
+		{"802.3ad, active aggregator unknown (unprivileged /proc)", Bond{Mode: Mode8023AD, LACP: &LACP{ActiveAggregatorID: Unknown}}, in(2), true},
+	}
+	for _, tc := range tests {
+		if got := tc.b.CarriesTraffic(tc.s); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -102,23 +102,50 @@ var bondRules = []Rule{
 	},
 	{
 		ID: "bond_lacp_aggregator_mismatch", Severity: Warning,
-		Checks:      "an up 802.3ad slave in a different aggregator than the bond's active one: its link carries no traffic",
+		Checks:      "an up 802.3ad slave outside the bond's active aggregator (in another one, or in none): its link carries no traffic",
 		Remediation: "check that every slave's switch port is in the same LACP port-channel with the same speed and duplex",
 		check: func(in *input, emit func(Finding)) {
 			for _, b := range in.snap.Bonds {
-				if b.Mode != bonding.Mode8023AD || b.LACP == nil || b.LACP.ActiveAggregatorID <= 0 {
+				if b.Mode != bonding.Mode8023AD || b.LACP == nil || b.LACP.ActiveAggregatorID <= 0 || b.LACP.NoActiveAggregator {
 					continue
 				}
 				for _, sl := range b.Slaves {
-					if sl.MIIStatus != StateUp || sl.AggregatorID == bonding.Unknown || sl.AggregatorID == b.LACP.ActiveAggregatorID {
+					if sl.MIIStatus != StateUp || b.CarriesTraffic(&sl) {
 						continue
+					}
+					agg := "no aggregator"
+					if sl.AggregatorID != bonding.Unknown {
+						agg = "aggregator " + strconv.Itoa(sl.AggregatorID)
 					}
 					emit(Finding{
 						Subject: b.Name + "/" + sl.Name,
-						Message: fmt.Sprintf("%s: slave %s is in aggregator %d, the active aggregator is %d: its link is idle", b.Name, sl.Name, sl.AggregatorID, b.LACP.ActiveAggregatorID),
-						Facts:   map[string]string{"aggregator_id": strconv.Itoa(sl.AggregatorID), "active_aggregator_id": strconv.Itoa(b.LACP.ActiveAggregatorID), "partner_mac": b.LACP.PartnerMAC},
+						Message: fmt.Sprintf("%s: slave %s is in %s, the active aggregator is %d: its link is idle", b.Name, sl.Name, agg, b.LACP.ActiveAggregatorID),
+						Facts:   slaveLACPFacts(&b, &sl),
 					})
 				}
+			}
+		},
+	},
+	{
+		ID: "bond_lacp_no_active_aggregator", Severity: Critical,
+		Checks:      "an 802.3ad bond with no active aggregator (the driver says so, or ad_aggregator is 0): no LACP aggregate carries traffic on any slave",
+		Remediation: "bring the bond up and check the slaves' links and speeds and the switch's LACP port-channel (`cat /proc/net/bonding/bondN` as root)",
+		check: func(in *input, emit func(Finding)) {
+			for _, b := range in.snap.Bonds {
+				if b.Mode != bonding.Mode8023AD || b.LACP == nil || !b.LACP.NoActiveAggregator {
+					continue
+				}
+				up := 0
+				for _, sl := range b.Slaves {
+					if sl.MIIStatus == StateUp {
+						up++
+					}
+				}
+				emit(Finding{
+					Subject: b.Name,
+					Message: fmt.Sprintf("%s: 802.3ad bond has no active aggregator (%d of %d slaves up, bond MII %s): no LACP aggregate carries traffic", b.Name, up, len(b.Slaves), b.MIIStatus),
+					Facts:   map[string]string{"mii_status": b.MIIStatus, "slaves_up": strconv.Itoa(up), "slaves": strconv.Itoa(len(b.Slaves))},
+				})
 			}
 		},
 	},
@@ -308,6 +335,26 @@ var hostRules = []Rule{
 			})
 		},
 	},
+}
+
+// slaveLACPFacts are the facts of an 802.3ad slave outside the active
+// aggregator: its own aggregator and LACP partner (not the bond's: the
+// partner of the active aggregator is the one that answers) and port states.
+func slaveLACPFacts(b *bonding.Bond, sl *bonding.Slave) map[string]string {
+	f := map[string]string{"active_aggregator_id": strconv.Itoa(b.LACP.ActiveAggregatorID), "aggregator_id": "none"}
+	if sl.AggregatorID != bonding.Unknown {
+		f["aggregator_id"] = strconv.Itoa(sl.AggregatorID)
+	}
+	if sl.PartnerMAC != "" {
+		f["partner_mac"] = sl.PartnerMAC
+	}
+	if sl.ActorPortState != bonding.Unknown {
+		f["actor_port_state"] = strconv.Itoa(sl.ActorPortState)
+	}
+	if sl.PartnerPortState != bonding.Unknown {
+		f["partner_port_state"] = strconv.Itoa(sl.PartnerPortState)
+	}
+	return f
 }
 
 // mdMissing is how many slots of an array are missing or failed: the worst

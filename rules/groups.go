@@ -18,6 +18,9 @@ const (
 	StateUp      = "up"
 	StateDown    = "down"
 	StateMissing = "missing"
+	// StateIdle is an 802.3ad slave whose link is up but that is not in the
+	// bond's active aggregator (or the bond has none): it carries no traffic.
+	StateIdle = "idle"
 )
 
 // memberStates are the states a member of each kind can be in.
@@ -57,12 +60,18 @@ func Groups(s *collectors.Snapshot, nics map[string]*collectors.NIC) []Group {
 	return append(groups, powerGroups(s)...)
 }
 
-// bondGroup maps a bond: a slave is healthy when its MII status is up. A bond
-// needs two healthy slaves to survive the next failure.
+// bondGroup maps a bond: a slave is healthy when its MII status is up and it
+// carries traffic — in 802.3ad, when it is in the bond's active aggregator;
+// an up slave outside it is in state StateIdle. A bond needs two healthy
+// slaves to survive the next failure.
 func bondGroup(b *bonding.Bond, nics map[string]*collectors.NIC) Group {
 	g := Group{Kind: KindBond, Name: b.Name, Needed: 2, Total: len(b.Slaves), Members: make([]Member, 0, len(b.Slaves))}
-	for _, sl := range b.Slaves {
+	for i := range b.Slaves {
+		sl := &b.Slaves[i]
 		m := Member{Name: sl.Name, State: sl.MIIStatus, Healthy: sl.MIIStatus == StateUp}
+		if m.Healthy && !b.CarriesTraffic(sl) {
+			m.State, m.Healthy = StateIdle, false
+		}
 		if n := nics[sl.Name]; n != nil && n.PCISlot != "" {
 			m.Resources = map[string]string{"pci_slot": n.PCISlot, "pci_function": n.PCIFunction}
 		}
