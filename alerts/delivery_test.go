@@ -521,3 +521,61 @@ func TestGroupWaitGathersPasses(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliveryTruthSurvivesRestart: per alert and channel, Alerts says
+// delivered only for the channel that accepted the notification, queued
+// (with the live error) for the one that refuses connections, and a
+// restarted Manager on the same state directory says the same.
+func TestDeliveryTruthSurvivesRestart(t *testing.T) {
+	ok := newReceiver(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/hook"
+	ln.Close()
+	dir := t.TempDir()
+	cfg := Config{Channels: []ChannelConfig{webhookChannel("dead", dead), webhookChannel("ops", ok.srv.URL)}}
+	h := newHarness(t, cfg, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.m.Run(ctx) }()
+	h.m.Process(ctx, result(nineFindings()...))
+	ok.waitN(t, 1)
+	h.clk.WaitTimers(t, 1) // dead failed once and backs off
+	check := func(m *Manager, attempts bool) {
+		t.Helper()
+		as := m.Alerts()
+		if len(as) != 9 {
+			t.Fatalf("%d alerts, want 9", len(as))
+		}
+		for _, a := range as {
+			if strings.Join(a.Notified, ",") != "ops" || len(a.Deliveries) != 2 {
+				t.Fatalf("%s: notified %v, deliveries %+v", a.Subject, a.Notified, a.Deliveries)
+			}
+			d, o := a.Deliveries[0], a.Deliveries[1]
+			if o.Channel != "ops" || o.State != Delivered || o.Delivered.IsZero() {
+				t.Errorf("%s: ops %+v, want delivered", a.Subject, o)
+			}
+			if d.Channel != "dead" || d.State != Queued || !d.Delivered.IsZero() ||
+				attempts && (d.Attempts != 1 || !strings.Contains(d.Error, "connection refused")) {
+				t.Errorf("%s: dead %+v, want queued after 1 attempt, connection refused", a.Subject, d)
+			}
+		}
+		st := m.Channels()
+		if st[0].Name != "dead" || st[0].Queued != 9 || !st[0].LastDelivered.IsZero() || st[1].Queued != 0 {
+			t.Errorf("channels %+v", st)
+		}
+	}
+	testutil.Eventually(t, "ops delivered in the alert state", func() bool {
+		as := h.m.Alerts()
+		return len(as) == 9 && slices.Equal(as[8].Notified, []string{"ops"})
+	})
+	check(h.m, true)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	h2 := newHarness(t, cfg, dir)
+	check(h2.m, false)
+}

@@ -25,6 +25,7 @@ type channel struct {
 	groupWait time.Duration
 
 	mu      sync.Mutex
+	st      ChannelStatus  // live delivery status (Name, Type, Queued unset)
 	queue   []entry        // in sequence order; queue[0] is being delivered
 	pending map[string]int // pendingKey(fingerprint, status) -> queued count
 	wake    chan struct{}
@@ -114,6 +115,46 @@ func (ch *channel) push(es ...entry) {
 	}
 }
 
+// ChannelStatus is the delivery state of one channel, for the status page.
+type ChannelStatus struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// Queued is how many notifications wait in the outbox.
+	Queued int `json:"queued"`
+	// LastDelivered is when the receiver last accepted a message.
+	LastDelivered time.Time `json:"last_delivered,omitzero"`
+	// LastError and LastErrorAt are the last failed attempt (kept after
+	// later successes, for the record); Attempts counts the failed attempts
+	// at the message now at the head of the queue (0 when none failed).
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	Attempts    int       `json:"attempts"`
+}
+
+// record notes the outcome of one attempt.
+func (ch *channel) record(now time.Time, err error) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if err == nil {
+		ch.st.LastDelivered, ch.st.Attempts = now, 0
+		return
+	}
+	ch.st.LastError, ch.st.LastErrorAt = err.Error(), now
+	ch.st.Attempts++
+	if notify.IsPermanent(err) {
+		ch.st.Attempts = 0 // dropped: the next message starts afresh
+	}
+}
+
+// status is the channel's delivery state now.
+func (ch *channel) status() ChannelStatus {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	st := ch.st
+	st.Name, st.Type, st.Queued = ch.name, ch.cfg.Type, len(ch.queue)
+	return st
+}
+
 // groupKey is the labels of n that group it on ch.
 func (ch *channel) groupKey(n *notify.Notification) map[string]string {
 	all := n.Labels()
@@ -193,7 +234,12 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 		}
 		now := m.now()
 		if age := now.Sub(e.n.CreatedAt); age > m.cfg.MaxAge {
-			m.finish(ch, e, "expired", "expired", fmt.Errorf("alerts: undelivered after %s (max_age %s)", age.Round(time.Second), m.cfg.MaxAge))
+			err := fmt.Errorf("alerts: undelivered after %s (max_age %s)", age.Round(time.Second), m.cfg.MaxAge)
+			m.finish(ch, e, "expired", "expired", err)
+			m.settled(ch, []entry{e}, "expired: "+err.Error()+"; last error: "+ch.status().LastError)
+			ch.mu.Lock()
+			ch.st.Attempts = 0 // the next message starts afresh
+			ch.mu.Unlock()
 			attempt = 0
 			continue
 		}
@@ -225,11 +271,16 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 			m.log.Info("alerts: notification delivered", "channel", ch.name, "id", g.ID, "group", g.Key,
 				"alerts", len(g.Alerts), "summary", g.Summary())
 			m.finishBatch(ch, batch, "delivered", "", nil)
+			m.settled(ch, batch, "")
+			ch.record(m.now(), nil) // after the alerts: who sees the channel's state sees theirs
 			attempt = 0
 		case notify.IsPermanent(err):
 			m.finishBatch(ch, batch, "failed", "permanent", err)
+			m.settled(ch, batch, "permanent error: "+err.Error())
+			ch.record(m.now(), err)
 			attempt = 0
 		default:
+			ch.record(m.now(), err)
 			attempt++
 			m.metrics.notified(ch.name, "retry")
 			ra, _ := notify.RetryAfter(err)

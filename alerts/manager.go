@@ -94,8 +94,35 @@ type Alert struct {
 	// Maintenance says the alert is inside a maintenance window: it is shown
 	// but notifies nobody.
 	Maintenance bool `json:"maintenance"`
-	// Notified lists the channels that were told it fires.
+	// Notified lists the channels that accepted a firing notification of it.
 	Notified []string `json:"notified"`
+	// Deliveries say, per channel the alert is routed to, where its last
+	// firing notification is: delivered, queued (with the channel's last
+	// error), or failed (dropped undelivered, and why).
+	Deliveries []Delivery `json:"deliveries"`
+}
+
+// Delivery states.
+const (
+	Delivered = "delivered"
+	Queued    = "queued"
+	Failed    = "failed"
+)
+
+// Delivery is where an alert's last firing notification to one channel is.
+type Delivery struct {
+	Channel string `json:"channel"`
+	// State is delivered, queued or failed.
+	State string `json:"state"`
+	// Queued is when the last firing notification was queued.
+	Queued time.Time `json:"queued"`
+	// Delivered is when the channel last accepted a firing notification of
+	// the alert (zero: never); with State queued it is an earlier one.
+	Delivered time.Time `json:"delivered,omitzero"`
+	// Error is why it failed, or (queued) the channel's last delivery error
+	// after Attempts failed attempts at the message now at its head.
+	Error    string `json:"error,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
 }
 
 // Manager keeps the alert state and delivers notifications. It is safe for
@@ -148,6 +175,15 @@ type alertRecord struct {
 type mark struct {
 	LastSent time.Time      `json:"last_sent"`
 	Severity rules.Severity `json:"severity"`
+	// ID is the notification ID of that last firing notification.
+	ID string `json:"id,omitempty"`
+	// Delivered is when the channel last accepted a firing notification of
+	// the alert (zero: never).
+	Delivered time.Time `json:"delivered,omitzero"`
+	// Failed and FailedAt say that notification ID was dropped undelivered,
+	// why, and when.
+	Failed   string    `json:"failed,omitempty"`
+	FailedAt time.Time `json:"failed_at,omitzero"`
 }
 
 type stateFile struct {
@@ -331,7 +367,8 @@ func (m *Manager) Close() error {
 }
 
 // Alerts returns the alerts now active (firing or in maintenance), sorted by
-// rule and subject. It never waits for disk I/O.
+// rule and subject, with where each one's notifications are. It never waits
+// for disk I/O.
 func (m *Manager) Alerts() []Alert {
 	p := m.snap.Load()
 	if p == nil {
@@ -340,6 +377,15 @@ func (m *Manager) Alerts() []Alert {
 	out := make([]Alert, len(*p))
 	for i, a := range *p {
 		a.Notified = slices.Clone(a.Notified)
+		a.Deliveries = slices.Clone(a.Deliveries)
+		for j := range a.Deliveries {
+			d := &a.Deliveries[j]
+			if ch := m.channel(d.Channel); ch != nil && ch.hasPending(a.Fingerprint, notify.Firing) {
+				// Queued now, whatever the snapshot says: with the live error.
+				st := ch.status()
+				d.State, d.Error, d.Attempts = Queued, st.LastError, st.Attempts
+			}
+		}
 		out[i] = a
 	}
 	return out
@@ -351,11 +397,22 @@ func (m *Manager) publish() {
 	out := make([]Alert, 0, len(m.alerts))
 	for _, r := range m.alerts {
 		a := Alert{Fingerprint: r.Fingerprint, Rule: r.Rule, Severity: r.Severity, Subject: r.Subject,
-			Message: r.Message, StartsAt: r.StartsAt, Maintenance: r.Maintenance, Notified: []string{}}
-		for name := range r.Channels {
-			a.Notified = append(a.Notified, name)
+			Message: r.Message, StartsAt: r.StartsAt, Maintenance: r.Maintenance, Notified: []string{}, Deliveries: []Delivery{}}
+		for name, mk := range r.Channels {
+			d := Delivery{Channel: name, State: Queued, Queued: mk.LastSent, Delivered: mk.Delivered}
+			switch {
+			case mk.Failed != "":
+				d.State, d.Error = Failed, mk.Failed
+			case !mk.Delivered.IsZero() && !mk.Delivered.Before(mk.LastSent):
+				d.State = Delivered
+			}
+			if !mk.Delivered.IsZero() {
+				a.Notified = append(a.Notified, name)
+			}
+			a.Deliveries = append(a.Deliveries, d)
 		}
 		sort.Strings(a.Notified)
+		sort.Slice(a.Deliveries, func(i, j int) bool { return a.Deliveries[i].Channel < a.Deliveries[j].Channel })
 		out = append(out, a)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -365,6 +422,42 @@ func (m *Manager) publish() {
 		return out[i].Subject < out[j].Subject
 	})
 	m.snap.Store(&out)
+}
+
+// settled records on each alert's mark that its firing notification in batch
+// was delivered to ch (cause nil) or dropped (why), saves the state and
+// republishes. Entries that are not the alert's last firing notification
+// for ch (an older one, a resolution) change nothing.
+func (m *Manager) settled(ch *channel, batch []entry, why string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now, changed := m.now(), false
+	for _, e := range batch {
+		r := m.alerts[e.n.Fingerprint]
+		if r == nil || e.n.Status != notify.Firing {
+			continue
+		}
+		mk := r.Channels[ch.name]
+		if mk == nil {
+			continue
+		}
+		switch {
+		case why == "": // any firing notification accepted counts as told
+			mk.Delivered = now
+		case mk.ID == "" || mk.ID == e.n.ID: // only the last one failing is news
+			mk.Failed, mk.FailedAt = why, now
+		default:
+			continue
+		}
+		changed = true
+	}
+	if !changed {
+		return
+	}
+	if err := m.saveState(); err != nil {
+		m.log.Error("alerts: alert state not saved", "err", err)
+	}
+	m.publish()
 }
 
 // drainInbox evaluates every waiting pass in order and persists the result.
@@ -506,8 +599,13 @@ func (m *Manager) apply(in passInput) (out []queued, changed bool) {
 			if repeat && ch.hasPending(fp, notify.Firing) {
 				continue // the last one is not delivered yet; a reminder would only pile up
 			}
-			out = append(out, queued{ch, m.notification(r, notify.Firing, now, in.groups, repeat)})
-			r.Channels[ch.name] = &mark{LastSent: now, Severity: f.Severity}
+			n := m.notification(r, notify.Firing, now, in.groups, repeat)
+			out = append(out, queued{ch, n})
+			if mk == nil {
+				mk = &mark{}
+				r.Channels[ch.name] = mk
+			}
+			mk.LastSent, mk.Severity, mk.ID, mk.Failed, mk.FailedAt = now, f.Severity, n.ID, "", time.Time{}
 		}
 	}
 	for fp, r := range m.alerts {
@@ -612,4 +710,14 @@ func (m *Manager) saveState() error {
 		return fmt.Errorf("alerts: state: %w", err)
 	}
 	return writeFileAtomic(m.statePath(), b)
+}
+
+// Channels returns the delivery state of every channel, in configuration
+// order. It never waits for disk I/O.
+func (m *Manager) Channels() []ChannelStatus {
+	out := make([]ChannelStatus, len(m.channels))
+	for i, ch := range m.channels {
+		out[i] = ch.status()
+	}
+	return out
 }

@@ -172,6 +172,7 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 		Logger:   log,
 		Extra:    extra,
 		Alerts:   alertsFor(am),
+		Channels: channelsFor(am),
 	})
 	if err != nil {
 		closeAlerts()
@@ -351,6 +352,15 @@ func newAlerts(cfg *config.Config, stateDir string, roots collectors.Roots, now 
 	}
 	log.Info("alerts enabled", "channels", len(cfg.Alerts.Channels), "state_dir", stateDir)
 	return m, nil
+}
+
+// channelsFor is the status page's view of the alert channels' delivery;
+// nil when the daemon sends no alerts.
+func channelsFor(m *alerts.Manager) func() []alerts.ChannelStatus {
+	if m == nil {
+		return nil
+	}
+	return m.Channels
 }
 
 // alertsFor is the status page's view of the active alerts; nil when the

@@ -25,7 +25,9 @@ func chromiumArgs(t *testing.T) []string {
 
 // TestStatusPageInChromium loads the status page of a degraded host in a
 // real browser (Debian's chromium, headless) and checks that the rendered
-// page names the failing members; it also takes the README's screenshot.
+// page names the failing members and where each alert's notifications are
+// (delivered, queued with the error, failed); it also takes the README's
+// screenshot.
 func TestStatusPageInChromium(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -34,7 +36,7 @@ func TestStatusPageInChromium(t *testing.T) {
 		}
 		t.Skip("chromium not installed (run scripts/deps-daemon.sh)")
 	}
-	s := newTestServer(t, degraded(t), passTime.Add(3*time.Second))
+	s := deliveringServer(t, passTime.Add(3*time.Second))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +66,8 @@ func TestStatusPageInChromium(t *testing.T) {
 	}
 
 	dom := run("--dump-dom")
-	for _, want := range []string{"eth1 · down", "(slot 1) · missing", "bond0/eth1", "md0", "critical", "db-17"} {
+	for _, want := range []string{"eth1 · down", "(slot 1) · missing", "bond0/eth1", "md0", "critical", "db-17",
+		"ops</b>: delivered", "dead</b>: queued since", "connection refused", "strict</b>: failed, dropped"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("rendered page lacks %q", want)
 		}

@@ -26,6 +26,16 @@ type pageData struct {
 	// Alerts are the active alerts; ShowAlerts is false when the daemon sends none.
 	Alerts     []alerts.Alert
 	ShowAlerts bool
+	// Channels are the alert channels' delivery states.
+	Channels []alerts.ChannelStatus
+}
+
+// stamp formats a time for the page, "never" for zero.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02T15:04:05Z")
 }
 
 // memberClass is the CSS class of a member's state.
@@ -51,6 +61,7 @@ func groupClass(g rules.Group) string {
 var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"memberClass": memberClass,
 	"groupClass":  groupClass,
+	"stamp":       stamp,
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -81,6 +92,8 @@ th{background:#eef0f3;font-weight:600}
 .member.warning{background:#fde7c2;color:#7c4a03}.member.spare{background:#e5e7eb;color:#374151}
 .none{color:#4b5563}
 code{font-family:ui-monospace,monospace;font-size:13px}
+.dlv.delivered b{color:#14532d}.dlv.queued b{color:#7c4a03}.dlv.failed b{color:#7f1d1d}
+.dlv.queued,.dlv.failed{font-size:13px}
 </style>
 </head>
 <body>
@@ -100,10 +113,15 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 </div>
 {{end}}</div>{{else}}<p class="none">No redundancy groups found.</p>{{end}}
 {{if .ShowAlerts}}<h2>Alerts</h2>
-{{if .Alerts}}<table><tr><th>Severity</th><th>Subject</th><th>Rule</th><th>Firing since</th><th>Notified</th></tr>
+{{if .Alerts}}<table><tr><th>Severity</th><th>Subject</th><th>Rule</th><th>Firing since</th><th>Delivery</th></tr>
 {{range .Alerts}}<tr><td><span class="sev {{.Severity}}">{{.Severity}}</span></td><td><code>{{.Subject}}</code></td><td><code>{{.Rule}}</code></td>
-<td>{{.StartsAt.UTC.Format "2006-01-02T15:04:05Z"}}</td><td>{{if .Maintenance}}in maintenance: nobody{{else}}{{range $i, $c := .Notified}}{{if $i}}, {{end}}{{$c}}{{else}}not yet{{end}}{{end}}</td></tr>
-{{end}}</table>{{else}}<p class="none">No alert is firing.</p>{{end}}{{end}}
+<td>{{stamp .StartsAt}}</td><td>{{if .Maintenance}}in maintenance: nobody{{else}}{{range .Deliveries}}<div class="dlv {{.State}}"><b>{{.Channel}}</b>: {{if eq .State "delivered"}}delivered {{stamp .Delivered}}{{else if eq .State "failed"}}failed, dropped: {{.Error}}{{else}}queued since {{stamp .Queued}}{{if .Attempts}}, {{.Attempts}} failed attempts, last error: {{.Error}}{{end}}{{if not .Delivered.IsZero}} (delivered earlier {{stamp .Delivered}}){{end}}{{end}}</div>{{else}}no channel{{end}}{{end}}</td></tr>
+{{end}}</table>{{else}}<p class="none">No alert is firing.</p>{{end}}
+{{if .Channels}}<h2>Alert channels</h2>
+<table><tr><th>Channel</th><th>Type</th><th>Queued</th><th>Last delivered</th><th>Last error</th></tr>
+{{range .Channels}}<tr class="dlv {{if and .Queued .Attempts}}queued{{else}}delivered{{end}}"><td><b>{{.Name}}</b></td><td>{{.Type}}</td><td>{{.Queued}}</td><td>{{stamp .LastDelivered}}</td>
+<td>{{if .LastError}}{{stamp .LastErrorAt}}{{if .Attempts}} ({{.Attempts}} failed attempts at the message now first in the queue){{end}}: {{.LastError}}{{else}}none{{end}}</td></tr>
+{{end}}</table>{{end}}{{end}}
 {{if .Errors}}<h2>Could not read</h2>
 <table><tr><th>Collector</th><th>Path</th><th>Error</th></tr>
 {{range .Errors}}<tr><td>{{.Collector}}</td><td><code>{{.Path}}</code></td><td>{{.Err}}</td></tr>{{end}}</table>{{end}}
@@ -134,6 +152,9 @@ func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
 		d.Errors = res.Errors
 		if s.opts.Alerts != nil {
 			d.ShowAlerts, d.Alerts = true, s.opts.Alerts()
+		}
+		if s.opts.Channels != nil {
+			d.Channels = s.opts.Channels()
 		}
 	}
 	var b bytes.Buffer

@@ -61,6 +61,9 @@ type Options struct {
 	// Alerts returns the active alerts for the status page; nil when the
 	// daemon sends no alerts.
 	Alerts func() []alerts.Alert
+	// Channels returns the delivery state of each alert channel for the
+	// status page; nil when the daemon sends no alerts.
+	Channels func() []alerts.ChannelStatus
 }
 
 // Server serves the endpoint.

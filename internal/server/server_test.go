@@ -360,12 +360,18 @@ func TestStatusPageAlerts(t *testing.T) {
 	}
 	s.opts.Alerts = func() []alerts.Alert {
 		return []alerts.Alert{
-			{Rule: "bond_member_down", Severity: rules.Warning, Subject: "bond0/eth1", StartsAt: passTime, Notified: []string{"ops-webhook", "mail"}},
+			{Rule: "bond_member_down", Severity: rules.Warning, Subject: "bond0/eth1", StartsAt: passTime, Notified: []string{"ops-webhook"},
+				Deliveries: []alerts.Delivery{
+					{Channel: "mail", State: alerts.Queued, Queued: passTime, Attempts: 3, Error: "email: smtp.example.org:587: dial tcp: connection refused"},
+					{Channel: "ops-webhook", State: alerts.Delivered, Queued: passTime, Delivered: passTime.Add(time.Second)},
+				}},
 			{Rule: "md_degraded", Severity: rules.Critical, Subject: "md0", StartsAt: passTime, Maintenance: true},
 		}
 	}
 	_, body, _ = get(t, s.Handler(), "/")
-	for _, want := range []string{"<h2>Alerts</h2>", "<code>bond0/eth1</code>", "ops-webhook, mail", "in maintenance: nobody", "2025-06-01T12:00:00Z"} {
+	for _, want := range []string{"<h2>Alerts</h2>", "<code>bond0/eth1</code>", "<b>ops-webhook</b>: delivered 2025-06-01T12:00:01Z",
+		"<b>mail</b>: queued since 2025-06-01T12:00:00Z, 3 failed attempts, last error: email: smtp.example.org:587: dial tcp: connection refused",
+		"in maintenance: nobody", "2025-06-01T12:00:00Z"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
