@@ -43,6 +43,23 @@ type Error struct {
 
 func (e Error) Error() string { return e.Collector + ": " + e.Path + ": " + e.Err }
 
+// Stale is one fact (a bond, an md array, a NIC, a power supply, the default
+// routes or the root filesystem's stack) that its collector could not read
+// in a pass, kept as it was last read: a source that fails does not make
+// its findings resolve, and the pass stays UNKNOWN through the collector's
+// error until the source reads again.
+type Stale struct {
+	// Collector is the collector that failed, e.g. "md".
+	Collector string `json:"collector"`
+	// Name is the bond, array, NIC or supply; "" for the default routes and
+	// the root filesystem.
+	Name string `json:"name"`
+	// Since is when it was last read.
+	Since time.Time `json:"since"`
+	// Error is the collector's first error of the pass.
+	Error string `json:"error"`
+}
+
 // Snapshot is everything one pass read from the host, with the time and the host name.
 type Snapshot struct {
 	Time time.Time `json:"time"`
@@ -61,6 +78,10 @@ type Snapshot struct {
 	RootFS *RootFS `json:"rootfs,omitempty"`
 	// Errors are what could not be read or parsed, with the path and why.
 	Errors []Error `json:"errors"`
+	// Stale are the facts above that a failed collector could not read in
+	// this pass and that were kept from the last pass that read them (see
+	// Stale); the collectors never fill it, the engine does.
+	Stale []Stale `json:"stale,omitempty"`
 	// Durations is how long each collector took.
 	Durations map[string]time.Duration `json:"-"`
 }

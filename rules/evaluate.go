@@ -118,6 +118,7 @@ func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 		}
 	}
 	SortFindings(res.Findings)
+	markStale(s, &res)
 	res.Status = StatusOK
 	for _, f := range res.Findings {
 		res.Status = Worse(res.Status, statusOf(f.Severity))

@@ -141,6 +141,9 @@ type Group struct {
 	Total int `json:"total"`
 	// Members are the members in source order.
 	Members []Member `json:"members"`
+	// Stale is set when the group's source failed in this pass and the group
+	// is shown as it was last read (collectors.Stale).
+	Stale *collectors.Stale `json:"stale,omitempty"`
 }
 
 // Finding is one thing a rule found.
@@ -155,6 +158,9 @@ type Finding struct {
 	// Maintenance is set while a maintenance window is on: the finding is
 	// reported, but no notification or action fires for it.
 	Maintenance bool `json:"maintenance,omitempty"`
+	// Stale is set when the finding comes from facts its source could not
+	// read in this pass, kept from the last pass that read them.
+	Stale *collectors.Stale `json:"stale,omitempty"`
 }
 
 // Result is one evaluated pass: the audit JSON object and what /health serves.

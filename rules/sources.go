@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/redwatch/redwatch/collectors"
 )
@@ -56,4 +58,38 @@ var noGroupsRule = Rule{
 			Message: "no redundancy groups found (no bond, no redundant md array, no power supply group): nothing on this host survives one failure",
 			Facts:   map[string]string{"groups": fmt.Sprint(0)}})
 	},
+}
+
+// markStale marks the groups and findings that come from stale facts: a
+// group whose bond, array or supply is in s.Stale, and every finding whose
+// subject is such a group, a member of one ("md0/sdb1"), or a stale NIC.
+func markStale(s *collectors.Snapshot, res *Result) {
+	if len(s.Stale) == 0 {
+		return
+	}
+	by := map[string]*collectors.Stale{} // by subject head
+	for i := range s.Stale {
+		st := &s.Stale[i]
+		if st.Collector == "net" {
+			by[st.Name] = st
+		}
+	}
+	for i := range res.Groups {
+		g := &res.Groups[i]
+		c := kindCollectors[g.Kind]
+		for j := range s.Stale {
+			st := &s.Stale[j]
+			if st.Collector == c && (st.Name == g.Name || slices.ContainsFunc(g.Members, func(m Member) bool { return m.Name == st.Name })) {
+				g.Stale = st
+				by[g.Name] = st
+				break
+			}
+		}
+	}
+	for i := range res.Findings {
+		head, _, _ := strings.Cut(res.Findings[i].Subject, "/")
+		if st, ok := by[head]; ok {
+			res.Findings[i].Stale = st
+		}
+	}
 }

@@ -35,6 +35,7 @@ type Engine struct {
 	StateDir string
 
 	mu              sync.Mutex
+	last            *collectors.Snapshot // the last pass's, with what it kept stale
 	firstSeen       map[string]time.Time
 	lastWriteFailed bool
 }
@@ -75,6 +76,8 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	keepStale(e.last, snap)
+	e.last = snap
 	cfg := e.Config
 	if cfg == nil {
 		cfg = config.Default()

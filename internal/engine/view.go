@@ -23,6 +23,9 @@ type View struct {
 	Pending []rules.Pending `json:"pending,omitempty"`
 	// Maintenance is the maintenance window in force, if any.
 	Maintenance *rules.Maintenance `json:"maintenance,omitempty"`
+	// Stale are the facts kept from an earlier pass because their source
+	// failed in this one (collectors.Stale).
+	Stale []collectors.Stale `json:"stale,omitempty"`
 }
 
 // View returns the pass's JSON view; withHost adds the time and the host.
@@ -35,6 +38,9 @@ func (p *Pass) View(withHost bool) View {
 		Errors:      r.Errors,
 		Pending:     p.Pending,
 		Maintenance: p.Maintenance,
+	}
+	if p.Snapshot != nil {
+		v.Stale = p.Snapshot.Stale
 	}
 	if withHost {
 		t := p.Started.UTC()

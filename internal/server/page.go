@@ -104,11 +104,12 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 <h2>Findings</h2>
 {{if .Findings}}<table><tr><th>Severity</th><th>Subject</th><th>Finding</th><th>Rule</th></tr>
 {{range .Findings}}<tr><td><span class="sev {{.Severity}}">{{.Severity}}</span></td><td><code>{{.Subject}}</code></td>
-<td>{{.Message}}{{if .Remediation}}<div class="rem">{{.Remediation}}</div>{{end}}</td><td><code>{{.Rule}}</code></td></tr>
+<td>{{.Message}}{{with .Stale}}<div class="rem">stale: not read since {{.Since.UTC.Format "2006-01-02T15:04:05Z"}} ({{.Error}})</div>{{end}}{{if .Remediation}}<div class="rem">{{.Remediation}}</div>{{end}}</td><td><code>{{.Rule}}</code></td></tr>
 {{end}}</table>{{else}}<p class="none">No findings.</p>{{end}}
 <h2>Redundancy groups</h2>
 {{if .Groups}}<div class="groups">
 {{range .Groups}}<div class="group {{groupClass .}}"><h3>{{.Kind}} {{.Name}} <span class="count">{{.Healthy}}/{{.Total}} healthy, needs {{.Needed}}</span></h3>
+{{with .Stale}}<div class="rem">stale: not read since {{.Since.UTC.Format "2006-01-02T15:04:05Z"}} ({{.Error}})</div>{{end}}
 {{range .Members}}<span class="member {{memberClass .}}" title="{{.State}}">{{.Name}} · {{.State}}</span>{{end}}
 </div>
 {{end}}</div>{{else}}<p class="none">No redundancy groups found.</p>{{end}}

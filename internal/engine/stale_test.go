@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/rules"
+)
+
+// mdTree is a tree holding only proc/mdstat, which the test rewrites.
+type mdTree struct {
+	t    *testing.T
+	dir  string
+	path string
+}
+
+func newMDTree(t *testing.T) *mdTree {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "proc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &mdTree{t: t, dir: dir, path: filepath.Join(dir, "proc", "mdstat")}
+}
+
+// set writes the mdstat of a baseline_md_member_removed side, or raw bytes.
+func (m *mdTree) set(side string) {
+	m.t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "baseline_md_member_removed", side, "proc", "mdstat"))
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	m.write(b)
+}
+
+func (m *mdTree) write(b []byte) {
+	m.t.Helper()
+	if err := os.WriteFile(m.path, b, 0o644); err != nil {
+		m.t.Fatal(err)
+	}
+}
+
+// garbageMDStat is an mdstat whose array line does not parse: the md
+// collector fails and cannot say whether md0 exists.
+var garbageMDStat = []byte("Personalities : [raid1]\nmd0 : active raid1 sda1[0]\n      \x00\x01 garbage [2/x] [U?]\n\nunused devices: <none>\n")
+
+// keys returns the findings as "rule subject", sorted.
+func keys(r rules.Result) []string {
+	var out []string
+	for _, f := range r.Findings {
+		out = append(out, f.Rule+" "+f.Subject)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestFailedSourceKeepsFindings: with md0 degraded and a member gone from
+// the baseline, a pass whose mdstat cannot be parsed keeps md0 as it was
+// last read, marked stale with the error: the same findings (so no alert
+// resolves), no baseline_group_missing, the status still CRITICAL with the
+// error; when mdstat reads again the findings are the same and not stale.
+func TestFailedSourceKeepsFindings(t *testing.T) {
+	clk := newClock()
+	md := newMDTree(t)
+	e := &Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: t.TempDir()}
+	md.set("before")
+	if p := e.Run(context.Background()); p.Result.Status != rules.StatusOK {
+		t.Fatalf("healthy: %v %v", p.Result.Status, keys(p.Result))
+	}
+	clk.Add(time.Minute)
+	md.set("after")
+	degraded := e.Run(context.Background())
+	want := keys(degraded.Result)
+	if !slices.Contains(want, "md_degraded md0") || !slices.Contains(want, "baseline_member_missing md0/sdb1") {
+		t.Fatalf("degraded: %v", want)
+	}
+	lastRead := clk.Now()
+
+	for i := range 2 { // twice: the second keeps the first stale time
+		clk.Add(time.Minute)
+		md.write(garbageMDStat)
+		p := e.Run(context.Background())
+		r := p.Result
+		if got := keys(r); !slices.Equal(got, want) {
+			t.Fatalf("garbage pass %d: findings %v, want the last read's %v", i, got, want)
+		}
+		if r.Status != rules.StatusCritical || len(r.Errors) == 0 || r.Errors[0].Collector != "md" {
+			t.Fatalf("garbage pass %d: status %v errors %v", i, r.Status, r.Errors)
+		}
+		for _, f := range r.Findings {
+			if f.Stale == nil || !f.Stale.Since.Equal(lastRead) || f.Stale.Collector != "md" || f.Stale.Error == "" {
+				t.Errorf("garbage pass %d: finding %s %s stale %+v, want since %v with the error", i, f.Rule, f.Subject, f.Stale, lastRead)
+			}
+		}
+		if len(r.Groups) != 1 || r.Groups[0].Name != "md0" || r.Groups[0].Stale == nil {
+			t.Errorf("garbage pass %d: groups %+v, want md0 stale", i, r.Groups)
+		}
+		if v := p.View(false); len(v.Stale) != 1 || v.Stale[0].Name != "md0" {
+			t.Errorf("garbage pass %d: view stale %+v", i, v.Stale)
+		}
+	}
+
+	clk.Add(time.Minute)
+	md.set("after")
+	p := e.Run(context.Background())
+	if got := keys(p.Result); !slices.Equal(got, want) || len(p.Result.Errors) != 0 {
+		t.Fatalf("readable again: %v errors %v", got, p.Result.Errors)
+	}
+	for _, f := range p.Result.Findings {
+		if f.Stale != nil {
+			t.Errorf("readable again: %s still stale", f.Rule)
+		}
+	}
+	if len(p.Snapshot.Stale) != 0 {
+		t.Errorf("readable again: snapshot stale %v", p.Snapshot.Stale)
+	}
+}
+
+// TestFailedSourceNoBaselineJudgement: a one-shot audit (no earlier pass
+// to keep facts from) whose mdstat cannot be read is UNKNOWN and does not
+// judge md0 gone from the baseline; nor does a tree with no source at all.
+func TestFailedSourceNoBaselineJudgement(t *testing.T) {
+	clk := newClock()
+	state := t.TempDir()
+	md := newMDTree(t)
+	md.set("before")
+	(&Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: state}).Run(context.Background())
+
+	md.write(garbageMDStat)
+	p := (&Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: state}).Run(context.Background())
+	if len(p.Result.Findings) != 0 || p.Result.Status != rules.StatusUnknown {
+		t.Fatalf("garbage mdstat, fresh engine: %v %v", p.Result.Status, keys(p.Result))
+	}
+	p = (&Engine{Roots: collectors.TreeRoots(t.TempDir()), Now: clk.Now, StateDir: state}).Run(context.Background())
+	if len(p.Result.Findings) != 0 || p.Result.Status != rules.StatusUnknown {
+		t.Fatalf("empty tree: %v %v", p.Result.Status, keys(p.Result))
+	}
+}
+
+// TestFailedSourceNewFindings: a failed source still adds what it did read
+// (a second array that degraded), and a group it lost that was healthy is
+// kept, not judged gone.
+func TestFailedSourceNewFindings(t *testing.T) {
+	clk := newClock()
+	md := newMDTree(t)
+	e := &Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now}
+	md.write([]byte("Personalities : [raid1]\nmd0 : active raid1 sdb1[1] sda1[0]\n      976630464 blocks super 1.2 [2/2] [UU]\n\nmd1 : active raid1 sdd1[1] sdc1[0]\n      976630464 blocks super 1.2 [2/2] [UU]\n\nunused devices: <none>\n"))
+	if p := e.Run(context.Background()); p.Result.Status != rules.StatusOK || len(p.Result.Groups) != 2 {
+		t.Fatalf("healthy: %v %+v", p.Result.Status, p.Result.Groups)
+	}
+	md.write([]byte("Personalities : [raid1]\nmd0 : active raid1 sda1[0]\n      \x00 garbage\n\nmd1 : active raid1 sdc1[0]\n      976630464 blocks super 1.2 [2/1] [U_]\n\nunused devices: <none>\n"))
+	p := e.Run(context.Background())
+	if got := keys(p.Result); !slices.Equal(got, []string{"md_degraded md1"}) || p.Result.Status != rules.StatusCritical {
+		t.Fatalf("md1 degraded, md0 unreadable: %v %v", got, p.Result.Status)
+	}
+	if len(p.Result.Groups) != 2 || p.Result.Groups[1].Name != "md0" || p.Result.Groups[1].Stale == nil || p.Result.Groups[0].Stale != nil {
+		t.Fatalf("groups %+v", p.Result.Groups)
+	}
+}
