@@ -34,6 +34,7 @@ type daemonFlags struct {
 	rootFlags
 	confFlags
 	listen, webConfig, logLevel string
+	maxConns                    int
 	interval, collectorTimeout  time.Duration
 }
 
@@ -62,6 +63,7 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 	fs.DurationVar(&f.interval, "interval", 0, "safety-net `DURATION` between passes besides events (default 30s)")
 	fs.DurationVar(&f.collectorTimeout, "collector-timeout", 0, "cut off one hung collector after `DURATION` (default 10s)")
 	fs.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web configuration `FILE` for TLS and basic authentication")
+	fs.IntVar(&f.maxConns, "web.max-connections", 0, fmt.Sprintf("cap on concurrent endpoint connections, lowered to fit RLIMIT_NOFILE minus %d descriptors kept for collection and alerts (default %d)", server.FDReserve, server.DefaultMaxConnections))
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	if code, ok := fs.parse(e, args); !ok {
 		return code
@@ -86,6 +88,10 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 		return errorf(e, "daemon: config: %s: %v", cfg.Path, err)
 	}
 	listen, webConfig := f.listenAndWebConfig(cfg)
+	maxConns, nofile, err := f.connectionCap(cfg, log)
+	if err != nil {
+		return errorf(e, "daemon: %v", err)
+	}
 
 	// One engine for the daemon's life: it remembers first-seen times
 	// between passes. A reload hands it the new configuration.
@@ -173,6 +179,8 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 		Extra:    extra,
 		Alerts:   alertsFor(am),
 		Channels: channelsFor(am),
+
+		MaxConnections: maxConns,
 	})
 	if err != nil {
 		closeAlerts()
@@ -191,7 +199,8 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	log.Info("starting", "version", Version, "listen", ln.Addr().String(), "interval", d.Interval(),
-		"sys", roots.Sys, "proc", roots.Proc, "live", roots.Live, "tls_auth", webConfig != "")
+		"sys", roots.Sys, "proc", roots.Proc, "live", roots.Live, "tls_auth", webConfig != "",
+		"max_connections", maxConns, "nofile", nofile)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -277,6 +286,25 @@ func (f *daemonFlags) listenAndWebConfig(c *config.Config) (listen, webConfig st
 	listen = firstNonEmpty(f.listen, c.Daemon.Listen, server.DefaultListen)
 	webConfig = firstNonEmpty(f.webConfig, c.Daemon.WebConfigFile)
 	return listen, webConfig
+}
+
+// connectionCap is the endpoint's connection cap: the flag, else the file,
+// else the default, lowered (with a warning) to leave server.FDReserve of
+// the open files limit to collection, the state and alerts.
+func (f *daemonFlags) connectionCap(c *config.Config, log *slog.Logger) (limit int, nofile uint64, err error) {
+	want := c.Daemon.MaxConnections
+	if f.maxConns != 0 {
+		want = f.maxConns
+	}
+	if nofile, err = server.OpenFilesLimit(); err != nil {
+		return 0, 0, err
+	}
+	limit, lowered, err := server.ConnectionCap(want, nofile)
+	if lowered {
+		log.Warn("connection cap lowered to leave file descriptors for collection, state and alerts",
+			"max_connections", limit, "nofile", nofile, "reserved", server.FDReserve)
+	}
+	return limit, nofile, err
 }
 
 // setup builds the loop's setup from a configuration: flags win over the file.

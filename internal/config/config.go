@@ -65,6 +65,10 @@ type Daemon struct {
 	WebConfigFile string `yaml:"web_config_file"`
 	// CollectorTimeout bounds one pass's collection.
 	CollectorTimeout time.Duration `yaml:"collector_timeout"`
+	// MaxConnections caps concurrent connections to the endpoint; 0 is the
+	// default (512), lowered to what RLIMIT_NOFILE leaves after the
+	// descriptors kept for collection and alerts.
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // Expect is the operator's declared redundancy.

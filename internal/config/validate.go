@@ -101,6 +101,9 @@ func (c *Config) compile(doc *yaml.Node) error {
 	if c.Daemon.CollectorTimeout <= 0 {
 		return v.fail(fmt.Sprintf("must be a positive duration such as 10s, got %s", c.Daemon.CollectorTimeout), "daemon", "collector_timeout")
 	}
+	if c.Daemon.MaxConnections < 0 {
+		return v.fail(fmt.Sprintf("must not be negative (0 is the default, 512), got %d", c.Daemon.MaxConnections), "daemon", "max_connections")
+	}
 	if err := c.Alerts.Validate(); err != nil {
 		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 		return v.fail(strings.ReplaceAll(msg, "alerts: ", ""), "alerts")

@@ -64,6 +64,9 @@ type Options struct {
 	// Channels returns the delivery state of each alert channel for the
 	// status page; nil when the daemon sends no alerts.
 	Channels func() []alerts.ChannelStatus
+	// MaxConnections caps the concurrent connections Serve accepts (see
+	// ConnectionCap); zero or less means no cap.
+	MaxConnections int
 }
 
 // Server serves the endpoint.
@@ -126,8 +129,8 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, webConfigFile string
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelDebug),
 	}
 	systemdSocket := false
@@ -136,6 +139,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, webConfigFile string
 		WebSystemdSocket:   &systemdSocket,
 		WebConfigFile:      &webConfigFile,
 	}
+	// The cap goes under TLS: a connection waiting for its handshake holds
+	// a descriptor too.
+	l = limitListener(l, s.opts.MaxConnections)
 	errc := make(chan error, 1)
 	go func() { errc <- web.Serve(l, srv, flags, s.opts.Logger) }()
 	select {
