@@ -44,11 +44,11 @@ func (b Baseline) Keys() []string { return slices.Sorted(maps.Keys(b)) }
 var baselineRules = []extraRule{
 	{Rule: Rule{ID: "baseline_member_missing", Severity: Warning,
 		Checks:      "a member recorded in the baseline (when the group was healthy) that is no longer in the group: removed, not just down",
-		Remediation: "put the member back (`ip link set ethX master bondN`, `mdadm /dev/mdX --add /dev/sdY`), or record the change with `redwatch baseline accept GROUP`"},
+		Remediation: "put {member} back (bond: `ip link set {member} master {group}`; md: `mdadm /dev/{group} --add /dev/{member}`), or record the change with `redwatch baseline accept {group}`"},
 		run: checkBaselineMembers},
 	{Rule: Rule{ID: "baseline_group_missing", Severity: Critical,
 		Checks:      "a group recorded in the baseline that the host no longer has",
-		Remediation: "bring the group back, or record its removal with `redwatch baseline accept GROUP`"},
+		Remediation: "bring {group} back, or record its removal with `redwatch baseline accept {group}`"},
 		run: checkBaselineGroups},
 }
 
@@ -123,11 +123,18 @@ func checkBaselineMembers(in *input, o *Options, emit func(Finding)) {
 			if slices.Contains(have, m) {
 				continue
 			}
-			emit(Finding{Subject: g.Name + "/" + m,
+			emit(Finding{Subject: g.Name + "/" + m, Remediation: baselineMemberRemediation[g.Kind],
 				Message: fmt.Sprintf("%s: %s is no longer a member (was in baseline since %s)", g.Name, m, bg.Since.UTC().Format(time.RFC3339)),
 				Facts:   map[string]string{"baseline": strings.Join(bg.Members, ","), "members": strings.Join(have, ","), "since": bg.Since.UTC().Format(time.RFC3339)}})
 		}
 	}
+}
+
+// baselineMemberRemediation is baseline_member_missing's remediation by
+// group kind, so that a bond finding does not suggest mdadm.
+var baselineMemberRemediation = map[string]string{
+	KindBond: "put {member} back (`ip link set {member} master {group}`), or record the change with `redwatch baseline accept {group}`",
+	KindMD:   "add {member} back (`mdadm /dev/{group} --add /dev/{member}`), or record the change with `redwatch baseline accept {group}`",
 }
 
 func checkBaselineGroups(in *input, o *Options, emit func(Finding)) {

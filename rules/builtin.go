@@ -45,7 +45,7 @@ var bondRules = []Rule{
 	{
 		ID: "bond_member_down", Severity: Warning,
 		Checks:      "a bond slave whose MII status is not up",
-		Remediation: "check the cable, the switch port and the NIC of the slave; `ip link show` and the switch's port log tell which",
+		Remediation: "check the cable, the switch port and the NIC of {member}; `ip link show {member}` and the switch's port log tell which",
 		check: func(in *input, emit func(Finding)) {
 			for _, b := range in.snap.Bonds {
 				for _, sl := range b.Slaves {
@@ -86,7 +86,7 @@ var bondRules = []Rule{
 	{
 		ID: "bond_single_member", Severity: Warning,
 		Checks:      "a bond with a single slave: it has no redundancy to lose",
-		Remediation: "enslave the second NIC again (`ip link set ethX master bondN`) and fix the network config that dropped it",
+		Remediation: "enslave the second NIC again (`ip link set ethX master {group}`) and fix the network config that dropped it",
 		check: func(in *input, emit func(Finding)) {
 			for _, b := range in.snap.Bonds {
 				if len(b.Slaves) != 1 {
@@ -184,7 +184,7 @@ var mdRules = []Rule{
 	{
 		ID: "md_degraded", Severity: Critical,
 		Checks:      "a redundant md array with slots missing or failed (warning while it still tolerates another failure)",
-		Remediation: "replace the failed disk and add it back (`mdadm /dev/mdX --add /dev/sdY`); the array has lost redundancy",
+		Remediation: "replace the failed disk and add it back (`mdadm /dev/{group} --add /dev/{member}`); the array has lost redundancy",
 		check: func(in *input, emit func(Finding)) {
 			for i := range in.snap.MD {
 				a := &in.snap.MD[i]
@@ -197,6 +197,14 @@ var mdRules = []Rule{
 					Message: fmt.Sprintf("%s (%s): degraded, %d of %d slots missing or failed", a.Name, a.Level, missing, a.RaidDisks),
 					Facts:   map[string]string{"raid_disks": strconv.Itoa(a.RaidDisks), "missing": strconv.Itoa(missing), "status": a.Status},
 				}
+				for _, m := range a.Members {
+					if m.State == collectors.MemberFaulty {
+						// The disk to replace: remove it first, then add the new one.
+						f.Facts["member"] = m.Name
+						f.Remediation = "replace the faulty disk (`mdadm /dev/{group} --remove /dev/{member}`) and add the new one (`mdadm /dev/{group} --add /dev/{member}`); the array has lost redundancy"
+						break
+					}
+				}
 				if missing < tolerance(a) {
 					f.Severity = Warning
 					f.Message += "; it survives one more failure"
@@ -208,7 +216,7 @@ var mdRules = []Rule{
 	{
 		ID: "md_member_faulty", Severity: Critical,
 		Checks:      "an md member marked faulty",
-		Remediation: "remove the faulty member (`mdadm /dev/mdX --remove /dev/sdY`), replace the disk and add the new one",
+		Remediation: "remove the faulty member (`mdadm /dev/{group} --remove /dev/{member}`), replace the disk and add the new one (`mdadm /dev/{group} --add /dev/{member}`)",
 		check: func(in *input, emit func(Finding)) {
 			for _, a := range in.snap.MD {
 				for _, m := range a.Members {
@@ -261,7 +269,7 @@ var mdRules = []Rule{
 	{
 		ID: "md_inactive", Severity: Critical,
 		Checks:      "an md array that is assembled but inactive (not a metadata container)",
-		Remediation: "check `mdadm --detail` and the members' superblocks (`mdadm --examine`), then `mdadm --run` or reassemble",
+		Remediation: "check `mdadm --detail /dev/{group}` and the members' superblocks (`mdadm --examine`), then `mdadm --run /dev/{group}` or reassemble",
 		check: func(in *input, emit func(Finding)) {
 			for _, a := range in.snap.MD {
 				if a.Active || a.Level == "container" {

@@ -73,7 +73,10 @@ func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 			if f.Severity == Info && r.Severity != Info {
 				f.Severity = r.Severity
 			}
-			f.Remediation = r.Remediation
+			if f.Remediation == "" {
+				f.Remediation = r.Remediation
+			}
+			f.Remediation = fillNames(f.Remediation, f)
 			all = append(all, f)
 		}
 	}

@@ -107,6 +107,12 @@ func TestAuditScenarios(t *testing.T) {
 				if f.Message == "" || f.Remediation == "" {
 					t.Errorf("finding %s %s has an empty message or remediation", f.Rule, f.Subject)
 				}
+				// Remediations name the real group and member, not /dev/mdX, bondN or a placeholder.
+				for _, generic := range []string{"mdX", "sdY", "bondN", "{group}", "{member}"} {
+					if strings.Contains(f.Remediation, generic) {
+						t.Errorf("finding %s %s: remediation %q says %s instead of a real name", f.Rule, f.Subject, f.Remediation, generic)
+					}
+				}
 				if sub := f.Subject[strings.LastIndex(f.Subject, "/")+1:]; !strings.Contains(f.Message, sub) && f.Subject != "host" {
 					t.Errorf("finding %s: message %q does not name %q", f.Rule, f.Message, sub)
 				}

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/redwatch/redwatch/alerts"
@@ -58,10 +59,30 @@ func groupClass(g rules.Group) string {
 	return "critical"
 }
 
+// codeSpans renders text in which `...` marks a command as HTML: the text
+// escaped, each command in a <code> element (an unpaired backtick stays).
+func codeSpans(s string) template.HTML {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 { // an odd number of backticks: the last one is text
+		parts[len(parts)-2] += "`" + parts[len(parts)-1]
+		parts = parts[:len(parts)-1]
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(p) + "</code>")
+		} else {
+			b.WriteString(template.HTMLEscapeString(p))
+		}
+	}
+	return template.HTML(b.String()) //nolint:gosec // every part is escaped above
+}
+
 var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"memberClass": memberClass,
 	"groupClass":  groupClass,
 	"stamp":       stamp,
+	"codeSpans":   codeSpans,
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -104,7 +125,7 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 <h2>Findings</h2>
 {{if .Findings}}<table><tr><th>Severity</th><th>Subject</th><th>Finding</th><th>Rule</th></tr>
 {{range .Findings}}<tr><td><span class="sev {{.Severity}}">{{.Severity}}</span></td><td><code>{{.Subject}}</code></td>
-<td>{{.Message}}{{with .Stale}}<div class="rem">stale: not read since {{.Since.UTC.Format "2006-01-02T15:04:05Z"}} ({{.Error}})</div>{{end}}{{if .Remediation}}<div class="rem">{{.Remediation}}</div>{{end}}</td><td><code>{{.Rule}}</code></td></tr>
+<td>{{.Message}}{{with .Stale}}<div class="rem">stale: not read since {{.Since.UTC.Format "2006-01-02T15:04:05Z"}} ({{.Error}})</div>{{end}}{{if .Remediation}}<div class="rem">{{codeSpans .Remediation}}</div>{{end}}</td><td><code>{{.Rule}}</code></td></tr>
 {{end}}</table>{{else}}<p class="none">No findings.</p>{{end}}
 <h2>Redundancy groups</h2>
 {{if .Groups}}<div class="groups">

@@ -168,10 +168,16 @@ func TestStatusPage(t *testing.T) {
 		`<span class="member critical" title="down">eth1 · down</span>`,
 		`<span class="member ok" title="up">eth0 · up</span>`,
 		`db-17`, `2025-06-01T12:00:00Z`, `5s ago`,
+		// Remediations: real names, commands as code rather than literal backticks.
+		`(<code>mdadm /dev/md0 --add /dev/NEW_DISK</code>)`,
+		`<code>ip link show eth1</code>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	if strings.Contains(body, "`") {
+		t.Error("page shows literal backticks")
 	}
 	if strings.Contains(body, "http://") || strings.Contains(body, "https://") || strings.Contains(body, "<script") {
 		t.Error("page refers to external assets or runs scripts")
@@ -379,5 +385,19 @@ func TestStatusPageAlerts(t *testing.T) {
 	s.opts.Alerts = func() []alerts.Alert { return nil }
 	if _, body, _ = get(t, s.Handler(), "/"); !strings.Contains(body, "No alert is firing.") {
 		t.Error("empty alerts section missing")
+	}
+}
+
+func TestCodeSpans(t *testing.T) {
+	for in, want := range map[string]string{
+		"run `mdadm --run /dev/md0` now": "run <code>mdadm --run /dev/md0</code> now",
+		"`a<b>` & `c`":                   "<code>a&lt;b&gt;</code> &amp; <code>c</code>",
+		"no command":                     "no command",
+		"one ` unpaired":                 "one ` unpaired",
+		"`x` and ` unpaired <script>":    "<code>x</code> and ` unpaired &lt;script&gt;",
+	} {
+		if got := string(codeSpans(in)); got != want {
+			t.Errorf("codeSpans(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
