@@ -114,7 +114,7 @@ th{background:#eef0f3;font-weight:600}
 .none{color:#4b5563}
 code{font-family:ui-monospace,monospace;font-size:13px}
 .dlv.delivered b{color:#14532d}.dlv.queued b{color:#7c4a03}.dlv.failed b{color:#7f1d1d}
-.dlv.queued,.dlv.failed{font-size:13px}
+.dlv{font-size:13px}td .dlv+.dlv{margin-top:2px}
 </style>
 </head>
 <body>
