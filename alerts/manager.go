@@ -13,10 +13,15 @@
 //
 // Delivery: every notification is written to an on-disk outbox (see
 // outbox.go) before the first attempt; each channel has one goroutine that
-// delivers its queue in order, retrying with exponential backoff and jitter
-// until the receiver accepts it, the error is permanent, or it is older than
-// max_age. Delivery is at-least-once; every payload carries the fingerprint
-// and the notification ID so receivers can drop duplicates.
+// delivers its queue in order, as messages: the run at the head of the queue
+// with the same group_by labels (by default the host, so one pass is one
+// message), one notification per alert, after group_wait (see
+// notify.Group). It retries a message with exponential backoff and jitter
+// until the receiver accepts it, the error is permanent, or a notification in
+// it is older than max_age. Delivery is at-least-once; every payload carries
+// the fingerprints and the notification IDs so receivers can drop
+// duplicates. Where each alert's last firing notification is (delivered,
+// queued, failed) is kept per channel for the status page (Alerts, Channels).
 //
 // Use:
 //
