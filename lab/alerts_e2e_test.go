@@ -149,7 +149,7 @@ func TestLabAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var firing, resolved, messages int
+	var firing, resolved, messages, carried int
 	var fp string
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var b hookBody
@@ -163,6 +163,7 @@ func TestLabAlerts(t *testing.T) {
 			t.Fatalf("not an Alertmanager webhook v4 payload with alerts:\n%s", line)
 		}
 		messages++
+		carried += len(b.Alerts)
 		anyFiring, seen := false, map[string]bool{}
 		for _, al := range b.Alerts {
 			anyFiring = anyFiring || al.Status == "firing"
@@ -207,6 +208,7 @@ func TestLabAlerts(t *testing.T) {
 	if messages != 2*alertReps {
 		t.Errorf("%d messages for %d pulls and plugs, want one each:\n%s", messages, alertReps, out)
 	}
+	t.Logf("%d messages carried %d alert notifications (one message per pass)", messages, carried)
 	if firing != alertReps || resolved != alertReps {
 		t.Fatalf("bond_member_down bond0/eth1: %d firing and %d resolved notifications, want %d each:\n%s", firing, resolved, alertReps, out)
 	}
