@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X github.com/redwatch/redwatch/internal/cli.Version=$(VERSION)
 # worker is busy (golang/go#75804, fixed in go1.27); a count has no deadline.
 FUZZTIME ?= 30000x
 
-.PHONY: all build audit deps test unit fuzz e2e bench vet clean
+.PHONY: all build audit deps test unit fuzz e2e bench vet lint tidy clean
 
 all: build
 
@@ -22,12 +22,22 @@ audit: build
 deps:
 	@for s in scripts/deps-*.sh lab/deps.sh; do [ -f "$$s" ] || continue; echo "== $$s"; bash "$$s" || exit 1; done
 
-## test: everything CI runs: deps, vet, unit tests with -race, every fuzz target briefly, the lab.
-test: deps vet unit fuzz e2e
+## test: everything CI runs: deps, vet, lint, the tidy check, unit tests with -race, every fuzz
+## target briefly, the lab.
+test: deps vet lint tidy unit fuzz e2e
 
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./lab/...
+
+## lint: golangci-lint (pinned in scripts/deps-go.sh; the rules and their reasons are in .golangci.yml).
+GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
+lint:
+	$(GOLANGCI_LINT) run ./...
+
+## tidy: fails when `go mod tidy` would change go.mod or go.sum.
+tidy:
+	$(GO) mod tidy -diff
 
 unit:
 	$(GO) test -race -count=1 ./...

@@ -1,31 +1,22 @@
 package bonding
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/redwatch/redwatch/internal/testtree"
 )
 
 // corpusDir is the shared real-world corpus, ../shared/corpus from the
 // module root (see ../shared/corpus/README.md); tests never copy it.
 var corpusDir = filepath.Join("..", "..", "shared", "corpus")
 
-// needCorpus returns dir under the corpus. The test is skipped only when
-// ../shared itself is absent (a user's clone); a shared folder without the
-// sample is a failure.
+// needCorpus returns dir under the corpus (see testtree.Corpus: skipped in
+// a user's clone, a failure in CI).
 func needCorpus(t testing.TB, dir ...string) string {
 	t.Helper()
-	shared := filepath.Dir(corpusDir)
-	if _, err := os.Stat(shared); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("no %s beside the repository (a user's clone): the real-world corpus is not here", shared)
-	}
-	p := filepath.Join(append([]string{corpusDir}, dir...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("corpus: %v", err)
-	}
-	return p
+	return testtree.Corpus(t, dir...)
 }
 
 // corpusFiles returns the corpus files matching the glob, or nil when the

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/testtree"
 )
 
 func psuNow() time.Time { return time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC) }
@@ -180,11 +181,7 @@ func TestPowerRulesRegistered(t *testing.T) {
 // through collect + evaluate and checks the verdict against MANIFEST.tsv and
 // the power findings each sample must give.
 func TestPowerCorpus(t *testing.T) {
-	shared := filepath.Join("..", "..", "shared")
-	if fi, err := os.Stat(shared); err != nil || !fi.IsDir() {
-		t.Skipf("no %s beside the repository: the real-world corpus is not here", shared)
-	}
-	corpus := filepath.Join(shared, "corpus")
+	corpus := testtree.Corpus(t)
 	want := map[string][]string{
 		// A laptop battery alone: no Mains supply, no group, no finding.
 		"power_supply/fastfetch118_BAT0_charging.uevent": nil,

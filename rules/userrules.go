@@ -160,7 +160,7 @@ func CompileUserRule(s UserRuleSpec) (*UserRule, error) {
 	}
 	src, shift := s.Expr, 0
 	opts := []expr.Option{expr.Env(Env{}), expr.Optimize(true)}
-	var data any = envMapZero()
+	data := any(envMapZero())
 	if s.ForEach != "" {
 		z, ok := zeroItems[s.ForEach]
 		if !ok {

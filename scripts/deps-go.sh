@@ -1,5 +1,18 @@
 #!/usr/bin/env bash
-# Go module downloads for the build and tests (idempotent).
+# Go module downloads for the build and tests, and the pinned golangci-lint
+# that `make lint` runs (idempotent: it is built only when the pinned version
+# is not in $(go env GOPATH)/bin already; the first build takes a few minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go mod download
+GO=${GO:-go}
+GOLANGCI_LINT_VERSION=v2.15.0
+
+$GO mod download
+
+lint="$($GO env GOPATH)/bin/golangci-lint"
+if [ -x "$lint" ] && "$lint" version 2>/dev/null | grep -q "version ${GOLANGCI_LINT_VERSION#v} "; then
+	echo "deps-go: golangci-lint $GOLANGCI_LINT_VERSION present"
+else
+	echo "deps-go: installing golangci-lint $GOLANGCI_LINT_VERSION"
+	$GO install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
+fi

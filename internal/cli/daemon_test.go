@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/redwatch/redwatch/internal/testtree"
 	"io"
 	"net"
 	"net/http"
@@ -19,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redwatch/redwatch/internal/testtree"
 
 	"github.com/redwatch/redwatch/internal/daemon"
 	"github.com/redwatch/redwatch/rules"

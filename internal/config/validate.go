@@ -241,7 +241,7 @@ func (c *Config) compileUserRules(v *validator) error {
 func (v *validator) exprError(err error, i int) error {
 	var ee *rules.ExprError
 	if errors.As(err, &ee) {
-		e := v.fail(fmt.Sprintf("%s (at column %d of the expression)", ee.Msg, ee.Column), "user_rules", i, "expr").(*Error)
+		e := v.fail(fmt.Sprintf("%s (at column %d of the expression)", ee.Msg, ee.Column), "user_rules", i, "expr").(*Error) //nolint:errorlint // fail returns its *Error itself, never wrapped
 		if n := at(v.doc, "user_rules", i, "expr"); n != nil {
 			// A block scalar (| or >) starts on the line after the key.
 			if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {

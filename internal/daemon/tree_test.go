@@ -2,11 +2,12 @@ package daemon
 
 import (
 	"context"
-	"github.com/redwatch/redwatch/internal/testtree"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/redwatch/redwatch/internal/testtree"
 
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/engine"

@@ -9,11 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/redwatch/redwatch/alerts"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/redwatch/redwatch/alerts"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/redwatch/redwatch/internal/testtree"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redwatch/redwatch/internal/testtree"
 
 	"github.com/prometheus/client_golang/prometheus"
 

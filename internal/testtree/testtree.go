@@ -57,3 +57,24 @@ func copyTree(src, dst string) error {
 		return os.WriteFile(out, b, 0o644)
 	})
 }
+
+// Corpus returns the path under the real-world corpus (../shared/corpus
+// beside the repository, see its README.md). Without ../shared (a user's
+// clone) the test is skipped, except in CI (CI=true), where the corpus must
+// be present and its absence fails the test; a shared folder without the
+// path is a failure everywhere.
+func Corpus(t testing.TB, path ...string) string {
+	t.Helper()
+	shared := filepath.Join(Dir(), "..", "..", "shared")
+	if _, err := os.Stat(shared); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("testtree: the real-world corpus must be present in CI: %v", err)
+		}
+		t.Skipf("no %s beside the repository (a user's clone): the real-world corpus is not here", shared)
+	}
+	p := filepath.Join(append([]string{shared, "corpus"}, path...)...)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("testtree: corpus: %v", err)
+	}
+	return p
+}
