@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/alerts/notify"
+	"github.com/redwatch/redwatch/internal/safefile"
 	"github.com/redwatch/redwatch/rules"
 )
 
@@ -714,7 +715,7 @@ func (m *Manager) saveState() error {
 	if err != nil {
 		return fmt.Errorf("alerts: state: %w", err)
 	}
-	return writeFileAtomic(m.statePath(), b)
+	return safefile.WriteAtomic(m.statePath(), b, 0o600, true)
 }
 
 // Channels returns the delivery state of every channel, in configuration

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/redwatch/redwatch/alerts/notify"
+	"github.com/redwatch/redwatch/internal/safefile"
 )
 
 // The outbox is one directory per channel under <state>/alerts/outbox/, with
@@ -67,7 +68,7 @@ func (o *outbox) load() (entries []entry, bad []string, err error) {
 	for _, de := range des {
 		name := de.Name()
 		path := filepath.Join(o.dir, name)
-		if strings.HasPrefix(name, ".tmp-") {
+		if strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") { // safefile.WriteAtomic's temporary
 			_ = os.Remove(path)
 			continue
 		}
@@ -115,14 +116,14 @@ func (o *outbox) put(seq uint64, n notify.Notification) (entry, error) {
 		return entry{}, fmt.Errorf("alerts: outbox: %w", err)
 	}
 	path := filepath.Join(o.dir, fmt.Sprintf("%020d-%s.json", seq, n.ID))
-	if err := writeFile(path, b); err != nil {
+	if err := safefile.WriteAtomic(path, b, 0o600, false); err != nil {
 		return entry{}, err
 	}
 	return entry{seq: seq, path: path, n: n}, nil
 }
 
 // sync makes the renames of a batch of puts durable.
-func (o *outbox) sync() error { return syncDir(o.dir) }
+func (o *outbox) sync() error { return safefile.SyncDir(o.dir) }
 
 // remove deletes a delivered or dropped entry. A removal lost in a crash only
 // means one more delivery, which at-least-once allows, so the directory is

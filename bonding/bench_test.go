@@ -26,7 +26,7 @@ func BenchmarkParseProc(b *testing.B) {
 	}
 }
 
-func benchRead(b *testing.B, f FS, name string) {
+func benchRead(b *testing.B, f reader, name string) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := f.ReadBond(name); err != nil {
@@ -40,9 +40,9 @@ func benchRead(b *testing.B, f FS, name string) {
 // sysfs), and sysfs alone.
 func BenchmarkReadBond(b *testing.B) {
 	sys, proc := filepath.Join(fixture, "sys"), filepath.Join(fixture, "proc")
-	b.Run("proc", func(b *testing.B) { benchRead(b, FS{Proc: proc}, "bond0") })
-	b.Run("proc+sysfs", func(b *testing.B) { benchRead(b, FS{Sys: sys, Proc: proc}, "bond0") })
-	b.Run("sysfs", func(b *testing.B) { benchRead(b, FS{Sys: sys}, "bond1") })
+	b.Run("proc", func(b *testing.B) { benchRead(b, reader{Proc: proc}, "bond0") })
+	b.Run("proc+sysfs", func(b *testing.B) { benchRead(b, reader{Sys: sys, Proc: proc}, "bond0") })
+	b.Run("sysfs", func(b *testing.B) { benchRead(b, reader{Sys: sys}, "bond1") })
 }
 
 // BenchmarkReadAllLab reads the three bonds of a real-kernel capture.
@@ -54,8 +54,8 @@ func BenchmarkReadAllLab(b *testing.B) {
 	sys, proc := filepath.Join(dir, "sys"), filepath.Join(dir, "proc")
 	for _, c := range []struct {
 		name string
-		fs   FS
-	}{{"proc", FS{Proc: proc}}, {"proc+sysfs", FS{Sys: sys, Proc: proc}}, {"sysfs", FS{Sys: sys}}} {
+		fs   reader
+	}{{"proc", reader{Proc: proc}}, {"proc+sysfs", reader{Sys: sys, Proc: proc}}, {"sysfs", reader{Sys: sys}}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

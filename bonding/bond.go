@@ -2,7 +2,7 @@
 // driver prints in /proc/net/bonding/<bond> and exposes in sysfs
 // (/sys/class/net/bonding_masters, <bond>/bonding/*, <slave>/bonding_slave/*),
 // and merges the two into one typed Bond. The parsers (ParseProc,
-// ParseMasters, ParseSys*) are pure functions of bytes; FS does the reading
+// ParseMasters, ParseSys*) are pure functions of bytes; ReadAll does the reading
 // from injected roots, so the package is usable as a library.
 package bonding
 

@@ -3,24 +3,22 @@ package bonding
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
-)
 
-// maxAttrSize bounds one sysfs attribute read (an attribute is at most a page).
-const maxAttrSize = 4096
+	"github.com/redwatch/redwatch/internal/hostfs"
+)
 
 // maxProcSize bounds a /proc/net/bonding/<bond> read.
 const maxProcSize = 1 << 20
 
-// FS reads bonds from a procfs and a sysfs root: "/proc" and "/sys" on a
-// live host, DIR/proc and DIR/sys in a captured tree. An empty root is not
-// read, so FS{Sys: "/sys"} reads sysfs alone.
+// ReadAll, Names and ReadBond read bonds from the procfs and sysfs roots of
+// r: "/proc" and "/sys" on a live host, DIR/proc and DIR/sys in a captured
+// tree. An empty root is not read, so hostfs.Roots{Sys: "/sys"} reads sysfs
+// alone.
 //
 // Either source alone is enough. Where both hold a bond, /proc/net/bonding/<bond>
 // is the truth (it holds the bond's whole state in one read) and sysfs only
@@ -31,9 +29,29 @@ const maxProcSize = 1 << 20
 // without CAP_NET_ADMIN. No file is read twice.
 //
 // Captured trees may store a sysfs symlink as a regular file holding the
-// link target ("../../devices/virtual/net/bond0"); FS follows such files,
-// never out of the Sys root.
-type FS struct {
+// link target ("../../devices/virtual/net/bond0"); the reader follows such
+// files, never out of the Sys root.
+//
+// Why not a library: github.com/prometheus/procfs has no bonding reader at
+// all (node_exporter's bonding collector lists sysfs itself and only counts
+// slaves up), and nothing else reads /proc/net/bonding, the slaves' LACP
+// states, or tells an absent attribute from an unreadable one (which must be
+// UNKNOWN here).
+//
+// Their errors are hostfs.Error values with Collector "bonding", naming the
+// file that exists but could not be read or parsed.
+
+// ReadAll reads every bond of r (see reader.ReadAll).
+func ReadAll(r hostfs.Roots) ([]Bond, []error) { return newReader(r).ReadAll() }
+
+// Names lists the bonds of r (see reader.Names).
+func Names(r hostfs.Roots) ([]string, []error) { return newReader(r).Names() }
+
+// ReadBond reads the bond name of r (see reader.ReadBond).
+func ReadBond(r hostfs.Roots, name string) (Bond, error) { return newReader(r).ReadBond(name) }
+
+// reader reads bonds from its Sys and Proc roots.
+type reader struct {
 	Sys  string
 	Proc string
 
@@ -41,88 +59,42 @@ type FS struct {
 	onRead func(path string)
 }
 
-// PathError is a file or directory that exists but could not be read or
-// parsed, with the path as found under the FS roots.
-type PathError struct {
-	Path string
-	Err  error
-}
+func newReader(r hostfs.Roots) reader { return reader{Sys: r.Sys, Proc: r.Proc} }
 
-// Error is "bonding: <path>: <why>".
-func (e *PathError) Error() string {
-	return "bonding: " + e.Path + ": " + strings.TrimPrefix(e.Err.Error(), "bonding: ")
-}
+// pathError wraps err for path as the reader's hostfs.Error.
+func pathError(path string, err error) error { return hostfs.New(collector, path, err) }
 
-// Unwrap returns the cause (e.g. fs.ErrPermission, ErrIncomplete).
-func (e *PathError) Unwrap() error { return e.Err }
-
-// pathError wraps err for path; an *fs.PathError for the same file is
-// reduced to its operation and cause so that the path is not said twice.
-func pathError(path string, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = fmt.Errorf("%s: %w", pe.Op, pe.Err)
-	}
-	return &PathError{Path: path, Err: err}
-}
-
-// absent reports whether err means the file is not there (not an error: no
-// bonding module, an attribute an older kernel lacks, a partial tree).
-func absent(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
-}
+// collector is the name of the source in hostfs.Error values.
+const collector = "bonding"
 
 // readAttr reads a sysfs attribute with one bounded read.
-func (f FS) readAttr(path string) ([]byte, error) {
-	data, err := readAttr(path)
+func (f reader) readAttr(path string) ([]byte, error) {
+	data, err := hostfs.ReadAttr(path)
 	if err == nil && f.onRead != nil {
 		f.onRead(path)
 	}
 	return data, err
 }
 
-// readAttr reads a sysfs attribute with one bounded read.
-func readAttr(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	buf := make([]byte, maxAttrSize)
-	n, err := f.Read(buf)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	return buf[:n], nil
-}
-
 // readProc reads a whole /proc/net/bonding file, bounded by maxProcSize.
-func (f FS) readProc(path string) ([]byte, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	if f.onRead != nil {
+func (f reader) readProc(path string) ([]byte, error) {
+	b, err := hostfs.ReadFile(path, maxProcSize)
+	if err == nil && f.onRead != nil {
 		f.onRead(path)
 	}
-	b, err := io.ReadAll(io.LimitReader(file, maxProcSize+1))
-	if err != nil {
-		return nil, err
+	if errors.Is(err, hostfs.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %w", err, errBadValue)
 	}
-	if len(b) > maxProcSize {
-		return nil, fmt.Errorf("larger than %d bytes: %w", maxProcSize, errBadValue)
-	}
-	return b, nil
+	return b, err
 }
 
 // ReadAll reads every bond, sorted by name: the union of the files in
 // <Proc>/net/bonding and the names in <Sys>/class/net/bonding_masters.
 // Absent files and directories (no bonding module) are no bonds and no
 // error. A bond that exists but cannot be read or parsed is left out and
-// its *PathError returned instead: a bond is never reported from a
+// its hostfs.Error returned instead: a bond is never reported from a
 // half-read source.
-func (f FS) ReadAll() ([]Bond, []error) {
+func (f reader) ReadAll() ([]Bond, []error) {
 	names, errs := f.Names()
 	bonds := make([]Bond, 0, len(names))
 	for _, name := range names {
@@ -138,18 +110,18 @@ func (f FS) ReadAll() ([]Bond, []error) {
 
 // Names lists the bonds, sorted: the entries of <Proc>/net/bonding and the
 // names in <Sys>/class/net/bonding_masters. Absent sources give none.
-func (f FS) Names() ([]string, []error) {
+func (f reader) Names() ([]string, []error) {
 	var names []string
 	var errs []error
 	if f.Proc != "" {
 		dir := filepath.Join(f.Proc, "net", "bonding")
 		entries, err := os.ReadDir(dir)
-		if err != nil && !absent(err) {
+		if err != nil && !hostfs.Absent(err) {
 			errs = append(errs, pathError(dir, err))
 		}
 		for _, e := range entries {
 			if !ValidName(e.Name()) {
-				errs = append(errs, &PathError{Path: filepath.Join(dir, e.Name()), Err: fmt.Errorf("not an interface name: %w", errBadValue)})
+				errs = append(errs, hostfs.Error{Collector: collector, Path: filepath.Join(dir, e.Name()), Err: fmt.Errorf("not an interface name: %w", errBadValue)})
 				continue
 			}
 			names = append(names, e.Name())
@@ -161,7 +133,7 @@ func (f FS) Names() ([]string, []error) {
 		switch {
 		case err == nil:
 			names = append(names, ParseMasters(data)...)
-		case !absent(err):
+		case !hostfs.Absent(err):
 			errs = append(errs, pathError(path, err))
 		}
 	}
@@ -171,11 +143,11 @@ func (f FS) Names() ([]string, []error) {
 
 // ReadBond reads one bond: from <Proc>/net/bonding/<name> completed by
 // sysfs when that file exists, else from sysfs alone. The error is a
-// *PathError naming the file that could not be read or parsed, or saying
+// hostfs.Error naming the file that could not be read or parsed, or saying
 // that neither source has the bond.
-func (f FS) ReadBond(name string) (Bond, error) {
+func (f reader) ReadBond(name string) (Bond, error) {
 	if !ValidName(name) {
-		return Bond{}, fmt.Errorf("bonding: %q is not an interface name: %w", name, errBadValue)
+		return Bond{}, hostfs.Errorf(collector, "", "%q is not an interface name: %w", name, errBadValue)
 	}
 	r := bondReader{fs: f, name: name}
 	if f.Proc != "" {
@@ -185,7 +157,7 @@ func (f FS) ReadBond(name string) (Bond, error) {
 		case err == nil:
 			b, err := parseProc(data)
 			if err != nil {
-				return Bond{}, &PathError{Path: path, Err: err}
+				return Bond{}, hostfs.Error{Collector: collector, Path: path, Err: err}
 			}
 			b.Name = name
 			if f.Sys != "" {
@@ -194,7 +166,7 @@ func (f FS) ReadBond(name string) (Bond, error) {
 				}
 			}
 			return b, nil
-		case !absent(err):
+		case !hostfs.Absent(err):
 			return Bond{}, pathError(path, err)
 		}
 	}
@@ -203,7 +175,7 @@ func (f FS) ReadBond(name string) (Bond, error) {
 
 // bondReader reads one bond's sysfs directories, resolving each once.
 type bondReader struct {
-	fs      FS
+	fs      reader
 	name    string
 	dir     string // resolved /sys/class/net/<bond>; "" when none
 	dirDone bool
@@ -222,7 +194,7 @@ func (r *bondReader) bondDir() string {
 // real symlink leads to) a directory, or, in a captured tree, the target
 // of a regular file holding a relative link target, which must stay under
 // the Sys root.
-func (f FS) resolveDir(path string) (string, bool) {
+func (f reader) resolveDir(path string) (string, bool) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", false
@@ -290,7 +262,7 @@ func dirJoin(dir, name string) string {
 
 // attrs reads attributes of one sysfs directory and keeps the first error.
 type attrs struct {
-	fs  FS
+	fs  reader
 	dir string
 	err error
 	// used counts the attributes that were present.
@@ -306,7 +278,7 @@ func (a *attrs) read(name string) ([]byte, bool) {
 	path := filepath.Join(a.dir, name)
 	data, err := a.fs.readAttr(path)
 	if err != nil {
-		if !absent(err) {
+		if !hostfs.Absent(err) {
 			a.err = pathError(path, err)
 		}
 		return nil, false
@@ -317,7 +289,7 @@ func (a *attrs) read(name string) ([]byte, bool) {
 
 func (a *attrs) fail(name string, err error) {
 	if a.err == nil {
-		a.err = &PathError{Path: filepath.Join(a.dir, name), Err: err}
+		a.err = hostfs.Error{Collector: collector, Path: filepath.Join(a.dir, name), Err: err}
 	}
 }
 
@@ -352,7 +324,7 @@ func (a *attrs) option(name string, dst *string) {
 	}
 }
 
-// complete fills from sysfs what the /proc file lacks (see FS).
+// complete fills from sysfs what the /proc file lacks (see ReadAll).
 func (r *bondReader) complete(b *Bond) error {
 	used := 0
 	for i := range b.Slaves {
@@ -418,12 +390,12 @@ func readAggregator(a *attrs, l *LACP) {
 // each slave's bonding_slave directory and mii_status, are required.
 func (r *bondReader) fromSys() (Bond, error) {
 	if r.fs.Sys == "" {
-		return Bond{}, &PathError{Path: filepath.Join(r.fs.Proc, "net", "bonding", r.name),
+		return Bond{}, hostfs.Error{Collector: collector, Path: filepath.Join(r.fs.Proc, "net", "bonding", r.name),
 			Err: fmt.Errorf("listed but absent: %w", fs.ErrNotExist)}
 	}
 	bd := dirJoin(r.bondDir(), "bonding")
 	if fi, err := os.Stat(bd); bd == "" || err != nil || !fi.IsDir() {
-		return Bond{}, &PathError{Path: filepath.Join(r.fs.Sys, "class", "net", r.name, "bonding"),
+		return Bond{}, hostfs.Error{Collector: collector, Path: filepath.Join(r.fs.Sys, "class", "net", r.name, "bonding"),
 			Err: fmt.Errorf("neither /proc/net/bonding/%s nor a sysfs bonding directory exists (listed in bonding_masters?): %w", r.name, fs.ErrNotExist)}
 	}
 	b := Bond{
@@ -434,7 +406,7 @@ func (r *bondReader) fromSys() (Bond, error) {
 	if data, ok := a.read("mode"); ok {
 		m, err := ParseSysMode(data)
 		if err != nil {
-			return Bond{}, &PathError{Path: filepath.Join(bd, "mode"), Err: err}
+			return Bond{}, hostfs.Error{Collector: collector, Path: filepath.Join(bd, "mode"), Err: err}
 		}
 		b.Mode = m
 	}
@@ -480,7 +452,7 @@ func (r *bondReader) fromSys() (Bond, error) {
 	}
 	for _, n := range names {
 		if !ValidName(n) {
-			return Bond{}, &PathError{Path: filepath.Join(bd, "slaves"), Err: fmt.Errorf("%q is not an interface name: %w", n, errBadValue)}
+			return Bond{}, hostfs.Error{Collector: collector, Path: filepath.Join(bd, "slaves"), Err: fmt.Errorf("%q is not an interface name: %w", n, errBadValue)}
 		}
 		s, err := r.slaveFromSys(n, lacpish)
 		if err != nil {
@@ -495,7 +467,7 @@ func (r *bondReader) fromSys() (Bond, error) {
 func (r *bondReader) slaveFromSys(name string, lacpish bool) (Slave, error) {
 	d, ok := r.slaveDir(name)
 	if !ok {
-		return Slave{}, &PathError{Path: filepath.Join(r.fs.Sys, "class", "net", name, "bonding_slave"),
+		return Slave{}, hostfs.Error{Collector: collector, Path: filepath.Join(r.fs.Sys, "class", "net", name, "bonding_slave"),
 			Err: fmt.Errorf("slave of %s without a bonding_slave directory: %w", r.name, fs.ErrNotExist)}
 	}
 	s := Slave{
@@ -517,7 +489,7 @@ func (r *bondReader) slaveFromSys(name string, lacpish bool) (Slave, error) {
 		return Slave{}, a.err
 	}
 	if s.MIIStatus == "" {
-		return Slave{}, &PathError{Path: filepath.Join(a.dir, "mii_status"), Err: incomplete("slave %s: no MII status", name)}
+		return Slave{}, hostfs.Error{Collector: collector, Path: filepath.Join(a.dir, "mii_status"), Err: incomplete("slave %s: no MII status", name)}
 	}
 	// speed and duplex are the NIC's, not the bonding driver's: drivers
 	// refuse them (EINVAL) while the link is down, so a failed read is Unknown.

@@ -9,13 +9,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
 // fixture is the package's own tree (testdata/README.md).
 var fixture = filepath.Join("testdata", "tree")
 
-func fixtureFS() FS {
-	return FS{Sys: filepath.Join(fixture, "sys"), Proc: filepath.Join(fixture, "proc")}
+func fixtureFS() reader {
+	return reader{Sys: filepath.Join(fixture, "sys"), Proc: filepath.Join(fixture, "proc")}
 }
 
 func TestReadAllFixture(t *testing.T) {
@@ -71,7 +73,7 @@ func TestReadAllFixture(t *testing.T) {
 	})
 
 	t.Run("proc only", func(t *testing.T) {
-		bonds, errs := FS{Proc: filepath.Join(fixture, "proc")}.ReadAll()
+		bonds, errs := reader{Proc: filepath.Join(fixture, "proc")}.ReadAll()
 		if len(errs) != 0 || len(bonds) != 1 {
 			t.Fatalf("bonds %d errs %v", len(bonds), errs)
 		}
@@ -84,7 +86,7 @@ func TestReadAllFixture(t *testing.T) {
 
 func TestReadAllAbsent(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []FS{{}, {Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}, {Sys: "/nonexistent/sys", Proc: "/nonexistent/proc"}} {
+	for _, f := range []reader{{}, {Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}, {Sys: "/nonexistent/sys", Proc: "/nonexistent/proc"}} {
 		bonds, errs := f.ReadAll()
 		if len(bonds) != 0 || len(errs) != 0 {
 			t.Errorf("%+v: bonds %v errs %v, want none", f, bonds, errs)
@@ -167,7 +169,7 @@ func TestReadAllErrors(t *testing.T) {
 		{name: "sysfs bad slave name", files: map[string]string{"sys/class/net/bonding_masters": "bond0\n", "sys/class/net/bond0/bonding/slaves": "../x\n"},
 			path: "sys/class/net/bond0/bonding/slaves", msg: "not an interface name"},
 		{name: "merge: unparsable supplement", files: map[string]string{
-			"proc/net/bonding/bond0":                                    lacpHeader + strings.Replace(lacpSlave, "details", "ignored", -1),
+			"proc/net/bonding/bond0":                                    lacpHeader + strings.ReplaceAll(lacpSlave, "details", "ignored"),
 			"sys/class/net/eth0/bonding_slave/ad_actor_oper_port_state": "lots\n"},
 			path: "sys/class/net/eth0/bonding_slave/ad_actor_oper_port_state", msg: "not a non-negative number"},
 		{name: "unreadable masters", files: map[string]string{"sys/class/net/bonding_masters/x": "DIR", "proc/net/bonding/bond0": goodProc},
@@ -181,7 +183,7 @@ func TestReadAllErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := writeTree(t, tt.files)
-			bonds, errs := FS{Sys: filepath.Join(root, "sys"), Proc: filepath.Join(root, "proc")}.ReadAll()
+			bonds, errs := reader{Sys: filepath.Join(root, "sys"), Proc: filepath.Join(root, "proc")}.ReadAll()
 			var names []string
 			for _, b := range bonds {
 				names = append(names, b.Name)
@@ -192,9 +194,9 @@ func TestReadAllErrors(t *testing.T) {
 			if len(errs) != 1 {
 				t.Fatalf("errors %v, want 1", errs)
 			}
-			var pe *PathError
-			if !errors.As(errs[0], &pe) {
-				t.Fatalf("error %T %v is not a *PathError", errs[0], errs[0])
+			var pe hostfs.Error
+			if !errors.As(errs[0], &pe) || pe.Collector != "bonding" {
+				t.Fatalf("error %T %v is not a bonding hostfs.Error", errs[0], errs[0])
 			}
 			if want := filepath.Join(root, tt.path); pe.Path != want {
 				t.Errorf("path %q, want %q", pe.Path, want)
@@ -227,15 +229,15 @@ func TestReadLab(t *testing.T) {
 	for _, tree := range labTrees {
 		t.Run(tree, func(t *testing.T) {
 			sys, proc := filepath.Join(lab, tree, "sys"), filepath.Join(lab, tree, "proc")
-			merged, errs := FS{Sys: sys, Proc: proc}.ReadAll()
+			merged, errs := reader{Sys: sys, Proc: proc}.ReadAll()
 			if len(errs) != 0 || len(merged) != 3 {
 				t.Fatalf("merged: %d bonds, errors %v", len(merged), errs)
 			}
-			sysOnly, errs := FS{Sys: sys}.ReadAll()
+			sysOnly, errs := reader{Sys: sys}.ReadAll()
 			if len(errs) != 0 || len(sysOnly) != 3 {
 				t.Fatalf("sysfs only: %d bonds, errors %v", len(sysOnly), errs)
 			}
-			procOnly, errs := FS{Proc: proc}.ReadAll()
+			procOnly, errs := reader{Proc: proc}.ReadAll()
 			if len(errs) != 0 || len(procOnly) != 3 {
 				t.Fatalf("proc only: %d bonds, errors %v", len(procOnly), errs)
 			}
@@ -290,7 +292,7 @@ func TestReadLab(t *testing.T) {
 
 func TestReadNodeExporterTree(t *testing.T) {
 	dir := needCorpus(t, "bonding", "node_exporter_sysfs_3bonds")
-	bonds, errs := FS{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}.ReadAll()
+	bonds, errs := reader{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}.ReadAll()
 	if len(errs) != 0 || len(bonds) != 3 {
 		t.Fatalf("%d bonds, errors %v", len(bonds), errs)
 	}
@@ -313,7 +315,7 @@ func TestReadNodeExporterTree(t *testing.T) {
 
 func TestReadMonitoringplugTree(t *testing.T) {
 	dir := needCorpus(t, "bonding", "monitoringplug_proc_2bonds")
-	bonds, errs := FS{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}.ReadAll()
+	bonds, errs := reader{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}.ReadAll()
 	if len(errs) != 0 || len(bonds) != 2 {
 		t.Fatalf("%d bonds, errors %v", len(bonds), errs)
 	}
@@ -321,11 +323,11 @@ func TestReadMonitoringplugTree(t *testing.T) {
 	checkCorpusBond(t, bonds[1], corpusSamples["monitoringplug_proc_2bonds/proc/net/bonding/bond1"])
 }
 
-// readLog records the files an FS reads.
+// readLog records the files a reader reads.
 type readLog struct{ paths []string }
 
-func (l *readLog) fs(sys, proc string) FS {
-	return FS{Sys: sys, Proc: proc, onRead: func(p string) { l.paths = append(l.paths, p) }}
+func (l *readLog) fs(sys, proc string) reader {
+	return reader{Sys: sys, Proc: proc, onRead: func(p string) { l.paths = append(l.paths, p) }}
 }
 
 // checkReads fails on a file read twice and returns the reads that are not

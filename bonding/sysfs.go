@@ -55,18 +55,18 @@ func contains(list []string, s string) bool {
 func ParseSysMode(data []byte) (string, error) {
 	f := strings.Fields(string(data))
 	if len(f) == 0 || len(f) > 2 {
-		return "", fmt.Errorf("bonding: mode %q: not \"<name> <number>\": %w", data, errBadValue)
+		return "", fmt.Errorf("mode %q: not \"<name> <number>\": %w", data, errBadValue)
 	}
 	for i, m := range sysModes {
 		if f[0] != m {
 			continue
 		}
 		if len(f) == 2 && f[1] != strconv.Itoa(i) {
-			return "", fmt.Errorf("bonding: mode %q: number does not match the name: %w", data, errBadValue)
+			return "", fmt.Errorf("mode %q: number does not match the name: %w", data, errBadValue)
 		}
 		return m, nil
 	}
-	return "", fmt.Errorf("bonding: mode %q: unknown bonding mode: %w", data, errBadValue)
+	return "", fmt.Errorf("mode %q: unknown bonding mode: %w", data, errBadValue)
 }
 
 // ParseSysInt parses a numeric sysfs attribute (miimon, updelay, ad_aggregator,
@@ -81,7 +81,7 @@ func ParseSysInt(data []byte) (int, error) {
 	}
 	v, err := strconv.ParseUint(s, 10, 31)
 	if err != nil {
-		return Unknown, fmt.Errorf("bonding: %q: not a non-negative number: %w", s, errBadValue)
+		return Unknown, fmt.Errorf("%q: not a non-negative number: %w", s, errBadValue)
 	}
 	return int(v), nil
 }
@@ -96,10 +96,10 @@ func ParseSysOption(data []byte) (string, error) {
 	case len(f) == 0:
 		return "", nil
 	case len(f) > 2:
-		return "", fmt.Errorf("bonding: option %q: not \"<name> <number>\": %w", data, errBadValue)
+		return "", fmt.Errorf("option %q: not \"<name> <number>\": %w", data, errBadValue)
 	case len(f) == 2:
 		if _, err := strconv.ParseUint(f[1], 10, 31); err != nil {
-			return "", fmt.Errorf("bonding: option %q: not \"<name> <number>\": %w", data, errBadValue)
+			return "", fmt.Errorf("option %q: not \"<name> <number>\": %w", data, errBadValue)
 		}
 	}
 	return f[0], nil

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
 // readLink returns the target of a sysfs symlink. Captured trees (the corpus
@@ -22,7 +24,7 @@ func readLink(path string) (string, error) {
 	if serr != nil || !fi.Mode().IsRegular() || fi.Size() > 1024 {
 		return "", err
 	}
-	b, rerr := readAttr(path)
+	b, rerr := hostfs.ReadAttr(path)
 	if rerr != nil {
 		return "", err
 	}
@@ -41,11 +43,11 @@ func resolveLink(root, path string) (string, error) {
 		return "", err
 	}
 	if filepath.IsAbs(t) {
-		return "", fmt.Errorf("collectors: %s: absolute link target %q", path, t)
+		return "", fmt.Errorf("%s: absolute link target %q", path, t)
 	}
 	p := filepath.Join(filepath.Dir(path), t)
 	if !underRoot(root, p) {
-		return "", fmt.Errorf("collectors: %s: link target %q leaves %s", path, t, root)
+		return "", fmt.Errorf("%s: link target %q leaves %s", path, t, root)
 	}
 	return p, nil
 }

@@ -2,13 +2,12 @@ package collectors
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/redwatch/redwatch/bonding"
 )
 
 // collectBonds reads every bond from /proc/net/bonding/* and
-// /sys/class/net/bonding_masters under the roots (see bonding.FS for the
+// /sys/class/net/bonding_masters under the roots (see bonding.ReadAll for the
 // merge of the two sources). No bonding module (absent files) is no bonds
 // and no error. A bond whose files exist but cannot be read or parsed is
 // omitted and reported as an Error with the path: it is never reported as
@@ -16,13 +15,12 @@ import (
 // missing slaves read as "fewer slaves", not as "unknown"). Bonds are
 // sorted by name.
 func collectBonds(r Roots) ([]bonding.Bond, []Error) {
-	bonds, errs := bonding.FS{Sys: r.Sys, Proc: r.Proc}.ReadAll()
+	bonds, errs := bonding.ReadAll(r)
 	var out []Error
 	for _, err := range errs {
-		e := Error{Collector: "bonding", Err: err.Error()}
-		var pe *bonding.PathError
-		if errors.As(err, &pe) {
-			e.Path, e.Err = pe.Path, strings.TrimPrefix(pe.Err.Error(), "bonding: ")
+		var e Error
+		if !errors.As(err, &e) {
+			e = Error{Collector: "bonding", Err: err}
 		}
 		out = append(out, e)
 	}

@@ -40,7 +40,7 @@ func TestCollectBondsFixture(t *testing.T) {
 
 func TestCollectBondsAbsent(t *testing.T) {
 	bonds, errs := collectBonds(TreeRoots(t.TempDir()))
-	if bonds != nil && len(bonds) != 0 || errs != nil {
+	if len(bonds) != 0 || errs != nil {
 		t.Errorf("no bonding module: bonds %v errors %v, want none", bonds, errs)
 	}
 }
@@ -72,7 +72,7 @@ func TestCollectBondsErrors(t *testing.T) {
 	if got := bondNames(bonds); !slices.Equal(got, []string{"bond0"}) {
 		t.Errorf("bonds %q, want only bond0: a bond that cannot be read is never reported", got)
 	}
-	want := []Error{
+	want := []struct{ Collector, Path, Err string }{
 		{Collector: "bonding", Path: filepath.Join(root, "proc/net/bonding/bond1"), Err: `no "Bonding Mode" line`},
 		{Collector: "bonding", Path: filepath.Join(root, "proc/net/bonding/bond2"), Err: "read: is a directory"},
 		{Collector: "bonding", Path: filepath.Join(root, "sys/class/net/bond3/bonding"), Err: "neither /proc/net/bonding/bond3 nor a sysfs bonding directory exists"},
@@ -81,10 +81,10 @@ func TestCollectBondsErrors(t *testing.T) {
 		t.Fatalf("errors %v, want %d", errs, len(want))
 	}
 	for i, e := range errs {
-		if e.Collector != want[i].Collector || e.Path != want[i].Path || !strings.HasPrefix(e.Err, want[i].Err) {
+		if e.Collector != want[i].Collector || e.Path != want[i].Path || !strings.HasPrefix(e.Reason(), want[i].Err) {
 			t.Errorf("error %d = %+v, want %+v", i, e, want[i])
 		}
-		if strings.HasPrefix(e.Err, "bonding:") || strings.Contains(e.Err, e.Path) {
+		if strings.HasPrefix(e.Reason(), "bonding:") || strings.Contains(e.Reason(), e.Path) {
 			t.Errorf("error %d repeats the prefix or path: %q", i, e.Error())
 		}
 	}

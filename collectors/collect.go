@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
 // Unknown marks an integer fact that could not be read.
@@ -128,13 +131,13 @@ func collectWith(ctx context.Context, r Roots, now func() time.Time, opts Option
 	var running []started
 	for _, c := range list {
 		if err := ctx.Err(); err != nil {
-			s.Errors = append(s.Errors, Error{Collector: c.name, Err: err.Error()})
+			s.Errors = append(s.Errors, Error{Collector: c.name, Err: err})
 			continue
 		}
 		key := stuckKey{c.name, r}
 		if since, ok := stuck.Load(key); ok {
 			s.Errors = append(s.Errors, Error{Collector: c.name,
-				Err: fmt.Sprintf("still hung since %s (an earlier run timed out and has not returned; not restarted)",
+				Err: fmt.Errorf("still hung since %s (an earlier run timed out and has not returned; not restarted)",
 					since.(*time.Time).Format(time.RFC3339))})
 			continue
 		}
@@ -183,7 +186,7 @@ func collectWith(ctx context.Context, r Roots, now func() time.Time, opts Option
 			}
 		}
 		if !got {
-			s.Errors = append(s.Errors, Error{Collector: st.c.name, Err: cause})
+			s.Errors = append(s.Errors, Error{Collector: st.c.name, Err: errors.New(cause)})
 			if timeout > 0 {
 				s.Durations[st.c.name] = timeout
 			}
@@ -216,7 +219,7 @@ func mergePart(dst, part *Snapshot) {
 // Hostname is the kernel's host name under the proc root
 // (sys/kernel/hostname), or the running host's name on a live host.
 func Hostname(r Roots) string {
-	if b, err := readAttr(filepath.Join(r.Proc, "sys/kernel/hostname")); err == nil {
+	if b, err := hostfs.ReadAttr(filepath.Join(r.Proc, "sys/kernel/hostname")); err == nil {
 		if h := strings.TrimSpace(string(b)); h != "" {
 			return h
 		}

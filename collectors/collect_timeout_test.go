@@ -61,14 +61,14 @@ func TestCollectHungCollectorIsCutOff(t *testing.T) {
 	if s.PSUs != nil {
 		t.Errorf("the hung collector's facts reached the snapshot: %+v", s.PSUs)
 	}
-	if len(s.Errors) != 1 || s.Errors[0].Collector != "hwmon" || !strings.Contains(s.Errors[0].Err, "timed out") {
+	if len(s.Errors) != 1 || s.Errors[0].Collector != "hwmon" || !strings.Contains(s.Errors[0].Reason(), "timed out") {
 		t.Fatalf("errors = %+v, want one hwmon timeout", s.Errors)
 	}
 
 	// Second pass: the goroutine is still blocked, so it is not restarted.
 	opts2 := Options{Timeout: time.Second, After: func(time.Duration) <-chan time.Time { return nil }}
 	s2 := collectWith(context.Background(), roots, fixedNow, opts2, list)
-	if len(s2.Errors) != 1 || !strings.Contains(s2.Errors[0].Err, "still hung") {
+	if len(s2.Errors) != 1 || !strings.Contains(s2.Errors[0].Reason(), "still hung") {
 		t.Fatalf("second pass errors = %+v, want 'still hung'", s2.Errors)
 	}
 	select {

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
 // collectMD reads the md arrays from /proc/mdstat and /sys/block/<md>/md.
@@ -39,19 +41,19 @@ func (l *mdReadLog) add(p string) {
 func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 	var errs []Error
 	addErr := func(path string, err error) {
-		errs = append(errs, Error{Collector: "md", Path: path, Err: err.Error()})
+		errs = append(errs, Error{Collector: "md", Path: path, Err: err})
 	}
 
 	var arrays []MDArray
 	fromMDStat := false
 	bad := map[string]bool{} // arrays mdstat could not parse: never reported (so never healthy)
 	mdstatPath := filepath.Join(r.Proc, "mdstat")
-	data, err := readFile(mdstatPath)
+	data, err := hostfs.ReadFile(mdstatPath, 0)
 	log.add(mdstatPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		addErr(mdstatPath, fmt.Errorf("collectors: read mdstat: %w", err))
+		addErr(mdstatPath, fmt.Errorf("read mdstat: %w", err))
 	default:
 		arrs, perr := parseMDStat(data)
 		arrays = arrs
@@ -105,7 +107,7 @@ func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 				path = filepath.Join(dir, "raid_disks")
 			}
 			if !slices.ContainsFunc(errs, func(e Error) bool { return e.Path == path }) {
-				addErr(path, fmt.Errorf("collectors: md %s: active %s with no slot count (raid_disks)", a.Name, a.Level))
+				addErr(path, fmt.Errorf("md %s: active %s with no slot count (raid_disks)", a.Name, a.Level))
 			}
 			continue
 		}
@@ -145,7 +147,7 @@ func mdSysfsDirs(sys string) (map[string]string, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("collectors: list block devices: %w", err)
+		return nil, fmt.Errorf("list block devices: %w", err)
 	}
 	dirs := make(map[string]string)
 	for _, e := range ents {
@@ -180,10 +182,10 @@ func (ar *mdAttrReader) read(rel string) (string, bool) {
 	}
 	p := filepath.Join(ar.dir, rel)
 	ar.log.add(p)
-	b, err := readAttr(p)
+	b, err := hostfs.ReadAttr(p)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			ar.fail(p, fmt.Errorf("collectors: read md attribute: %w", err))
+			ar.fail(p, fmt.Errorf("read md attribute: %w", err))
 		}
 		return "", false
 	}
@@ -191,7 +193,7 @@ func (ar *mdAttrReader) read(rel string) (string, bool) {
 }
 
 func (ar *mdAttrReader) fail(path string, err error) {
-	ar.errs = append(ar.errs, Error{Collector: "md", Path: path, Err: err.Error()})
+	ar.errs = append(ar.errs, Error{Collector: "md", Path: path, Err: err})
 }
 
 // readInt reads an integer attribute into *dst; an empty value (a container's
@@ -206,7 +208,7 @@ func (ar *mdAttrReader) readInt(rel string, dst *int) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 || n > maxMDDisks {
-		ar.fail(filepath.Join(ar.dir, rel), fmt.Errorf("collectors: md attribute %q is not a count", v))
+		ar.fail(filepath.Join(ar.dir, rel), fmt.Errorf("md attribute %q is not a count", v))
 		return
 	}
 	*dst = n
@@ -216,7 +218,7 @@ func (ar *mdAttrReader) readInt(rel string, dst *int) {
 func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return []Error{{Collector: "md", Path: dir, Err: fmt.Errorf("collectors: list md directory: %w", err).Error()}}
+		return []Error{{Collector: "md", Path: dir, Err: fmt.Errorf("list md directory: %w", err)}}
 	}
 	ar := &mdAttrReader{log: log, dir: dir, have: make(map[string]bool, len(ents))}
 	slotOf := map[string]int{} // dev-<name> → slot, from the rd<N> links
@@ -285,7 +287,7 @@ func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Erro
 			// read-only) shows in neither mdstat nor sync_action.
 			if rp, ok := ar.read("reshape_position"); ok && rp != "none" {
 				if _, err := strconv.ParseUint(rp, 10, 64); err != nil {
-					ar.fail(filepath.Join(dir, "reshape_position"), fmt.Errorf("collectors: md attribute %q is neither a sector nor \"none\"", rp))
+					ar.fail(filepath.Join(dir, "reshape_position"), fmt.Errorf("md attribute %q is neither a sector nor \"none\"", rp))
 				} else {
 					if a.SyncAction == "frozen" {
 						a.SyncPending = "frozen"
@@ -300,7 +302,7 @@ func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Erro
 			if n, err := strconv.ParseInt(mc, 10, 64); err == nil && n >= 0 {
 				a.MismatchCount = n
 			} else {
-				ar.fail(filepath.Join(dir, "mismatch_cnt"), fmt.Errorf("collectors: md attribute %q is not a count", mc))
+				ar.fail(filepath.Join(dir, "mismatch_cnt"), fmt.Errorf("md attribute %q is not a count", mc))
 			}
 		}
 	}
@@ -543,7 +545,7 @@ func parseSlot(s string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 || n >= maxMDDisks {
-		return Unknown, fmt.Errorf("collectors: md slot %q is not a slot number", s)
+		return Unknown, fmt.Errorf("md slot %q is not a slot number", s)
 	}
 	return n, nil
 }
@@ -559,12 +561,12 @@ func parseSyncCompleted(s string) (done, total int64, state string, err error) {
 	}
 	ds, ts, ok := strings.Cut(s, "/")
 	if !ok {
-		return 0, 0, "", fmt.Errorf("collectors: sync_completed %q is not \"done / total\"", s)
+		return 0, 0, "", fmt.Errorf("sync_completed %q is not \"done / total\"", s)
 	}
 	done, err1 := strconv.ParseInt(strings.TrimSpace(ds), 10, 64)
 	total, err2 := strconv.ParseInt(strings.TrimSpace(ts), 10, 64)
 	if err1 != nil || err2 != nil || done < 0 || total <= 0 || done > total {
-		return 0, 0, "", fmt.Errorf("collectors: sync_completed %q is not \"done / total\"", s)
+		return 0, 0, "", fmt.Errorf("sync_completed %q is not \"done / total\"", s)
 	}
 	return done, total, "", nil
 }

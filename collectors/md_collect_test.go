@@ -222,7 +222,7 @@ func TestCollectMDErrors(t *testing.T) {
 		root := t.TempDir()
 		mdWriteFile(t, filepath.Join(root, "proc/mdstat"), "")
 		arrays, errs := collectMD(TreeRoots(root))
-		if len(arrays) != 0 || len(errs) != 1 || !strings.Contains(errs[0].Err, "empty") || errs[0].Collector != "md" ||
+		if len(arrays) != 0 || len(errs) != 1 || !strings.Contains(errs[0].Reason(), "empty") || errs[0].Collector != "md" ||
 			errs[0].Path != filepath.Join(root, "proc/mdstat") {
 			t.Errorf("arrays %v errs %+v, want one 'empty' error", arrays, errs)
 		}
@@ -238,7 +238,7 @@ func TestCollectMDErrors(t *testing.T) {
 		if len(arrays) != 1 || arrays[0].Name != "md0" {
 			t.Errorf("arrays %+v, want md0 only", arrays)
 		}
-		if len(errs) != 1 || !strings.Contains(errs[0].Err, "md5") || !strings.Contains(errs[0].Err, "raid99") {
+		if len(errs) != 1 || !strings.Contains(errs[0].Reason(), "md5") || !strings.Contains(errs[0].Reason(), "raid99") {
 			t.Errorf("errors %+v, want one naming md5 and raid99", errs)
 		}
 	})
@@ -270,7 +270,7 @@ func TestCollectMDErrors(t *testing.T) {
 		mdWriteFile(t, filepath.Join(md, "array_state"), "clean\n")
 		mdWriteFile(t, filepath.Join(md, "raid_disks"), "lots\n")
 		_, errs := collectMD(TreeRoots(root))
-		if len(errs) != 1 || !strings.HasSuffix(errs[0].Path, "raid_disks") || !strings.HasPrefix(errs[0].Err, "collectors: ") {
+		if len(errs) != 1 || !strings.HasSuffix(errs[0].Path, "raid_disks") || strings.HasPrefix(errs[0].Reason(), "collectors: ") {
 			t.Errorf("errors %+v, want one for raid_disks", errs)
 		}
 	})

@@ -40,7 +40,7 @@ const maxMDDisks = 4096
 
 // errMDStatEmpty is returned for an empty /proc/mdstat: the kernel always
 // prints at least the Personalities line, so an empty file is not "no md".
-var errMDStatEmpty = errors.New("collectors: mdstat is empty")
+var errMDStatEmpty = errors.New("mdstat is empty")
 
 // mdArrayError is a parse failure of one array in /proc/mdstat; the other
 // arrays of the file are still reported.
@@ -51,7 +51,7 @@ type mdArrayError struct {
 	Err error
 }
 
-func (e *mdArrayError) Error() string { return "collectors: mdstat " + e.Array + ": " + e.Err.Error() }
+func (e *mdArrayError) Error() string { return "mdstat " + e.Array + ": " + e.Err.Error() }
 
 func (e *mdArrayError) Unwrap() error { return e.Err }
 
@@ -158,7 +158,7 @@ func parseMDStat(data []byte) ([]MDArray, error) {
 	}
 	flush()
 	if !sawPers && len(arrays) == 0 && len(errs) == 0 {
-		return nil, errors.New("collectors: mdstat has no Personalities line")
+		return nil, errors.New("mdstat has no Personalities line")
 	}
 	return arrays, errors.Join(errs...)
 }

@@ -41,7 +41,7 @@ func parseMountInfo(data []byte) ([]mountInfo, error) {
 		m, err := parseMountInfoLine(line)
 		if err != nil {
 			if len(errs) < 10 {
-				errs = append(errs, fmt.Errorf("collectors: mountinfo line %d: %w", n, err))
+				errs = append(errs, fmt.Errorf("mountinfo line %d: %w", n, err))
 			}
 			continue
 		}

@@ -44,7 +44,7 @@ func TestParseMountInfoErrors(t *testing.T) {
 		"22 1 9:0 / / rw - ext4",              // no source
 	} {
 		m, err := parseMountInfo([]byte(line + "\n21 1 8:2 / /x rw - ext4 /dev/sda2 rw\n"))
-		if err == nil || !strings.HasPrefix(err.Error(), "collectors: mountinfo line 1") {
+		if err == nil || !strings.HasPrefix(err.Error(), "mountinfo line 1") {
 			t.Errorf("%q: err %v", line, err)
 		}
 		if len(m) != 1 || m[0].Source != "/dev/sda2" {

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/redwatch/redwatch/internal/hostfs"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -53,7 +55,7 @@ type nicReader struct {
 // captured trees (no ethtool).
 func newNICReader(sys string, p nicProber) *nicReader {
 	sys = filepath.Clean(sys)
-	return &nicReader{sys: sys, classDir: filepath.Join(sys, "class/net"), prober: p, buf: make([]byte, maxAttrSize)}
+	return &nicReader{sys: sys, classDir: filepath.Join(sys, "class/net"), prober: p, buf: make([]byte, hostfs.MaxAttrSize)}
 }
 
 // readAll reads every entry of <sys>/class/net but bonding_masters, sorted by name.
@@ -63,12 +65,12 @@ func (rd *nicReader) readAll() ([]NIC, []Error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, []Error{{Collector: "net", Path: rd.classDir, Err: fmt.Errorf("collectors: open interface list: %w", err).Error()}}
+		return nil, []Error{{Collector: "net", Path: rd.classDir, Err: fmt.Errorf("open interface list: %w", err)}}
 	}
 	defer dir.Close()
 	names, err := dir.Readdirnames(-1)
 	if err != nil {
-		return nil, []Error{{Collector: "net", Path: rd.classDir, Err: fmt.Errorf("collectors: list interfaces: %w", err).Error()}}
+		return nil, []Error{{Collector: "net", Path: rd.classDir, Err: fmt.Errorf("list interfaces: %w", err)}}
 	}
 	slices.Sort(names)
 	rd.classFd = int(dir.Fd())
@@ -108,7 +110,7 @@ func (rd *nicReader) read(name string) (n NIC, ok bool) {
 		}
 	}
 	if err != nil {
-		rd.fail(name, "", fmt.Errorf("collectors: open interface directory %s: %w", ifDir, err))
+		rd.fail(name, "", fmt.Errorf("open interface directory %s: %w", ifDir, err))
 		return n, true
 	}
 	defer unix.Close(fd)
@@ -192,10 +194,10 @@ func (rd *nicReader) ifaceDir(name string) (string, error) {
 		if fi, serr := os.Lstat(p); serr == nil && fi.IsDir() {
 			return p, nil
 		}
-		if strings.HasPrefix(err.Error(), "collectors: ") {
-			return "", err
+		if isAbsent(err) { // link returns these bare
+			return "", fmt.Errorf("read interface link: %w", err)
 		}
-		return "", fmt.Errorf("collectors: read interface link: %w", err)
+		return "", err
 	}
 	return rd.resolve(rd.classDir, t)
 }
@@ -205,11 +207,11 @@ func (rd *nicReader) ifaceDir(name string) (string, error) {
 // the running host's /sys. The result must lie below the sys root.
 func (rd *nicReader) resolve(dir, t string) (string, error) {
 	if filepath.IsAbs(t) {
-		return "", fmt.Errorf("collectors: absolute link target %q (sysfs links are relative)", t)
+		return "", fmt.Errorf("absolute link target %q (sysfs links are relative)", t)
 	}
 	p := filepath.Join(dir, t)
 	if !rd.inSys(p) {
-		return "", fmt.Errorf("collectors: link target %q leaves %s", t, rd.sys)
+		return "", fmt.Errorf("link target %q leaves %s", t, rd.sys)
 	}
 	return p, nil
 }
@@ -230,7 +232,7 @@ func (rd *nicReader) attr(dirfd int, ifname, name string) (b []byte, ok bool) {
 	b, err := rd.readAt(dirfd, name)
 	if err != nil {
 		if !isAbsent(err) {
-			rd.fail(ifname, name, fmt.Errorf("collectors: read: %w", err))
+			rd.fail(ifname, name, fmt.Errorf("read: %w", err))
 		}
 		return nil, false
 	}
@@ -261,7 +263,7 @@ func (rd *nicReader) link(dirfd int, name string) (string, error) {
 	n, err := unix.Readlinkat(dirfd, name, rd.buf)
 	if err == nil {
 		if n >= len(rd.buf) {
-			return "", fmt.Errorf("collectors: link %s: target longer than %d bytes", name, len(rd.buf))
+			return "", fmt.Errorf("link %s: target longer than %d bytes", name, len(rd.buf))
 		}
 		return string(rd.buf[:n]), nil
 	}
@@ -269,22 +271,22 @@ func (rd *nicReader) link(dirfd int, name string) (string, error) {
 		return "", err // the common "no master", "no device": not worth wrapping
 	}
 	if !errors.Is(err, unix.EINVAL) { // EINVAL: not a symlink
-		return "", fmt.Errorf("collectors: read link %s: %w", name, err)
+		return "", fmt.Errorf("read link %s: %w", name, err)
 	}
 	b, rerr := rd.readAt(dirfd, name)
 	if rerr != nil {
-		return "", fmt.Errorf("collectors: %s is not a link: %w", name, rerr)
+		return "", fmt.Errorf("%s is not a link: %w", name, rerr)
 	}
 	b = bytes.TrimSpace(b)
 	if !isLinkText(b) {
-		return "", fmt.Errorf("collectors: %s is neither a link nor a file holding a relative link target", name)
+		return "", fmt.Errorf("%s is neither a link nor a file holding a relative link target", name)
 	}
 	return string(b), nil
 }
 
 // isLinkText reports whether b looks like the relative target of a sysfs link.
 func isLinkText(b []byte) bool {
-	return len(b) > 0 && len(b) < 1024 && b[0] != '/' && bytes.IndexAny(b, "\x00\n\r\t ") < 0
+	return len(b) > 0 && len(b) < 1024 && b[0] != '/' && !bytes.ContainsAny(b, "\x00\n\r\t ")
 }
 
 // fail records an Error for the attribute attr ("" for the interface itself) of interface name.
@@ -293,7 +295,7 @@ func (rd *nicReader) fail(name, attr string, err error) {
 	if attr != "" {
 		p += "/" + attr
 	}
-	rd.errs = append(rd.errs, Error{Collector: "net", Path: p, Err: err.Error()})
+	rd.errs = append(rd.errs, Error{Collector: "net", Path: p, Err: err})
 }
 
 // openDirFd opens the directory path for *at calls.
@@ -330,7 +332,7 @@ func parseCarrier(b []byte) (int, error) {
 	if len(b) == 1 && (b[0] == '0' || b[0] == '1') {
 		return int(b[0] - '0'), nil
 	}
-	return Unknown, fmt.Errorf("collectors: carrier %q: want 0 or 1", routeTrunc(b, 32))
+	return Unknown, fmt.Errorf("carrier %q: want 0 or 1", routeTrunc(b, 32))
 }
 
 // parseSpeed parses /sys/class/net/<name>/speed (trimmed) in Mbps. The
@@ -344,12 +346,12 @@ func parseSpeed(b []byte) (int, error) {
 		digits = b[1:]
 	}
 	if len(digits) == 0 || len(digits) > 10 {
-		return Unknown, fmt.Errorf("collectors: speed %q: not a number of Mbps", routeTrunc(b, 32))
+		return Unknown, fmt.Errorf("speed %q: not a number of Mbps", routeTrunc(b, 32))
 	}
 	var v int64
 	for _, c := range digits {
 		if c < '0' || c > '9' {
-			return Unknown, fmt.Errorf("collectors: speed %q: not a number of Mbps", routeTrunc(b, 32))
+			return Unknown, fmt.Errorf("speed %q: not a number of Mbps", routeTrunc(b, 32))
 		}
 		v = v*10 + int64(c-'0')
 	}
@@ -357,9 +359,9 @@ func parseSpeed(b []byte) (int, error) {
 	case neg && v == 1, !neg && (v == 65535 || v == 4294967295):
 		return Unknown, nil
 	case neg:
-		return Unknown, fmt.Errorf("collectors: speed %q: negative", b)
+		return Unknown, fmt.Errorf("speed %q: negative", b)
 	case v > 4294967295:
-		return Unknown, fmt.Errorf("collectors: speed %q: out of range", b)
+		return Unknown, fmt.Errorf("speed %q: out of range", b)
 	}
 	return int(v), nil
 }
@@ -375,7 +377,7 @@ func parseDuplex(b []byte) (string, error) {
 	case "unknown":
 		return "", nil
 	}
-	return "", fmt.Errorf("collectors: duplex %q: want full, half or unknown", routeTrunc(b, 32))
+	return "", fmt.Errorf("duplex %q: want full, half or unknown", routeTrunc(b, 32))
 }
 
 // parseOperState parses /sys/class/net/<name>/operstate (trimmed), one of
@@ -398,5 +400,5 @@ func parseOperState(b []byte) (string, error) {
 	case "up":
 		return "up", nil
 	}
-	return "", fmt.Errorf("collectors: operstate %q: not a kernel operstate", routeTrunc(b, 32))
+	return "", fmt.Errorf("operstate %q: not a kernel operstate", routeTrunc(b, 32))
 }

@@ -3,7 +3,6 @@ package collectors
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,22 +10,15 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/redwatch/redwatch/internal/testtree"
 )
 
-// labTree is a real-kernel capture of ../shared/corpus/lab (beside the
-// repository). The test is skipped only when ../shared itself is absent (a
-// user's clone); a shared folder without the capture is a failure.
+// labTree is a real-kernel capture of ../shared/corpus/lab (see
+// testtree.Corpus: skipped in a user's clone, a failure in CI).
 func labTree(t testing.TB, name string) string {
 	t.Helper()
-	shared := filepath.Join("..", "..", "shared")
-	if _, err := os.Stat(shared); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("no %s beside the repository (a user's clone): the real-kernel corpus is not here", shared)
-	}
-	dir := filepath.Join(shared, "corpus", "lab", name)
-	if _, err := os.Stat(filepath.Join(dir, "sys")); err != nil {
-		t.Fatalf("corpus tree %s: %v", dir, err)
-	}
-	return dir
+	return filepath.Dir(testtree.Corpus(t, "lab", name, "sys"))
 }
 
 func TestParseCarrier(t *testing.T) {
@@ -214,10 +206,10 @@ func checkErrs(t *testing.T, r Roots, errs []Error, want map[string]string) {
 	got := map[string]string{}
 	for _, e := range errs {
 		rel, err := filepath.Rel(filepath.Join(r.Sys, "class/net"), e.Path)
-		if err != nil || e.Collector != "net" || !strings.HasPrefix(e.Err, "collectors: ") {
-			t.Errorf("error %+v: want collector net, a path under class/net and a collectors: message", e)
+		if err != nil || e.Collector != "net" || strings.HasPrefix(e.Reason(), "collectors: ") {
+			t.Errorf("error %+v: want collector net, a path under class/net and a cause without a package prefix", e)
 		}
-		got[rel] = e.Err
+		got[rel] = e.Reason()
 	}
 	for p, msg := range want {
 		if !strings.Contains(got[p], msg) {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
 // Power supply types and sources.
@@ -82,7 +84,7 @@ func collectPSUs(r Roots) ([]PSU, []Error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, []Error{{Collector: "power", Path: dir, Err: fmt.Errorf("collectors: list power supplies: %w", err).Error()}}
+		return nil, []Error{{Collector: "power", Path: dir, Err: fmt.Errorf("list power supplies: %w", err)}}
 	}
 	var (
 		psus []PSU
@@ -95,7 +97,7 @@ func collectPSUs(r Roots) ([]PSU, []Error) {
 			// dangling one is a supply that cannot be read.
 			fi, err := os.Stat(path)
 			if err != nil {
-				errs = append(errs, Error{Collector: "power", Path: path, Err: fmt.Errorf("collectors: power supply %s: %w", e.Name(), err).Error()})
+				errs = append(errs, Error{Collector: "power", Path: path, Err: fmt.Errorf("power supply %s: %w", e.Name(), err)})
 				continue
 			}
 			if !fi.IsDir() {
@@ -118,13 +120,13 @@ func readPSU(dir, name string) (PSU, []Error) {
 	p := PSU{Name: name, Online: Unknown, Present: Unknown, Source: PSUSourceSysfs}
 	var errs []Error
 	addErr := func(path string, err error) {
-		errs = append(errs, Error{Collector: "power", Path: path, Err: err.Error()})
+		errs = append(errs, Error{Collector: "power", Path: path, Err: err})
 	}
 
 	ueventPath := filepath.Join(dir, "uevent")
 	var kv map[string]string
 	var ueventErr error
-	data, err := readAttr(ueventPath)
+	data, err := hostfs.ReadAttr(ueventPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// A captured tree without uevent: the attribute files say it all.
@@ -132,13 +134,13 @@ func readPSU(dir, name string) (PSU, []Error) {
 		// Some drivers fail the whole uevent when one property cannot be
 		// read; the attribute files may still answer. If they cannot, this
 		// error is reported with the facts that are missing.
-		ueventErr = fmt.Errorf("collectors: power supply %s: read uevent: %w", name, err)
-	case len(data) >= maxAttrSize:
-		addErr(ueventPath, fmt.Errorf("collectors: power supply %s: uevent fills the whole %d-byte read: truncated", name, maxAttrSize))
+		ueventErr = fmt.Errorf("power supply %s: read uevent: %w", name, err)
+	case len(data) >= hostfs.MaxAttrSize:
+		addErr(ueventPath, fmt.Errorf("power supply %s: uevent fills the whole %d-byte read: truncated", name, hostfs.MaxAttrSize))
 	default:
 		kv, err = parsePowerSupplyUevent(data)
 		if err != nil {
-			addErr(ueventPath, fmt.Errorf("collectors: power supply %s: %w", name, err))
+			addErr(ueventPath, fmt.Errorf("power supply %s: %w", name, err))
 			kv = nil
 		}
 	}
@@ -151,12 +153,12 @@ func readPSU(dir, name string) (PSU, []Error) {
 			continue
 		}
 		path := filepath.Join(dir, a.file)
-		b, err := readAttr(path)
+		b, err := hostfs.ReadAttr(path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENODATA):
 			// The driver does not have the property.
 		case err != nil:
-			addErr(path, fmt.Errorf("collectors: power supply %s: read %s: %w", name, a.file, err))
+			addErr(path, fmt.Errorf("power supply %s: read %s: %w", name, a.file, err))
 		default:
 			vals[a.key], from[a.key] = strings.TrimSpace(string(b)), path
 		}
@@ -173,23 +175,23 @@ func readPSU(dir, name string) (PSU, []Error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			addErr(from[f.key], fmt.Errorf("collectors: power supply %s: POWER_SUPPLY_%s is %q, not a non-negative integer", name, f.key, v))
+			addErr(from[f.key], fmt.Errorf("power supply %s: POWER_SUPPLY_%s is %q, not a non-negative integer", name, f.key, v))
 			continue
 		}
 		*f.dst = n
 	}
 
 	if _, ok := vals["TYPE"]; !ok {
-		addErr(filepath.Join(dir, "type"), fmt.Errorf("collectors: power supply %s has no type (no POWER_SUPPLY_TYPE in uevent, no type file)", name))
+		addErr(filepath.Join(dir, "type"), fmt.Errorf("power supply %s has no type (no POWER_SUPPLY_TYPE in uevent, no type file)", name))
 	}
 	if _, said := vals["ONLINE"]; !said && p.IsMains() && p.Present != 0 {
 		// Fail closed: a Mains supply whose input state nobody can tell is
 		// not healthy, and not known to be offline either. (An ONLINE value
 		// that does not parse was reported above.)
-		addErr(filepath.Join(dir, "online"), fmt.Errorf("collectors: mains supply %s reports no online state (no POWER_SUPPLY_ONLINE in uevent, no online file)", name))
+		addErr(filepath.Join(dir, "online"), fmt.Errorf("mains supply %s reports no online state (no POWER_SUPPLY_ONLINE in uevent, no online file)", name))
 	}
 	if ueventErr != nil && len(errs) > 0 {
-		errs = append([]Error{{Collector: "power", Path: ueventPath, Err: ueventErr.Error()}}, errs...)
+		errs = append([]Error{{Collector: "power", Path: ueventPath, Err: ueventErr}}, errs...)
 	}
 	return p, errs
 }
@@ -214,13 +216,13 @@ func parsePowerSupplyUevent(data []byte) (map[string]string, error) {
 		}
 		k, v, ok := strings.Cut(line, "=")
 		if !ok {
-			return nil, fmt.Errorf("collectors: uevent line %d: %q is not KEY=VALUE", lineNo, clip(line))
+			return nil, fmt.Errorf("uevent line %d: %q is not KEY=VALUE", lineNo, clip(line))
 		}
 		if !validUeventKey(k) {
-			return nil, fmt.Errorf("collectors: uevent line %d: bad key %q", lineNo, clip(k))
+			return nil, fmt.Errorf("uevent line %d: bad key %q", lineNo, clip(k))
 		}
 		if _, dup := kv[k]; dup {
-			return nil, fmt.Errorf("collectors: uevent line %d: key %s given twice", lineNo, k)
+			return nil, fmt.Errorf("uevent line %d: key %s given twice", lineNo, k)
 		}
 		kv[k] = v
 	}
@@ -234,7 +236,7 @@ func validUeventKey(k string) bool {
 	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
 			return false
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/redwatch/redwatch/internal/testtree"
 )
 
 func TestParsePowerSupplyUevent(t *testing.T) {
@@ -52,7 +54,7 @@ func TestParsePowerSupplyUevent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parsePowerSupplyUevent([]byte(tt.in))
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "collectors: ") {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.HasPrefix(err.Error(), "collectors: ") {
 					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
 				}
 				if got != nil {
@@ -87,7 +89,7 @@ func FuzzParsePowerSupplyUevent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		kv, err := parsePowerSupplyUevent(data)
 		if err != nil {
-			if kv != nil || !strings.HasPrefix(err.Error(), "collectors: ") {
+			if kv != nil || strings.HasPrefix(err.Error(), "collectors: ") {
 				t.Fatalf("error %v with map %v", err, kv)
 			}
 			return
@@ -279,7 +281,7 @@ func TestCollectPSUsErrors(t *testing.T) {
 				t.Fatalf("errors = %v, want exactly one", errs)
 			}
 			e := errs[0]
-			if e.Collector != "power" || !strings.HasSuffix(e.Path, tt.path) || !strings.Contains(e.Err, tt.wantErr) || !strings.HasPrefix(e.Err, "collectors: ") {
+			if e.Collector != "power" || !strings.HasSuffix(e.Path, tt.path) || !strings.Contains(e.Reason(), tt.wantErr) || strings.HasPrefix(e.Reason(), "collectors: ") {
 				t.Errorf("error = %+v, want power error at *%s containing %q", e, tt.path, tt.wantErr)
 			}
 			if len(got) != 1 || !reflect.DeepEqual(got[0], tt.want) {
@@ -309,15 +311,15 @@ func TestCollectPSUsUnreadable(t *testing.T) {
 	var paths []string
 	for _, e := range errs {
 		paths = append(paths, strings.TrimPrefix(e.Path, dir+"/"))
-		if e.Collector != "power" || !strings.HasPrefix(e.Err, "collectors: ") {
+		if e.Collector != "power" || strings.HasPrefix(e.Reason(), "collectors: ") {
 			t.Errorf("bad error %+v", e)
 		}
 	}
 	if want := []string{"PS2", "PS3/uevent", "PS3/type"}; !slices.Equal(paths, want) {
 		t.Errorf("error paths = %v, want %v (%v)", paths, want, errs)
 	}
-	if len(errs) > 0 && !strings.Contains(errs[0].Err, "no such file") {
-		t.Errorf("dangling link error = %q", errs[0].Err)
+	if len(errs) > 0 && !strings.Contains(errs[0].Reason(), "no such file") {
+		t.Errorf("dangling link error = %q", errs[0].Reason())
 	}
 }
 
@@ -354,11 +356,7 @@ func psuCorpusRoot(t testing.TB, corpus, sample, place string) string {
 }
 
 func TestCollectPSUsCorpus(t *testing.T) {
-	shared := filepath.Join("..", "..", "shared")
-	if !psuDirExists(shared) {
-		t.Skipf("no %s beside the repository: the real-world corpus is not here", shared)
-	}
-	corpus := filepath.Join(shared, "corpus")
+	corpus := testtree.Corpus(t)
 	f, err := os.Open(filepath.Join(corpus, "MANIFEST.tsv"))
 	if err != nil {
 		t.Fatal(err)

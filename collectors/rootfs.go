@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
 // maxStackNodes bounds the block stack walk under "/" (a loop in a corrupt
@@ -22,17 +24,17 @@ const maxStackNodes = 256
 // mountinfo gives nil and no error: there is nothing to say.
 func collectRootFS(r Roots) (*RootFS, []Error) {
 	path := filepath.Join(r.Proc, "self/mountinfo")
-	data, err := readFile(path)
+	data, err := hostfs.ReadFile(path, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, []Error{{Collector: "rootfs", Path: path, Err: fmt.Errorf("collectors: read mountinfo: %w", err).Error()}}
+		return nil, []Error{{Collector: "rootfs", Path: path, Err: fmt.Errorf("read mountinfo: %w", err)}}
 	}
 	var errs []Error
 	mounts, perr := parseMountInfo(data)
 	if perr != nil {
-		errs = append(errs, Error{Collector: "rootfs", Path: path, Err: perr.Error()})
+		errs = append(errs, Error{Collector: "rootfs", Path: path, Err: perr})
 	}
 	var root *mountInfo
 	for i := range mounts {
@@ -113,7 +115,7 @@ func (w *stackWalker) visit(name string, depth int) bool {
 	}
 	if depth > 16 || len(w.redundant) >= maxStackNodes {
 		w.errs = append(w.errs, Error{Collector: "rootfs", Path: filepath.Join(w.sys, "class/block", name),
-			Err: "collectors: block stack too deep"})
+			Err: errors.New("block stack too deep")})
 		return false
 	}
 	w.redundant[name] = false // a loop reads as not redundant
@@ -127,16 +129,16 @@ func (w *stackWalker) visit(name string, depth int) bool {
 	red := false
 	if exists(filepath.Join(dir, "md")) {
 		lp := filepath.Join(dir, "md/level")
-		if b, err := readAttr(lp); err == nil {
+		if b, err := hostfs.ReadAttr(lp); err == nil {
 			a := MDArray{Level: strings.TrimSpace(string(b))}
 			red = a.Redundant()
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			w.errs = append(w.errs, Error{Collector: "rootfs", Path: lp, Err: fmt.Errorf("collectors: read md level: %w", err).Error()})
+			w.errs = append(w.errs, Error{Collector: "rootfs", Path: lp, Err: fmt.Errorf("read md level: %w", err)})
 		}
 	}
 	slaves, err := os.ReadDir(filepath.Join(dir, "slaves"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		w.errs = append(w.errs, Error{Collector: "rootfs", Path: filepath.Join(dir, "slaves"), Err: fmt.Errorf("collectors: list slaves: %w", err).Error()})
+		w.errs = append(w.errs, Error{Collector: "rootfs", Path: filepath.Join(dir, "slaves"), Err: fmt.Errorf("list slaves: %w", err)})
 	}
 	var below []string
 	for _, s := range slaves {

@@ -160,7 +160,7 @@ func TestCollectRootFSMalformedMountinfo(t *testing.T) {
 	if got == nil || got.Device != "sda2" {
 		t.Errorf("got %+v, want the parsable root kept", got)
 	}
-	if len(errs) != 1 || errs[0].Collector != "rootfs" || !strings.Contains(errs[0].Err, "line 1") || !strings.HasPrefix(errs[0].Err, "collectors: ") {
+	if len(errs) != 1 || errs[0].Collector != "rootfs" || !strings.Contains(errs[0].Reason(), "line 1") || strings.HasPrefix(errs[0].Reason(), "collectors: ") {
 		t.Errorf("errors %+v, want one naming line 1", errs)
 	}
 }

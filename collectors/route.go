@@ -29,14 +29,14 @@ func collectRoutes(r Roots) ([]Route, []Error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, []Error{{Collector: "route", Path: path, Err: err.Error()}}
+		return nil, []Error{{Collector: "route", Path: path, Err: err}}
 	}
 	defer f.Close()
 	// Streamed, not bounded as a whole: a host with a large routing table
 	// (a BGP-fed node) has a /proc/net/route of many megabytes.
 	routes, err := parseRoutesFrom(f)
 	if err != nil {
-		return nil, []Error{{Collector: "route", Path: path, Err: err.Error()}}
+		return nil, []Error{{Collector: "route", Path: path, Err: err}}
 	}
 	return routes, nil
 }
@@ -59,9 +59,9 @@ func parseRoutesFrom(rd io.Reader) ([]Route, error) {
 	sc.Buffer(make([]byte, 0, 512), maxRouteLine)
 	if !sc.Scan() {
 		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("collectors: route header: %w", err)
+			return nil, fmt.Errorf("route header: %w", err)
 		}
-		return nil, errors.New("collectors: route: empty file, no header")
+		return nil, errors.New("route: empty file, no header")
 	}
 	cols, err := routeColumns(sc.Bytes())
 	if err != nil {
@@ -75,27 +75,27 @@ func parseRoutesFrom(rd io.Reader) ([]Route, error) {
 			continue
 		}
 		if len(fields) < cols.n {
-			return nil, fmt.Errorf("collectors: route line %d: %d fields, want %d", line, len(fields), cols.n)
+			return nil, fmt.Errorf("route line %d: %d fields, want %d", line, len(fields), cols.n)
 		}
 		dst, err := parseRouteHex(fields[cols.dst])
 		if err != nil {
-			return nil, fmt.Errorf("collectors: route line %d: destination: %w", line, err)
+			return nil, fmt.Errorf("route line %d: destination: %w", line, err)
 		}
 		mask, err := parseRouteHex(fields[cols.mask])
 		if err != nil {
-			return nil, fmt.Errorf("collectors: route line %d: mask: %w", line, err)
+			return nil, fmt.Errorf("route line %d: mask: %w", line, err)
 		}
 		gw, err := parseRouteHex(fields[cols.gw])
 		if err != nil {
-			return nil, fmt.Errorf("collectors: route line %d: gateway: %w", line, err)
+			return nil, fmt.Errorf("route line %d: gateway: %w", line, err)
 		}
 		flags, err := strconv.ParseUint(string(fields[cols.flags]), 16, 32)
 		if err != nil {
-			return nil, fmt.Errorf("collectors: route line %d: flags: %w", line, err)
+			return nil, fmt.Errorf("route line %d: flags: %w", line, err)
 		}
 		metric, err := strconv.ParseInt(string(fields[cols.metric]), 10, 32)
 		if err != nil {
-			return nil, fmt.Errorf("collectors: route line %d: metric: %w", line, err)
+			return nil, fmt.Errorf("route line %d: metric: %w", line, err)
 		}
 		if dst != 0 || mask != 0 || flags&rtfUp == 0 {
 			continue
@@ -104,7 +104,7 @@ func parseRoutesFrom(rd io.Reader) ([]Route, error) {
 		routes = append(routes, Route{Iface: string(fields[cols.iface]), Gateway: ip.String(), Metric: int(metric)})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("collectors: route: %w", err)
+		return nil, fmt.Errorf("route: %w", err)
 	}
 	return routes, nil
 }
@@ -137,13 +137,13 @@ func routeColumns(header []byte) (routeCols, error) {
 			continue
 		}
 		if *p >= 0 {
-			return routeCols{}, fmt.Errorf("collectors: route header: column %q twice", f)
+			return routeCols{}, fmt.Errorf("route header: column %q twice", f)
 		}
 		*p = i
 		c.n = max(c.n, i+1)
 	}
 	if c.iface < 0 || c.dst < 0 || c.gw < 0 || c.flags < 0 || c.metric < 0 || c.mask < 0 {
-		return routeCols{}, fmt.Errorf("collectors: route header %q: want columns Iface, Destination, Gateway, Flags, Metric and Mask", routeTrunc(header, 80))
+		return routeCols{}, fmt.Errorf("route header %q: want columns Iface, Destination, Gateway, Flags, Metric and Mask", routeTrunc(header, 80))
 	}
 	return c, nil
 }

@@ -55,7 +55,7 @@ func TestParseRoutes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseRoutes([]byte(tt.in))
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "collectors: ") {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.HasPrefix(err.Error(), "collectors: ") {
 					t.Fatalf("parseRoutes() error = %v, want one containing %q", err, tt.wantErr)
 				}
 				if got != nil {
@@ -117,7 +117,7 @@ func TestCollectRoutesFixtures(t *testing.T) {
 				}
 				return
 			}
-			if len(errs) != 1 || errs[0].Collector != "route" || errs[0].Path != filepath.Join(tt.root, "proc/net/route") || !strings.Contains(errs[0].Err, tt.wantErr) {
+			if len(errs) != 1 || errs[0].Collector != "route" || errs[0].Path != filepath.Join(tt.root, "proc/net/route") || !strings.Contains(errs[0].Reason(), tt.wantErr) {
 				t.Errorf("errors = %+v, want one route error on proc/net/route containing %q", errs, tt.wantErr)
 			}
 		})

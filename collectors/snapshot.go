@@ -5,43 +5,25 @@
 package collectors
 
 import (
-	"path/filepath"
 	"time"
+
+	"github.com/redwatch/redwatch/internal/hostfs"
 
 	"github.com/redwatch/redwatch/bonding"
 )
 
-// Roots are the filesystem roots the collectors read: normally /sys, /proc and
-// /dev; under `audit --root DIR` they are DIR/sys, DIR/proc and DIR/dev.
-type Roots struct {
-	Sys  string
-	Proc string
-	Dev  string
-	// Live is true when the roots are the running host's own (/sys, /proc),
-	// so live-only sources (ethtool ioctls, netlink) may be used.
-	Live bool
-}
+// Roots are the filesystem roots the collectors read (hostfs.Roots).
+type Roots = hostfs.Roots
 
 // HostRoots are the running host's roots.
-func HostRoots() Roots { return Roots{Sys: "/sys", Proc: "/proc", Dev: "/dev", Live: true} }
+func HostRoots() Roots { return hostfs.HostRoots() }
 
 // TreeRoots are the roots of a captured tree laid out like a host: dir/sys, dir/proc, dir/dev.
-func TreeRoots(dir string) Roots {
-	return Roots{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc"), Dev: filepath.Join(dir, "dev")}
-}
+func TreeRoots(dir string) Roots { return hostfs.TreeRoots(dir) }
 
-// Error is one thing a collector could not read or parse. It makes the pass
-// at least UNKNOWN: unreadable data never reads as healthy.
-type Error struct {
-	// Collector is the collector that failed, e.g. "bonding", "md", "net".
-	Collector string `json:"collector"`
-	// Path is the file or directory that could not be read or parsed.
-	Path string `json:"path"`
-	// Err says why.
-	Err string `json:"error"`
-}
-
-func (e Error) Error() string { return e.Collector + ": " + e.Path + ": " + e.Err }
+// Error is one thing a collector could not read or parse (hostfs.Error): it
+// makes the pass at least UNKNOWN.
+type Error = hostfs.Error
 
 // Stale is one fact (a bond, an md array, a NIC, a power supply, the default
 // routes or the root filesystem's stack) that its collector could not read

@@ -42,5 +42,5 @@ func NoSource(r Roots) *Error {
 		where = d // a captured tree's root
 	}
 	return &Error{Collector: SourceCollector, Path: where,
-		Err: "collectors: no source found: looked for " + strings.Join(paths, ", ")}
+		Err: errors.New("no source found: looked for " + strings.Join(paths, ", "))}
 }

@@ -1,9 +1,9 @@
 package collectors
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/redwatch/redwatch/bonding"
@@ -27,7 +27,7 @@ func unknownSlaveStates(r Roots, bonds []bonding.Bond) []Error {
 				path = filepath.Join(r.Proc, "net/bonding", b.Name)
 			}
 			errs = append(errs, Error{Collector: "bonding", Path: path,
-				Err: "slave " + sl.Name + " has unknown MII status " + strconv.Quote(sl.MIIStatus)})
+				Err: fmt.Errorf("slave %s has unknown MII status %q", sl.Name, sl.MIIStatus)})
 		}
 	}
 	return errs
@@ -47,7 +47,7 @@ func unknownMemberStates(r Roots, arrays []MDArray) []Error {
 				path = filepath.Join(r.Proc, "mdstat")
 			}
 			errs = append(errs, Error{Collector: "md", Path: path,
-				Err: "member " + m.Name + " has unknown state " + strconv.Quote(m.RawState)})
+				Err: fmt.Errorf("member %s has unknown state %q", m.Name, m.RawState)})
 		}
 	}
 	return errs

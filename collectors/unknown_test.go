@@ -18,7 +18,7 @@ func TestUnknownStatesNameTheirFile(t *testing.T) {
 	if len(errs) != 2 {
 		t.Fatalf("errors = %v, want 2 (eth1 and eth3)", errs)
 	}
-	if errs[0].Path != filepath.Join("/t/proc/net/bonding/bond0") || !strings.Contains(errs[0].Err, `"sideways"`) {
+	if errs[0].Path != filepath.Join("/t/proc/net/bonding/bond0") || !strings.Contains(errs[0].Reason(), `"sideways"`) {
 		t.Errorf("proc-sourced slave: %+v", errs[0])
 	}
 	if errs[1].Path != "/t/sys/class/net/eth3/bonding_slave/mii_status" {

@@ -106,7 +106,7 @@ func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 				all = append(all, f)
 			}
 			if err := u.eval(env, envMap, emit); err != nil {
-				res.Errors = append(res.Errors, collectors.Error{Collector: "rules", Path: "user_rules/" + u.Spec.ID, Err: err.Error()})
+				res.Errors = append(res.Errors, collectors.Error{Collector: "rules", Path: "user_rules/" + u.Spec.ID, Err: err})
 			}
 		}
 	}

@@ -96,9 +96,9 @@ func runBounded(ctx context.Context, run func(context.Context) *engine.Pass, now
 	if ctx.Err() == nil {
 		return p
 	}
-	te := collectors.Error{Collector: "audit", Err: fmt.Sprintf("the pass did not finish within --timeout %s", timeout)}
+	te := collectors.Error{Collector: "audit", Err: fmt.Errorf("the pass did not finish within --timeout %s", timeout)}
 	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		te.Err = "the pass was cancelled: " + ctx.Err().Error()
+		te.Err = fmt.Errorf("the pass was cancelled: %w", ctx.Err())
 	}
 	p.Result.Errors = append([]collectors.Error{te}, p.Result.Errors...)
 	p.Result.Status = rules.Worse(p.Result.Status, rules.StatusUnknown)

@@ -135,15 +135,15 @@ func nagiosText(s string) string {
 // the reason alone when it has no path (a collector cut off by a timeout).
 func errorText(e collectors.Error) string {
 	if e.Path == "" {
-		return e.Err
+		return e.Reason()
 	}
-	return e.Path + ": " + e.Err
+	return e.Path + ": " + e.Reason()
 }
 
 // nagiosError is an error entry for the Nagios lines.
 func nagiosError(e collectors.Error) string {
 	if e.Path == "" {
-		return e.Collector + ": " + e.Err
+		return e.Error()
 	}
 	return "cannot read " + errorText(e)
 }

@@ -77,7 +77,7 @@ func TestRunBoundedAbandonsHungPass(t *testing.T) {
 	defer close(release)
 	hung := func(context.Context) *engine.Pass { <-release; return &engine.Pass{} }
 	p := runBounded(context.Background(), hung, fixedNow, time.Millisecond)
-	if p.Result.Status != rules.StatusUnknown || len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Err, "--timeout 1ms") {
+	if p.Result.Status != rules.StatusUnknown || len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "--timeout 1ms") {
 		t.Errorf("hung pass: %+v", p.Result)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/engine"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -56,19 +55,20 @@ func logChanges(log *slog.Logger, prev, cur *engine.Pass) {
 		}
 	}
 
-	errWas := map[collectors.Error]bool{}
+	// By text: a cause is a new value each pass.
+	errWas := map[[3]string]bool{}
 	for _, e := range prevRes.Errors {
-		errWas[e] = true
+		errWas[e.Key()] = true
 	}
-	errNow := map[collectors.Error]bool{}
+	errNow := map[[3]string]bool{}
 	for _, e := range res.Errors {
-		errNow[e] = true
-		if !errWas[e] {
-			log.Warn("collector error", "collector", e.Collector, "path", e.Path, "err", e.Err)
+		errNow[e.Key()] = true
+		if !errWas[e.Key()] {
+			log.Warn("collector error", "collector", e.Collector, "path", e.Path, "err", e.Reason())
 		}
 	}
 	for _, e := range prevRes.Errors {
-		if !errNow[e] {
+		if !errNow[e.Key()] {
 			log.Info("collector error cleared", "collector", e.Collector, "path", e.Path)
 		}
 	}

@@ -155,14 +155,14 @@ func (e *Engine) readState(now time.Time, canWrite bool, p *Pass) (*State, *coll
 		if canWrite {
 			corrupt.MovedTo = moveAside(corrupt.Path, now)
 		}
-		ce := &collectors.Error{Collector: "state", Path: corrupt.Path, Err: trimPrefix(corrupt.Error())}
+		ce := &collectors.Error{Collector: "state", Path: corrupt.Path, Err: stateCause{corrupt, corrupt.reason()}}
 		if corrupt.MovedTo == "" {
-			ce.Err += "; it could not be moved aside: fix or remove it"
+			ce.Err = stateCause{corrupt, corrupt.reason() + "; it could not be moved aside: fix or remove it"}
 			return nil, ce
 		}
 		return NewState(), ce
 	case errors.As(err, &future):
-		return nil, &collectors.Error{Collector: "state", Path: future.Path, Err: trimPrefix(future.Error())}
+		return nil, &collectors.Error{Collector: "state", Path: future.Path, Err: stateCause{future, future.reason()}}
 	}
 	if canWrite {
 		p.Notes = append(p.Notes, fmt.Sprintf("cannot read the state in %s (%v): baseline checks are off for this pass", e.StateDir, unwrapAll(err)))
@@ -170,13 +170,16 @@ func (e *Engine) readState(now time.Time, canWrite bool, p *Pass) (*State, *coll
 	return nil, nil
 }
 
-func trimPrefix(s string) string {
-	const pre = "engine: "
-	if len(s) > len(pre) && s[:len(pre)] == pre {
-		return s[len(pre):]
-	}
-	return s
+// stateCause is a state file error as the cause of a collectors.Error: the
+// error's text without the package prefix (the Error says "state"); it
+// unwraps to the error.
+type stateCause struct {
+	err  error
+	text string
 }
+
+func (c stateCause) Error() string { return c.text }
+func (c stateCause) Unwrap() error { return c.err }
 
 // unwrapAll is the innermost error, for short notes.
 func unwrapAll(err error) error {

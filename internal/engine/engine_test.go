@@ -309,7 +309,7 @@ func TestCorruptState(t *testing.T) {
 			if p.Result.Status != rules.StatusUnknown || len(p.Result.Errors) != 1 {
 				t.Fatalf("status %v errors %v", p.Result.Status, p.Result.Errors)
 			}
-			msg := p.Result.Errors[0].Err
+			msg := p.Result.Errors[0].Reason()
 			if p.Result.Errors[0].Collector != "state" || !strings.Contains(msg, "is corrupt") || !strings.Contains(msg, "moved aside to "+StatePath(dir)+".corrupt-20261127T050000Z") {
 				t.Errorf("error = %+v", p.Result.Errors[0])
 			}
@@ -335,7 +335,7 @@ func TestFutureState(t *testing.T) {
 	}
 	e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Now: newClock().Now, StateDir: dir}
 	p := e.Run(context.Background())
-	if p.Result.Status != rules.StatusUnknown || len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Err, "version 7, newer than this redwatch understands (1): upgrade redwatch, or move the file aside") {
+	if p.Result.Status != rules.StatusUnknown || len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "version 7, newer than this redwatch understands (1): upgrade redwatch, or move the file aside") {
 		t.Fatalf("status %v errors %+v", p.Result.Status, p.Result.Errors)
 	}
 	if b, _ := os.ReadFile(StatePath(dir)); string(b) != string(future) {

@@ -66,7 +66,7 @@ func failedCollectors(errs []collectors.Error) map[string]string {
 		if e.Collector == collectors.SourceCollector {
 			for _, c := range []string{"bonding", "md", "net", "power", "route", "rootfs"} {
 				if _, ok := failed[c]; !ok {
-					failed[c] = e.Err
+					failed[c] = e.Reason()
 				}
 			}
 			continue

@@ -54,8 +54,11 @@ type CorruptError struct {
 	MovedTo string
 }
 
-func (e *CorruptError) Error() string {
-	s := fmt.Sprintf("engine: state file %s is corrupt (%v)", e.Path, e.Err)
+func (e *CorruptError) Error() string { return "engine: " + e.reason() }
+
+// reason is the message without the package prefix.
+func (e *CorruptError) reason() string {
+	s := fmt.Sprintf("state file %s is corrupt (%v)", e.Path, e.Err)
 	if e.MovedTo != "" {
 		s += "; moved aside to " + e.MovedTo + " and rebuilt: the baseline is being relearned from groups seen healthy"
 	}
@@ -70,8 +73,11 @@ type FutureVersionError struct {
 	Version int
 }
 
-func (e *FutureVersionError) Error() string {
-	return fmt.Sprintf("engine: state file %s has version %d, newer than this redwatch understands (%d): upgrade redwatch, or move the file aside to start a new baseline", e.Path, e.Version, StateVersion)
+func (e *FutureVersionError) Error() string { return "engine: " + e.reason() }
+
+// reason is the message without the package prefix.
+func (e *FutureVersionError) reason() string {
+	return fmt.Sprintf("state file %s has version %d, newer than this redwatch understands (%d): upgrade redwatch, or move the file aside to start a new baseline", e.Path, e.Version, StateVersion)
 }
 
 // StatePath is the state file in dir.

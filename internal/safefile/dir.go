@@ -148,3 +148,17 @@ func WriteAtomic(path string, data []byte, perm uint32, syncDir bool) (err error
 	}
 	return nil
 }
+
+// SyncDir fsyncs the directory dir so that the renames and creates in it
+// are durable: after a batch of WriteAtomic calls without their own syncDir.
+func SyncDir(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer unix.Close(fd)
+	if err := unix.Fsync(fd); err != nil {
+		return &fs.PathError{Op: "fsync", Path: dir, Err: err}
+	}
+	return nil
+}

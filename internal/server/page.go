@@ -146,7 +146,7 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 {{end}}</table>{{end}}{{end}}
 {{if .Errors}}<h2>Could not read</h2>
 <table><tr><th>Collector</th><th>Path</th><th>Error</th></tr>
-{{range .Errors}}<tr><td>{{.Collector}}</td><td><code>{{.Path}}</code></td><td>{{.Err}}</td></tr>{{end}}</table>{{end}}
+{{range .Errors}}<tr><td>{{.Collector}}</td><td><code>{{.Path}}</code></td><td>{{.Reason}}</td></tr>{{end}}</table>{{end}}
 </main>
 {{else}}
 <header class="unknown"><h1>starting</h1><span class="meta">no pass has run yet</span></header>
