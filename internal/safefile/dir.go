@@ -66,13 +66,13 @@ func OpenNoFollow(path string) (*os.File, error) {
 }
 
 // ReadFileNoFollow is ReadFile with OpenNoFollow.
-func ReadFileNoFollow(path string, max int64) ([]byte, error) {
+func ReadFileNoFollow(path string, limit int64) ([]byte, error) {
 	f, err := OpenNoFollow(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readAll(f, path, max)
+	return readAll(f, path, limit)
 }
 
 // OpenFileNoFollow opens path with flags (unix.O_RDWR|unix.O_CREAT, ...)

@@ -49,24 +49,24 @@ func Open(path string) (*os.File, error) {
 	return openRegular(path, unix.O_RDONLY)
 }
 
-// ReadFile reads the regular file at path, at most max bytes; a larger file
+// ReadFile reads the regular file at path, at most limit bytes; a larger file
 // is an error wrapping ErrTooLarge.
-func ReadFile(path string, max int64) ([]byte, error) {
+func ReadFile(path string, limit int64) ([]byte, error) {
 	f, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readAll(f, path, max)
+	return readAll(f, path, limit)
 }
 
-func readAll(f *os.File, path string, max int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
+func readAll(f *os.File, path string, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("safefile: reading %s: %w", path, err)
 	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("safefile: %s is larger than %d bytes: %w", path, max, ErrTooLarge)
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("safefile: %s is larger than %d bytes: %w", path, limit, ErrTooLarge)
 	}
 	return b, nil
 }
