@@ -202,7 +202,9 @@ func writeNagios(w io.Writer, p *engine.Pass) {
 		summary = fmt.Sprintf("%d of %s degraded; no finding counts (pending or disabled)", nDegraded, plural(len(r.Groups), "redundancy group", "redundancy groups"))
 	}
 	if len(r.Findings) > 0 && len(r.Errors) > 0 {
-		summary += "; " + plural(len(r.Errors), "read error", "read errors")
+		// The first error is named: a failed source or state directory is
+		// part of the verdict, not a footnote.
+		summary += "; " + plural(len(r.Errors), "read error", "read errors") + ", first: " + nagiosError(r.Errors[0])
 	}
 	if notes := statusNotes(p); len(notes) > 0 {
 		summary = "[" + strings.Join(notes, "; ") + "] " + summary

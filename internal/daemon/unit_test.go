@@ -25,7 +25,9 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	}
 	text := string(unit)
 	for _, want := range []string{"Type=notify", "WatchdogSec=", "ProtectSystem=strict", "ReadWritePaths=/var/lib/redwatch",
-		"ExecReload=/bin/kill -HUP $MAINPID", "NoNewPrivileges=yes"} {
+		"ExecReload=/bin/kill -HUP $MAINPID", "NoNewPrivileges=yes",
+		// The Nagios user reads the state through the redwatch group.
+		"StateDirectory=redwatch", "StateDirectoryMode=0750", "Group=redwatch", "UMask=0027"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("unit lacks %s", want)
 		}

@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +38,7 @@ type Engine struct {
 
 	mu              sync.Mutex
 	last            *collectors.Snapshot // the last pass's, with what it kept stale
+	mem             *State               // the state as of the last pass, for a corrupt file
 	firstSeen       map[string]time.Time
 	lastWriteFailed bool
 }
@@ -97,20 +100,30 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 		var lerr error
 		unlock, lerr = lock(e.StateDir)
 		canWrite = lerr == nil
-		st, stateErr = e.readState(start, canWrite, p)
+		st, stateErr = e.readState(start, canWrite)
 		if st != nil {
 			before, _ = marshalState(st)
+			if stateErr != nil {
+				before = nil // a corrupt file moved aside: write the state back now
+			}
 			opts.Baseline = st.Baseline
 			opts.Maintenance = st.Maintenance
 			if !e.lastWriteFailed || e.firstSeen == nil {
 				opts.FirstSeen = st.FirstSeen
 			}
 		}
-		switch {
-		case !canWrite && st != nil:
+		if st == nil && stateErr == nil {
+			// Asked for (by flag or default) and unusable: the baseline and
+			// the `for` clocks depend on it, so the pass cannot vouch for them.
+			what := "read"
+			if !canWrite {
+				what = "read or written"
+			}
+			stateErr = &collectors.Error{Collector: "state", Path: e.StateDir,
+				Err: fmt.Errorf("state directory cannot be %s (%w): baseline checks are off and `for` clocks restart on every run", what, unwrapAll(readErr(e.StateDir)))}
+		}
+		if !canWrite && st != nil {
 			p.Notes = append(p.Notes, fmt.Sprintf("state directory %s is not writable (%v): the baseline and first-seen times are read but not updated", e.StateDir, unwrapAll(lerr)))
-		case !canWrite && stateErr == nil:
-			p.Notes = append(p.Notes, fmt.Sprintf("state directory %s can be neither read nor written (%v): baseline checks are off and `for` counts from this pass only", e.StateDir, unwrapAll(lerr)))
 		}
 	}
 	defer unlock()
@@ -118,9 +131,15 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 	out := rules.EvaluateWith(snap, opts)
 	e.firstSeen = out.FirstSeen
 	p.Result, p.Pending, p.Maintenance = out.Result, out.Pending, out.Maintenance
+	if st != nil && !canWrite && stateErr == nil {
+		stateErr = unwritable(e.StateDir, st, out, start)
+	}
 	if stateErr != nil {
 		p.Result.Errors = append(p.Result.Errors, *stateErr)
 		p.Result.Status = rules.Worse(p.Result.Status, rules.StatusUnknown)
+	}
+	if st != nil {
+		e.mem = &State{Version: StateVersion, Baseline: out.Baseline.Clone(), FirstSeen: maps.Clone(out.FirstSeen), Maintenance: st.Maintenance}
 	}
 	if st != nil && canWrite {
 		st.Baseline, st.FirstSeen = out.Baseline, out.FirstSeen
@@ -140,10 +159,13 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 }
 
 // readState reads the state for a pass. A corrupt file is an error entry of
-// the pass (UNKNOWN) and is moved aside and rebuilt when the directory is
-// writable; a future version is an error entry and the baseline is off for
-// the pass; a file that cannot be read is a note.
-func (e *Engine) readState(now time.Time, canWrite bool, p *Pass) (*State, *collectors.Error) {
+// the pass (UNKNOWN) and is moved aside when the directory is writable; it
+// is then rewritten from the engine's memory of the last pass (a daemon
+// loses neither its baseline nor its `for` clocks), or rebuilt empty by a
+// first pass; a future version is an error entry and the baseline is off
+// for the pass; a file that cannot be read gives nil and no error (Run
+// reports it).
+func (e *Engine) readState(now time.Time, canWrite bool) (*State, *collectors.Error) {
 	st, err := ReadState(e.StateDir)
 	if err == nil {
 		return st, nil
@@ -160,14 +182,53 @@ func (e *Engine) readState(now time.Time, canWrite bool, p *Pass) (*State, *coll
 			ce.Err = stateCause{corrupt, corrupt.reason() + "; it could not be moved aside: fix or remove it"}
 			return nil, ce
 		}
+		if e.mem != nil {
+			to := corrupt.MovedTo
+			corrupt.MovedTo = "" // its message would say "rebuilt"
+			ce.Err = stateCause{corrupt, fmt.Sprintf("%s; moved aside to %s and rewritten from the last pass's state in memory (baseline and first-seen times kept)",
+				corrupt.reason(), to)}
+			return cloneState(e.mem), ce
+		}
 		return NewState(), ce
 	case errors.As(err, &future):
 		return nil, &collectors.Error{Collector: "state", Path: future.Path, Err: stateCause{future, future.reason()}}
 	}
-	if canWrite {
-		p.Notes = append(p.Notes, fmt.Sprintf("cannot read the state in %s (%v): baseline checks are off for this pass", e.StateDir, unwrapAll(err)))
-	}
 	return nil, nil
+}
+
+// readErr is why the state in dir cannot be read, for the message.
+func readErr(dir string) error {
+	_, err := ReadState(dir)
+	if err == nil {
+		return errors.New("unknown error")
+	}
+	return err
+}
+
+// unwritable is the error of a pass over a state directory that can be read
+// but not written, when the pass needed to write: a group first seen
+// healthy whose baseline cannot be recorded, or a pending finding whose
+// `for` clock started in this pass and cannot be kept (it would restart on
+// every run and stay pending for ever). nil when nothing needed writing.
+func unwritable(dir string, st *State, out rules.Outcome, start time.Time) *collectors.Error {
+	var lost []string
+	if out.BaselineChanged {
+		for _, k := range out.Baseline.Keys() {
+			if _, ok := st.Baseline[k]; !ok {
+				lost = append(lost, "the baseline of "+k)
+			}
+		}
+	}
+	for _, f := range out.Pending {
+		if f.FirstSeen.Equal(start) {
+			lost = append(lost, fmt.Sprintf("the `for` clock of %s %s", f.Rule, f.Subject))
+		}
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	return &collectors.Error{Collector: "state", Path: dir,
+		Err: errors.New("state directory is not writable: " + strings.Join(lost, ", ") + " cannot be kept")}
 }
 
 // stateCause is a state file error as the cause of a collectors.Error: the

@@ -346,9 +346,11 @@ func TestFutureState(t *testing.T) {
 	}
 }
 
-// TestUnwritableStateDir: the state is still read, the pass says so in a
-// note, and nothing crashes. Root ignores permissions, so the directory is
-// made unusable by being a file's child.
+// TestUnwritableStateDir: a state directory that can be neither read nor
+// written is an error of the pass, so the status is UNKNOWN, and the pass
+// itself is still evaluated. Root ignores permissions, so the directory is
+// made unusable by being a file's child (the non-root case is
+// internal/cli's TestAuditAsNobody).
 func TestUnwritableStateDir(t *testing.T) {
 	base := t.TempDir()
 	file := filepath.Join(base, "notadir")
@@ -357,11 +359,13 @@ func TestUnwritableStateDir(t *testing.T) {
 	}
 	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: newClock().Now, StateDir: filepath.Join(file, "state")}
 	p := e.Run(context.Background())
-	if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "can be neither read nor written (not a directory)") {
-		t.Fatalf("notes %q", p.Notes)
+	errs := p.Result.Errors
+	if len(errs) != 1 || errs[0].Collector != "state" || !strings.Contains(errs[0].Err.Error(), "cannot be read or written (not a directory)") ||
+		!strings.Contains(errs[0].Err.Error(), "`for` clocks restart") {
+		t.Fatalf("errors %+v", errs)
 	}
-	if p.Result.Status != rules.StatusWarning {
-		t.Errorf("status %v: the pass itself must still be evaluated", p.Result.Status)
+	if p.Result.Status != rules.StatusUnknown || len(find(p.Result, "bond_member_down")) != 1 {
+		t.Errorf("status %v findings %v: want UNKNOWN with the pass still evaluated", p.Result.Status, p.Result.Findings)
 	}
 }
 

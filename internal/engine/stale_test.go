@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,54 @@ func TestFailedSourceNewFindings(t *testing.T) {
 	}
 	if len(p.Result.Groups) != 2 || p.Result.Groups[1].Name != "md0" || p.Result.Groups[1].Stale == nil || p.Result.Groups[0].Stale != nil {
 		t.Fatalf("groups %+v", p.Result.Groups)
+	}
+}
+
+// TestCorruptStateKeepsMemory: a state file that turns corrupt under a
+// running daemon (one engine across passes) is moved aside and reported,
+// and the state is rewritten from the engine's memory: md0's baseline and
+// the pending md_degraded's `for` clock survive.
+func TestCorruptStateKeepsMemory(t *testing.T) {
+	clk := newClock()
+	state := t.TempDir()
+	md := newMDTree(t)
+	cfg := mustConfig(t, "rules:\n  - id: md_degraded\n    for: 30m\n")
+	e := &Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: state, Config: cfg}
+	md.set("before")
+	e.Run(context.Background())
+	clk.Add(time.Minute)
+	md.set("after")
+	p := e.Run(context.Background())
+	if len(p.Pending) != 1 || p.Pending[0].Rule != "md_degraded" || len(find(p.Result, "baseline_member_missing")) != 1 {
+		t.Fatalf("degraded: pending %+v findings %v", p.Pending, keys(p.Result))
+	}
+	due := p.Pending[0].Due
+
+	if err := os.WriteFile(StatePath(state), []byte("{\"version\": 1, \"baseline\": {garbage"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Minute)
+	p = e.Run(context.Background())
+	if len(p.Pending) != 1 || !p.Pending[0].Due.Equal(due) {
+		t.Errorf("after the corrupt file: pending %+v, want md_degraded still due %v", p.Pending, due)
+	}
+	if len(find(p.Result, "baseline_member_missing")) != 1 {
+		t.Errorf("after the corrupt file: md0's baseline is gone: %v", keys(p.Result))
+	}
+	errs := p.Result.Errors
+	if len(errs) != 1 || errs[0].Collector != "state" || !strings.Contains(errs[0].Err.Error(), "is corrupt") ||
+		!strings.Contains(errs[0].Err.Error(), "moved aside to "+StatePath(state)+".corrupt-") || !strings.Contains(errs[0].Err.Error(), "rewritten from the last pass's state in memory") {
+		t.Fatalf("errors %+v", errs)
+	}
+	st, err := ReadState(state)
+	if err != nil || len(st.Baseline["md/md0"].Members) != 2 || len(st.FirstSeen) == 0 {
+		t.Fatalf("rewritten state %+v, %v", st, err)
+	}
+	if aside, _ := filepath.Glob(StatePath(state) + ".corrupt-*"); len(aside) != 1 {
+		t.Errorf("moved aside: %v", aside)
+	}
+	clk.Add(time.Minute)
+	if p = e.Run(context.Background()); len(p.Result.Errors) != 0 || len(p.Pending) != 1 || !p.Pending[0].Due.Equal(due) {
+		t.Errorf("next pass: errors %v pending %+v", p.Result.Errors, p.Pending)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -223,4 +224,16 @@ func moveAside(path string, now time.Time) string {
 		return ""
 	}
 	return to
+}
+
+// cloneState is a deep copy of st.
+func cloneState(st *State) *State {
+	c := *st
+	c.Baseline = st.Baseline.Clone()
+	c.FirstSeen = maps.Clone(st.FirstSeen)
+	if st.Maintenance != nil {
+		m := *st.Maintenance
+		c.Maintenance = &m
+	}
+	return &c
 }
