@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/redwatch/redwatch/collectors"
 )
 
 // BaselineGroup is the member set of one group as recorded when it was first
@@ -59,7 +61,7 @@ func fullyHealthy(g Group) bool {
 		return false
 	}
 	for _, m := range g.Members {
-		if !m.Healthy && m.State != "spare" {
+		if !m.Healthy && m.State != collectors.MemberSpare && m.State != collectors.MemberJournal {
 			return false
 		}
 	}

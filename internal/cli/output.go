@@ -157,10 +157,15 @@ func plural(n int, one, many string) string {
 }
 
 // degraded reports whether a group lost a member: one that is neither
-// healthy nor a hot spare (a spare is redundancy in reserve, not a loss).
+// healthy nor a hot spare (a spare is redundancy in reserve, not a loss) nor
+// an md write journal (not a data member), or fewer healthy members than it
+// needs (the kernel's counters can say so when the members do not).
 func degraded(g rules.Group) bool {
+	if g.Healthy < g.Needed {
+		return true
+	}
 	for _, m := range g.Members {
-		if !m.Healthy && m.State != collectors.MemberSpare {
+		if !m.Healthy && m.State != collectors.MemberSpare && m.State != collectors.MemberJournal {
 			return true
 		}
 	}
