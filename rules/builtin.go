@@ -129,7 +129,7 @@ var bondRules = []Rule{
 	{
 		ID: "bond_lacp_no_active_aggregator", Severity: Critical,
 		Checks:      "an 802.3ad bond with no active aggregator (the driver says so, or ad_aggregator is 0): no LACP aggregate carries traffic on any slave",
-		Remediation: "bring the bond up and check the slaves' links and speeds and the switch's LACP port-channel (`cat /proc/net/bonding/bondN` as root)",
+		Remediation: "bring the bond up and check the slaves' links and speeds and the switch's LACP port-channel (`ip link set {group} up`; `cat /proc/net/bonding/{group}` as root)",
 		check: func(in *input, emit func(Finding)) {
 			for _, b := range in.snap.Bonds {
 				if b.Mode != bonding.Mode8023AD || b.LACP == nil || !b.LACP.NoActiveAggregator {
