@@ -137,8 +137,8 @@ func TestReceiverDownThenUp(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	h.clk.Advance(10 * time.Minute)
 	r.waitAlerts(t, 3)
-	// Everything queued for the host goes out grouped, in queue order; md0's
-	// resolution cannot share a message with its firing, so it follows.
+	// In queue order: the first message is retried as it was first tried
+	// (md0 alone, same ID); what queued behind it goes out grouped.
 	var seq [][]string
 	for _, d := range r.deliveries() {
 		var msg []string
@@ -147,7 +147,7 @@ func TestReceiverDownThenUp(t *testing.T) {
 		}
 		seq = append(seq, msg)
 	}
-	want := [][]string{{"md0:firing", "bond0/eth1:firing"}, {"md0:resolved"}}
+	want := [][]string{{"md0:firing"}, {"bond0/eth1:firing", "md0:resolved"}}
 	if !slices.EqualFunc(seq, want, slices.Equal) {
 		t.Fatalf("delivered %v, want %v", seq, want)
 	}
@@ -578,4 +578,32 @@ func TestDeliveryTruthSurvivesRestart(t *testing.T) {
 	}
 	h2 := newHarness(t, cfg, dir)
 	check(h2.m, false)
+}
+
+// TestRetrySendsTheSameMessage: a message that failed is retried as it was —
+// the same alerts and the same ID — although another pass queued more behind
+// it meanwhile; that goes out in the next message.
+func TestRetrySendsTheSameMessage(t *testing.T) {
+	r := newReceiver(t)
+	r.setStatus(http.StatusServiceUnavailable)
+	h := newHarness(t, Config{Channels: []ChannelConfig{webhookChannel("ops", r.srv.URL)}}, t.TempDir())
+	h.run(t)
+	a, b := finding("md_degraded", "md0", rules.Critical), finding("md_degraded", "md1", rules.Critical)
+	h.m.Process(context.Background(), result(a))
+	h.clk.WaitTimers(t, 1) // failed once, backing off
+	h.m.Process(context.Background(), result(a, b))
+	testutil.Eventually(t, "second pass queued", func() bool { return h.m.channel("ops").depth() == 2 })
+	r.setStatus(http.StatusOK)
+	h.clk.Advance(time.Hour)
+	got := r.waitN(t, 2)
+	if len(got[0].msg.Alerts) != 1 || got[0].msg.Alerts[0].Labels["subject"] != "md0" ||
+		len(got[1].msg.Alerts) != 1 || got[1].msg.Alerts[0].Labels["subject"] != "md1" {
+		t.Fatalf("messages %+v then %+v, want md0 alone (the retry) then md1", got[0].msg.Alerts, got[1].msg.Alerts)
+	}
+	r.mu.Lock()
+	ids := slices.Clone(r.ids)
+	r.mu.Unlock()
+	if len(ids) != 3 || ids[0] != ids[1] || ids[1] == ids[2] {
+		t.Errorf("request IDs %v, want the failed message's ID on its retry", ids)
+	}
 }

@@ -222,6 +222,10 @@ func (ch *channel) pop() {
 func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 	attempt := 0
 	waited := "" // the head whose group_wait is over
+	var (
+		batch []entry       // the message being delivered: the head of the queue
+		g     *notify.Group // and its rendering
+	)
 	for {
 		e, ok := ch.head()
 		if !ok {
@@ -254,12 +258,17 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 			waited = e.n.ID
 			continue
 		}
-		batch, labels := ch.batch()
-		alerts := make([]notify.Notification, len(batch))
-		for i, b := range batch {
-			alerts[i] = b.n
+		// A retry sends the same message (same alerts, same ID), even if
+		// more has been queued behind it meanwhile.
+		if attempt == 0 || g == nil || g.Alerts[0].ID != e.n.ID {
+			var labels map[string]string
+			batch, labels = ch.batch()
+			alerts := make([]notify.Notification, len(batch))
+			for i, b := range batch {
+				alerts[i] = b.n
+			}
+			g = notify.NewGroup(labels, alerts)
 		}
-		g := notify.NewGroup(labels, alerts)
 		actx, cancel := context.WithTimeout(ctx, m.attempt)
 		err := ch.notifier.Notify(actx, g)
 		cancel()

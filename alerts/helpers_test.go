@@ -58,6 +58,7 @@ type receiver struct {
 	status int
 	hang   bool
 	calls  int
+	ids    []string // X-Redwatch-Notification-Id of every request, answered or not
 	got    []delivery
 }
 
@@ -76,6 +77,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
 	r.calls++
+	r.ids = append(r.ids, req.Header.Get(webhook.HeaderNotificationID))
 	status, hang := r.status, r.hang
 	r.mu.Unlock()
 	if hang {
