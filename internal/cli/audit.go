@@ -57,7 +57,7 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	eng := &engine.Engine{Roots: roots, Now: e.now, Config: cfg, StateDir: cf.passDir(cfg, roots)}
 	pass := runBounded(ctx, eng.Run, e.now, timeout)
 	for _, n := range pass.Notes {
-		fmt.Fprintf(e.stderr, "redwatch: audit: %s\n", n)
+		fmt.Fprintf(e.stderr, "redwatch: audit: %s\n", esc(n))
 	}
 
 	switch output {

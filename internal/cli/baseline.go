@@ -79,7 +79,7 @@ func baselineShow(e *env, dir, output string) int {
 		return errorf(e, "baseline show: unknown output format %q (want table or json)", output)
 	}
 	if len(st.Baseline) == 0 {
-		fmt.Fprintf(e.stdout, "no baseline recorded in %s yet: groups are recorded when first seen fully healthy\n", dir)
+		fmt.Fprintf(e.stdout, "no baseline recorded in %s yet: groups are recorded when first seen fully healthy\n", esc(dir))
 		return exitOK
 	}
 	fmt.Fprintf(e.stdout, "%-4s  %-12s  %-20s  %-8s  %s\n", "KIND", "GROUP", "SINCE", "HOW", "MEMBERS")
@@ -89,7 +89,7 @@ func baselineShow(e *env, dir, output string) int {
 		if g.Accepted {
 			how = "accepted"
 		}
-		fmt.Fprintf(e.stdout, "%-4s  %-12s  %-20s  %-8s  %s\n", g.Kind, g.Name, g.Since.UTC().Format(time.RFC3339), how, strings.Join(g.Members, " "))
+		fmt.Fprintf(e.stdout, "%-4s  %-12s  %-20s  %-8s  %s\n", esc(g.Kind), esc(g.Name), g.Since.UTC().Format(time.RFC3339), how, esc(strings.Join(g.Members, " ")))
 	}
 	return exitOK
 }
@@ -111,16 +111,16 @@ func baselineAccept(ctx context.Context, e *env, dir string, roots collectors.Ro
 		return nil
 	})
 	if err != nil && matched {
-		fmt.Fprintf(e.stderr, "redwatch: baseline accept: %v\n", err) // a corrupt file was rebuilt
+		fmt.Fprintf(e.stderr, "redwatch: baseline accept: %s\n", esc(err.Error())) // a corrupt file was rebuilt
 	} else if err != nil {
 		return errorf(e, "baseline accept: %v", err)
 	}
 	st, _ := engine.ReadState(dir)
 	for _, k := range done {
 		if g, ok := st.Baseline[k]; ok {
-			fmt.Fprintf(e.stdout, "recorded %s: %s\n", k, strings.Join(g.Members, " "))
+			fmt.Fprintf(e.stdout, "recorded %s: %s\n", esc(k), esc(strings.Join(g.Members, " ")))
 		} else {
-			fmt.Fprintf(e.stdout, "dropped %s: no longer on this host\n", k)
+			fmt.Fprintf(e.stdout, "dropped %s: no longer on this host\n", esc(k))
 		}
 	}
 	return exitOK

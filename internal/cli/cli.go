@@ -266,9 +266,11 @@ func (r *rootFlags) roots() (collectors.Roots, error) {
 	return roots, nil
 }
 
-// errorf prints a command error to stderr and returns the error exit code.
+// errorf prints a command error to stderr, control characters escaped (it
+// often names a file or echoes an argument), and returns the error exit
+// code.
 func errorf(e *env, format string, a ...any) int {
-	msg := fmt.Sprintf(format, a...)
+	msg := escLines(fmt.Sprintf(format, a...))
 	if !strings.HasPrefix(msg, "redwatch") {
 		msg = "redwatch: " + msg
 	}

@@ -38,12 +38,12 @@ func runConfig(_ context.Context, e *env, args []string) int {
 	}
 	c, err := config.Load(path)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "redwatch: %v\n", err)
+		fmt.Fprintf(e.stderr, "redwatch: %s\n", escLines(err.Error()))
 		return exitInvalid
 	}
 	// The secret and CA files, as `notify test` and the daemon read them.
 	if err := alerts.CheckChannels(c.Alerts); err != nil {
-		fmt.Fprintf(e.stderr, "redwatch: config: %s: %v\n", c.Path, err)
+		fmt.Fprintf(e.stderr, "redwatch: config: %s: %s\n", esc(c.Path), escLines(err.Error()))
 		return exitInvalid
 	}
 	x := c.Expectations()
@@ -52,6 +52,6 @@ func runConfig(_ context.Context, e *env, args []string) int {
 		power = fmt.Sprintf("power %d present/%d healthy", x.Power.Present, x.Power.Healthy)
 	}
 	fmt.Fprintf(e.stdout, "%s: ok (expect: %d bonds, %d md, %s; %d rule controls; %d user rules; state_dir %s)\n",
-		c.Path, len(x.Bonds), len(x.MD), power, len(c.Controls()), len(c.CompiledUserRules()), c.StateDir)
+		esc(c.Path), len(x.Bonds), len(x.MD), power, len(c.Controls()), len(c.CompiledUserRules()), esc(c.StateDir))
 	return exitOK
 }

@@ -47,7 +47,7 @@ func runMaintenance(_ context.Context, e *env, args []string) int {
 		if err := engine.UpdateState(dir, now, func(st *engine.State) error { st.Maintenance = m; return nil }); err != nil {
 			return errorf(e, "maintenance on: %v", err)
 		}
-		fmt.Fprintf(e.stdout, "%s (findings are reported, marked maintenance; no notification or action fires)\n", m)
+		fmt.Fprintf(e.stdout, "%s (findings are reported, marked maintenance; no notification or action fires)\n", esc(m.String()))
 	case "off":
 		if err := engine.UpdateState(dir, now, func(st *engine.State) error { st.Maintenance = nil; return nil }); err != nil {
 			return errorf(e, "maintenance off: %v", err)
@@ -59,7 +59,7 @@ func runMaintenance(_ context.Context, e *env, args []string) int {
 			return errorf(e, "maintenance: %v", err)
 		}
 		if st.Maintenance.Active(now) {
-			fmt.Fprintf(e.stdout, "%s\n", st.Maintenance)
+			fmt.Fprintf(e.stdout, "%s\n", esc(st.Maintenance.String()))
 		} else {
 			fmt.Fprintln(e.stdout, "no maintenance window is on")
 		}

@@ -61,10 +61,10 @@ func runNotify(ctx context.Context, e *env, args []string) int {
 	for _, r := range results {
 		if r.Err != nil {
 			failed++
-			fmt.Fprintf(e.stdout, "%s (%s): FAILED: %v\n", r.Channel, r.Type, r.Err)
+			fmt.Fprintf(e.stdout, "%s (%s): FAILED: %s\n", esc(r.Channel), esc(r.Type), esc(r.Err.Error()))
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%s (%s): delivered\n", r.Channel, r.Type)
+		fmt.Fprintf(e.stdout, "%s (%s): delivered\n", esc(r.Channel), esc(r.Type))
 	}
 	if failed > 0 {
 		fmt.Fprintf(e.stderr, "redwatch: notify: %d of %d channels failed\n", failed, len(results))

@@ -66,7 +66,7 @@ func memberColor(m rules.Member) string {
 func statusNotes(p *engine.Pass) []string {
 	var notes []string
 	if p.Maintenance != nil {
-		notes = append(notes, p.Maintenance.String())
+		notes = append(notes, esc(p.Maintenance.String()))
 	}
 	if n := len(p.Pending); n > 0 {
 		notes = append(notes, fmt.Sprintf("%d pending", n))
@@ -87,8 +87,8 @@ func writeTable(w io.Writer, p *engine.Pass, color bool) {
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, "\n%s\n", paint(color, ansiBold, "FINDINGS"))
 		for _, f := range r.Findings {
-			fmt.Fprintf(w, "  %-8s  %-28s  %s\n", paint(color, severityColor(f.Severity), strings.ToUpper(f.Severity.String())), f.Rule, f.Message)
-			fmt.Fprintf(w, "  %-8s  %-28s  -> %s\n", "", "", f.Remediation)
+			fmt.Fprintf(w, "  %-8s  %-28s  %s\n", paint(color, severityColor(f.Severity), strings.ToUpper(f.Severity.String())), esc(f.Rule), esc(f.Message))
+			fmt.Fprintf(w, "  %-8s  %-28s  -> %s\n", "", "", esc(f.Remediation))
 		}
 	}
 	if len(r.Groups) > 0 {
@@ -96,15 +96,15 @@ func writeTable(w io.Writer, p *engine.Pass, color bool) {
 		for _, g := range r.Groups {
 			members := make([]string, 0, len(g.Members))
 			for _, m := range g.Members {
-				members = append(members, paint(color, memberColor(m), m.Name+"("+m.State+")"))
+				members = append(members, paint(color, memberColor(m), esc(m.Name+"("+m.State+")")))
 			}
-			fmt.Fprintf(w, "  %-4s  %-10s  %d/%d healthy, %d needed  %s\n", g.Kind, g.Name, g.Healthy, g.Total, g.Needed, strings.Join(members, " "))
+			fmt.Fprintf(w, "  %-4s  %-10s  %d/%d healthy, %d needed  %s\n", esc(g.Kind), esc(g.Name), g.Healthy, g.Total, g.Needed, strings.Join(members, " "))
 		}
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(w, "\n%s\n", paint(color, ansiBold, "COULD NOT READ"))
 		for _, e := range r.Errors {
-			fmt.Fprintf(w, "  %-8s  %s\n", e.Collector, errorText(e))
+			fmt.Fprintf(w, "  %-8s  %s\n", esc(e.Collector), errorText(e))
 		}
 	}
 	if len(r.Findings) == 0 && len(r.Groups) == 0 && len(r.Errors) == 0 {
@@ -120,30 +120,31 @@ func writePending(w io.Writer, pending []rules.Pending) {
 	}
 	fmt.Fprintf(w, "\nPENDING (not counted until they hold for their rule's `for`)\n")
 	for _, f := range pending {
-		fmt.Fprintf(w, "  %-8s  %-28s  %s\n", strings.ToUpper(f.Severity.String()), f.Rule, f.Message)
+		fmt.Fprintf(w, "  %-8s  %-28s  %s\n", strings.ToUpper(f.Severity.String()), esc(f.Rule), esc(f.Message))
 		fmt.Fprintf(w, "  %-8s  %-28s  first seen %s, counts from %s\n", "", "", f.FirstSeen.UTC().Format(time.RFC3339), f.Due.UTC().Format(time.RFC3339))
 	}
 }
 
-// nagiosText makes s safe for one Nagios output line: '|' starts the
-// perfdata and a newline would start another line.
+// nagiosText makes s safe for one Nagios output line: control characters
+// (a newline would start another line) escaped, and '|', which starts the
+// perfdata, replaced.
 func nagiosText(s string) string {
-	return strings.NewReplacer("|", "/", "\n", " ", "\r", " ").Replace(s)
+	return strings.ReplaceAll(esc(s), "|", "/")
 }
 
 // errorText is an error entry without its collector: "path: reason", or
 // the reason alone when it has no path (a collector cut off by a timeout).
 func errorText(e collectors.Error) string {
 	if e.Path == "" {
-		return e.Reason()
+		return esc(e.Reason())
 	}
-	return e.Path + ": " + e.Reason()
+	return esc(e.Path) + ": " + esc(e.Reason())
 }
 
 // nagiosError is an error entry for the Nagios lines.
 func nagiosError(e collectors.Error) string {
 	if e.Path == "" {
-		return e.Error()
+		return esc(e.Error())
 	}
 	return "cannot read " + errorText(e)
 }
