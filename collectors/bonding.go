@@ -1,10 +1,22 @@
 package collectors
 
 import (
+	"context"
 	"errors"
 
 	"github.com/redwatch/redwatch/bonding"
 )
+
+// bondingSource reads the bonds and flags slave MII states nobody knows.
+type bondingSource struct{}
+
+func (bondingSource) Name() string { return "bonding" }
+
+func (bondingSource) Collect(_ context.Context, r Roots) (Part, error) {
+	bonds, errs := collectBonds(r)
+	errs = append(errs, unknownSlaveStates(r, bonds)...)
+	return Part{Set: func(s *Snapshot) { s.Bonds = bonds }, Errors: errs}, nil
+}
 
 // collectBonds reads every bond from /proc/net/bonding/* and
 // /sys/class/net/bonding_masters under the roots (see bonding.ReadAll for the

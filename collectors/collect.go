@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -17,202 +16,208 @@ import (
 // Unknown marks an integer fact that could not be read.
 const Unknown = -1
 
-// DefaultTimeout is how long one collector may run when the caller sets no
-// timeout of its own (see WithTimeout).
+// DefaultTimeout is how long one source may run when the Runner sets no
+// timeout of its own.
 const DefaultTimeout = 10 * time.Second
 
-// collector is one subsystem's reader: it fills its part of the snapshot from
-// the roots and returns what it could not read.
-type collector struct {
-	name string
-	run  func(r Roots, s *Snapshot) []Error
+// Source is one reader of the host: bonds, md arrays, NICs, routes, the root
+// filesystem's block stack, power supplies. Collect reads from the roots it
+// is given and returns its Part; an error is the whole source failing (it
+// becomes an Error of the source), what it could not read of the rest is in
+// Part.Errors.
+//
+// Adding a source is one file holding its type and one line in Sources.
+type Source interface {
+	// Name names the source in errors, durations and logs ("bonding", "md").
+	Name() string
+	Collect(ctx context.Context, r Roots) (Part, error)
 }
 
-// all lists the collectors. Each runs in its own goroutine into a snapshot of
-// its own, so a collector may only fill its own fields and must not read
-// another collector's.
-var all = []collector{
-	{"bonding", func(r Roots, s *Snapshot) (errs []Error) {
-		s.Bonds, errs = collectBonds(r)
-		return append(errs, unknownSlaveStates(r, s.Bonds)...)
-	}},
-	{"md", func(r Roots, s *Snapshot) (errs []Error) {
-		s.MD, errs = collectMD(r)
-		return append(errs, unknownMemberStates(r, s.MD)...)
-	}},
-	{"net", func(r Roots, s *Snapshot) (errs []Error) { s.NICs, errs = collectNICs(r); return }},
-	{"route", func(r Roots, s *Snapshot) (errs []Error) { s.DefaultRoutes, errs = collectRoutes(r); return }},
-	{"rootfs", func(r Roots, s *Snapshot) (errs []Error) { s.RootFS, errs = collectRootFS(r); return }},
-	{"power", func(r Roots, s *Snapshot) (errs []Error) { s.PSUs, errs = collectPSUs(r); return }},
+// Part is what one source read.
+type Part struct {
+	// Set writes the source's facts into the snapshot. It may set only the
+	// source's own fields: it runs after the source returned, and only when
+	// it returned in time.
+	Set func(s *Snapshot)
+	// Errors are what the source could not read or parse.
+	Errors []Error
 }
 
-// Options tune one Collect call.
-type Options struct {
-	// Timeout is how long each collector may run before it is cut off and
-	// reported as an Error (UNKNOWN). Zero means DefaultTimeout; negative
-	// means no limit.
-	Timeout time.Duration
+// Sources are the sources a pass runs, in the order their errors are
+// reported.
+func Sources() []Source {
+	return []Source{bondingSource{}, mdSource{}, netSource{}, routeSource{}, rootfsSource{}, powerSource{}}
+}
+
+// Collect runs every source against the roots once with DefaultTimeout and
+// returns the snapshot (see Runner.Collect). For one-shot callers: a source
+// that hangs is abandoned with the Runner.
+func Collect(ctx context.Context, r Roots, now func() time.Time) *Snapshot {
+	var rn Runner
+	return rn.Collect(ctx, r, now, 0)
+}
+
+// Runner runs the sources of a pass concurrently, each cut off after the
+// timeout its caller gives. It remembers the sources whose goroutine was cut off and has not
+// returned yet: a goroutine blocked in a read cannot be killed, so while it
+// is still blocked its source is not started again (each retry would strand
+// one more goroutine) but reported as UNKNOWN straight away; once it returns,
+// the next pass runs the source again. Whoever runs passes (the engine) owns
+// one Runner for its life. The zero Runner runs Sources(); it must not be
+// copied after first use.
+type Runner struct {
+	// Sources are the sources to run; nil means Sources().
+	Sources []Source
 	// After is the timer used for the timeout; nil means time.After. Tests
 	// inject their own so that no test waits for real time to pass.
 	After func(time.Duration) <-chan time.Time
+
+	mu   sync.Mutex
+	hung map[string]*time.Time // source name -> the pass it was started in
 }
 
-type timeoutKey struct{}
-
-// WithTimeout returns a context that makes Collect cut off each collector
-// after d. It is how a caller that only passes a context (the engine) sets
-// the per-collector timeout.
-func WithTimeout(ctx context.Context, d time.Duration) context.Context {
-	return context.WithValue(ctx, timeoutKey{}, d)
-}
-
-// Collect runs every collector against the roots and returns the snapshot.
-// It never fails as a whole: what a collector could not read is in Errors.
-//
-// The collectors run concurrently, each cut off after the timeout from
-// WithTimeout (DefaultTimeout without one). A collector that is cut off is
-// reported as an Error and contributes nothing else to the snapshot; the
-// others are not delayed by it.
-func Collect(ctx context.Context, r Roots, now func() time.Time) *Snapshot {
-	opts := Options{}
-	if d, ok := ctx.Value(timeoutKey{}).(time.Duration); ok {
-		opts.Timeout = d
-	}
-	return CollectWith(ctx, r, now, opts)
-}
-
-// CollectWith is Collect with explicit options.
-// A tree where none of the collectors' sources exists gets a NoSource error.
-func CollectWith(ctx context.Context, r Roots, now func() time.Time, opts Options) *Snapshot {
-	s := collectWith(ctx, r, now, opts, all)
-	if e := NoSource(r); e != nil && ctx.Err() == nil {
-		s.Errors = append(s.Errors, *e)
-	}
-	return s
-}
-
-// stuck records the collectors whose goroutine was cut off and has not
-// returned yet, by collector name and roots. A goroutine blocked in a read
-// cannot be killed: it is abandoned, and while it is still blocked that
-// collector is not started again (each retry would strand one more
-// goroutine); it is reported as UNKNOWN straight away instead. Once the
-// goroutine returns, the next pass runs the collector again.
-var stuck sync.Map // stuckKey -> *time.Time (the pass it was started in)
-
-type stuckKey struct {
-	name  string
-	roots Roots
-}
-
-// outcome is what one collector produced.
+// outcome is what one source produced.
 type outcome struct {
-	part     *Snapshot
-	errs     []Error
+	part     Part
+	err      error
 	duration time.Duration
 }
 
-func collectWith(ctx context.Context, r Roots, now func() time.Time, opts Options, list []collector) *Snapshot {
+// Collect runs the sources against the roots and returns the snapshot. It
+// never fails as a whole: what a source could not read is in Errors.
+//
+// timeout is how long each source may run before it is cut off and reported
+// as an Error (UNKNOWN); zero means DefaultTimeout, negative no limit.
+//
+// The sources run concurrently under one deadline (they started together).
+// A source that is cut off is reported as an Error and contributes nothing
+// else to the snapshot; the others are not delayed by it. Running
+// Sources(), a tree where none of their files exists gets a NoSource error.
+func (rn *Runner) Collect(ctx context.Context, r Roots, now func() time.Time, timeout time.Duration) *Snapshot {
+	list := rn.Sources
+	if list == nil {
+		list = Sources()
+	}
 	s := &Snapshot{Time: now(), Host: Hostname(r), Durations: make(map[string]time.Duration, len(list))}
-	timeout := opts.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	after := opts.After
+	after := rn.After
 	if after == nil {
 		after = time.After
 	}
 
 	type started struct {
-		c    collector
-		key  stuckKey
+		name string
 		tok  *time.Time
 		done chan outcome
 	}
 	var running []started
-	for _, c := range list {
+	for _, src := range list {
+		name := src.Name()
 		if err := ctx.Err(); err != nil {
-			s.Errors = append(s.Errors, Error{Collector: c.name, Err: err})
+			s.Errors = append(s.Errors, Error{Collector: name, Err: err})
 			continue
 		}
-		key := stuckKey{c.name, r}
-		if since, ok := stuck.Load(key); ok {
-			s.Errors = append(s.Errors, Error{Collector: c.name,
+		if since := rn.hungSince(name); since != nil {
+			s.Errors = append(s.Errors, Error{Collector: name,
 				Err: fmt.Errorf("still hung since %s (an earlier run timed out and has not returned; not restarted)",
-					since.(*time.Time).Format(time.RFC3339))})
+					since.Format(time.RFC3339))})
 			continue
 		}
 		tok := new(time.Time)
 		*tok = s.Time
 		done := make(chan outcome, 1) // buffered: an abandoned goroutine never blocks on it
-		go func(c collector) {
+		go func(src Source) {
 			start := now()
-			part := &Snapshot{}
-			errs := c.run(r, part)
-			done <- outcome{part: part, errs: errs, duration: now().Sub(start)}
-			stuck.CompareAndDelete(key, tok) // after the send: see the store below
-		}(c)
-		running = append(running, started{c, key, tok, done})
+			part, err := src.Collect(ctx, r)
+			done <- outcome{part: part, err: err, duration: now().Sub(start)}
+			rn.clearHung(name, tok) // after the send: see markHung below
+		}(src)
+		running = append(running, started{name, tok, done})
 	}
 
-	// One deadline for the whole pass: the collectors started together.
 	var deadline <-chan time.Time
 	if timeout > 0 {
 		deadline = after(timeout)
 	}
-	cause := "" // set once the deadline passed or ctx ended
+	var cause error // set once the deadline passed or ctx ended
 	for _, st := range running {
 		var o outcome
 		got := false
-		if cause == "" {
+		if cause == nil {
 			select {
 			case o = <-st.done:
 				got = true
 			case <-deadline:
-				cause = fmt.Sprintf("timed out after %s; abandoned, not restarted while still hung", timeout)
+				cause = fmt.Errorf("timed out after %s; abandoned, not restarted while still hung", timeout)
 			case <-ctx.Done():
-				cause = ctx.Err().Error()
+				cause = ctx.Err()
 			}
 		}
 		if !got {
-			// Mark it stuck, then look once more: a goroutine that sent
+			// Mark it hung, then look once more: a goroutine that sent
 			// before this look is collected here; one that sends after it
-			// removes the mark itself (it deletes only after sending).
-			stuck.Store(st.key, st.tok)
+			// clears the mark itself (it clears only after sending).
+			rn.markHung(st.name, st.tok)
 			select {
 			case o = <-st.done:
-				stuck.CompareAndDelete(st.key, st.tok)
+				rn.clearHung(st.name, st.tok)
 				got = true
 			default:
 			}
 		}
 		if !got {
-			s.Errors = append(s.Errors, Error{Collector: st.c.name, Err: errors.New(cause)})
+			s.Errors = append(s.Errors, Error{Collector: st.name, Err: cause})
 			if timeout > 0 {
-				s.Durations[st.c.name] = timeout
+				s.Durations[st.name] = timeout
 			}
 			continue
 		}
-		mergePart(s, o.part)
-		s.Errors = append(s.Errors, o.errs...)
-		s.Durations[st.c.name] = o.duration
+		if o.part.Set != nil {
+			o.part.Set(s)
+		}
+		s.Errors = append(s.Errors, o.part.Errors...)
+		if o.err != nil {
+			var e Error
+			if !errors.As(o.err, &e) {
+				e = Error{Collector: st.name, Err: o.err}
+			}
+			s.Errors = append(s.Errors, e)
+		}
+		s.Durations[st.name] = o.duration
+	}
+	// With the host's own sources, a tree where none of their files exists
+	// gets a NoSource error.
+	if rn.Sources == nil && ctx.Err() == nil {
+		if e := NoSource(r); e != nil {
+			s.Errors = append(s.Errors, *e)
+		}
 	}
 	return s
 }
 
-// mergePart copies every fact field a collector filled in its own snapshot
-// into dst. The bookkeeping fields are the caller's.
-func mergePart(dst, part *Snapshot) {
-	dv := reflect.ValueOf(dst).Elem()
-	pv := reflect.ValueOf(part).Elem()
-	t := dv.Type()
-	for i := 0; i < t.NumField(); i++ {
-		switch t.Field(i).Name {
-		case "Time", "Host", "Errors", "Durations":
-			continue
-		}
-		if f := pv.Field(i); !f.IsZero() {
-			dv.Field(i).Set(f)
-		}
+func (rn *Runner) hungSince(name string) *time.Time {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.hung[name]
+}
+
+func (rn *Runner) markHung(name string, tok *time.Time) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.hung == nil {
+		rn.hung = map[string]*time.Time{}
+	}
+	rn.hung[name] = tok
+}
+
+// clearHung removes the mark of name if it is still the one of the run tok.
+func (rn *Runner) clearHung(name string, tok *time.Time) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.hung[name] == tok {
+		delete(rn.hung, name)
 	}
 }
 

@@ -2,26 +2,39 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // fixedNow is a clock that never moves.
 func fixedNow() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
 
-// TestCollectHungCollectorIsCutOff runs a collector that blocks until the
+// funcSource is a Source made of a function, for tests.
+type funcSource struct {
+	name string
+	fn   func(r Roots) (Part, error)
+}
+
+func (f funcSource) Name() string                                     { return f.name }
+func (f funcSource) Collect(_ context.Context, r Roots) (Part, error) { return f.fn(r) }
+
+// TestCollectHungCollectorIsCutOff runs a source that blocks until the
 // test releases it, next to one that answers: the hung one is reported as an
 // Error, the other's facts are kept, and while the hung goroutine is still
-// blocked the next pass does not start it again.
+// blocked the Runner that started it does not start it again.
 func TestCollectHungCollectorIsCutOff(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	started := make(chan struct{}, 4)
 	mdDone := make(chan struct{})
 	first := true
-	list := []collector{
-		{"hwmon", func(r Roots, s *Snapshot) []Error {
+	rn := &Runner{Sources: []Source{
+		funcSource{"hwmon", func(Roots) (Part, error) {
 			if first { // the first run hangs only once md has answered
 				first = false
 				<-mdDone
@@ -31,10 +44,10 @@ func TestCollectHungCollectorIsCutOff(t *testing.T) {
 			}
 			started <- struct{}{}
 			<-release
-			s.PSUs = []PSU{{}} // must never reach the snapshot
-			return nil
+			// must never reach the snapshot of a pass that gave up on it
+			return Part{Set: func(s *Snapshot) { s.PSUs = []PSU{{}} }}, nil
 		}},
-		{"md", func(r Roots, s *Snapshot) []Error {
+		funcSource{"md", func(Roots) (Part, error) {
 			defer func() {
 				select {
 				case <-mdDone:
@@ -42,82 +55,110 @@ func TestCollectHungCollectorIsCutOff(t *testing.T) {
 					close(mdDone)
 				}
 			}()
-			s.MD = []MDArray{{Name: "md0"}}
-			return nil
+			return Part{Set: func(s *Snapshot) { s.MD = []MDArray{{Name: "md0"}} }}, nil
 		}},
-	}
+	}}
 	roots := Roots{Sys: t.TempDir(), Proc: t.TempDir()}
 	fire := make(chan time.Time, 1)
-	opts := Options{Timeout: time.Second, After: func(time.Duration) <-chan time.Time {
-		// The deadline fires as soon as the hung collector has started.
+	rn.After = func(time.Duration) <-chan time.Time {
+		// The deadline fires as soon as the hung source has started.
 		go func() { <-started; fire <- fixedNow() }()
 		return fire
-	}}
+	}
 
-	s := collectWith(context.Background(), roots, fixedNow, opts, list)
-	if len(s.MD) != 1 || s.MD[0].Name != "md0" {
-		t.Errorf("md facts lost: %+v", s.MD)
+	s := rn.Collect(context.Background(), roots, fixedNow, time.Second)
+	if diff := cmp.Diff([]MDArray{{Name: "md0"}}, s.MD); diff != "" {
+		t.Errorf("md facts (-want +got):\n%s", diff)
 	}
 	if s.PSUs != nil {
-		t.Errorf("the hung collector's facts reached the snapshot: %+v", s.PSUs)
+		t.Errorf("the hung source's facts reached the snapshot: %+v", s.PSUs)
 	}
 	if len(s.Errors) != 1 || s.Errors[0].Collector != "hwmon" || !strings.Contains(s.Errors[0].Reason(), "timed out") {
 		t.Fatalf("errors = %+v, want one hwmon timeout", s.Errors)
 	}
+	if s.Durations["hwmon"] != time.Second {
+		t.Errorf("hwmon duration %v, want the timeout", s.Durations["hwmon"])
+	}
 
 	// Second pass: the goroutine is still blocked, so it is not restarted.
-	opts2 := Options{Timeout: time.Second, After: func(time.Duration) <-chan time.Time { return nil }}
-	s2 := collectWith(context.Background(), roots, fixedNow, opts2, list)
+	rn.After = func(time.Duration) <-chan time.Time { return nil }
+	s2 := rn.Collect(context.Background(), roots, fixedNow, time.Second)
 	if len(s2.Errors) != 1 || !strings.Contains(s2.Errors[0].Reason(), "still hung") {
 		t.Fatalf("second pass errors = %+v, want 'still hung'", s2.Errors)
 	}
 	select {
 	case <-started:
-		t.Fatal("the hung collector was started a second time")
+		t.Fatal("the hung source was started a second time")
 	default:
+	}
+	// Another Runner (another engine) knows nothing of this one's hung source.
+	other := &Runner{Sources: []Source{funcSource{"hwmon", func(Roots) (Part, error) { return Part{}, nil }}}}
+	if s := other.Collect(context.Background(), roots, fixedNow, time.Second); len(s.Errors) != 0 {
+		t.Errorf("a second runner inherited the hung mark: %+v", s.Errors)
 	}
 
 	// Once it returns, the next pass runs it again.
 	close(release)
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, ok := stuck.Load(stuckKey{"hwmon", roots}); !ok {
-			break
-		}
+	for rn.hungSince("hwmon") != nil {
 		if time.Now().After(deadline) {
-			t.Fatal("the returned goroutine did not clear its stuck mark")
+			t.Fatal("the returned goroutine did not clear its hung mark")
 		}
 		runtime.Gosched() // waiting for the released goroutine, not for time
 	}
-	s3 := collectWith(context.Background(), roots, fixedNow, opts2, list)
+	s3 := rn.Collect(context.Background(), roots, fixedNow, time.Second)
 	if len(s3.Errors) != 0 || len(s3.PSUs) != 1 {
 		t.Fatalf("third pass: errors %+v PSUs %+v, want a clean run", s3.Errors, s3.PSUs)
 	}
 }
 
-// TestCollectCancelled reports every collector as an error when the context
+// TestCollectCancelled reports every source as an error when the context
 // has ended before the pass.
 func TestCollectCancelled(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	s := CollectWith(ctx, Roots{Sys: t.TempDir(), Proc: t.TempDir()}, fixedNow, Options{})
-	if len(s.Errors) != len(all) {
-		t.Fatalf("errors = %+v, want one per collector", s.Errors)
+	var rn Runner
+	s := rn.Collect(ctx, Roots{Sys: t.TempDir(), Proc: t.TempDir()}, fixedNow, 0)
+	var names []string
+	for _, e := range s.Errors {
+		if !errors.Is(e, context.Canceled) {
+			t.Errorf("error %v does not wrap context.Canceled", e)
+		}
+		names = append(names, e.Collector)
+	}
+	var want []string
+	for _, src := range Sources() {
+		want = append(want, src.Name())
+	}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("one error per source, in order (-want +got):\n%s", diff)
 	}
 }
 
-// TestWithTimeout carries the timeout through the context.
-func TestWithTimeout(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release)
-	list := []collector{{"slow", func(Roots, *Snapshot) []Error { <-release; return nil }}}
-	ctx := WithTimeout(context.Background(), time.Nanosecond)
-	d, _ := ctx.Value(timeoutKey{}).(time.Duration)
-	if d != time.Nanosecond {
-		t.Fatalf("timeout = %v", d)
+// TestCollectSourceError: a source's own error becomes an Error of the
+// source (kept as is when it already is one), after its Part's errors.
+func TestCollectSourceError(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	rn := &Runner{Sources: []Source{
+		funcSource{"a", func(Roots) (Part, error) {
+			return Part{Errors: []Error{{Collector: "a", Path: "/p", Err: errors.New("first")}}}, boom
+		}},
+		funcSource{"b", func(Roots) (Part, error) {
+			return Part{}, Error{Collector: "b", Path: "/q", Err: boom}
+		}},
+	}}
+	s := rn.Collect(context.Background(), Roots{}, fixedNow, -1)
+	var got [][3]string
+	for _, e := range s.Errors {
+		got = append(got, e.Key())
 	}
-	s := collectWith(ctx, Roots{Sys: t.TempDir()}, fixedNow, Options{Timeout: d}, list)
-	if len(s.Errors) != 1 || s.Durations["slow"] != time.Nanosecond {
-		t.Fatalf("errors %+v durations %v", s.Errors, s.Durations)
+	want := [][3]string{{"a", "/p", "first"}, {"a", "", "boom"}, {"b", "/q", "boom"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	if !errors.Is(s.Errors[1], boom) {
+		t.Error("the source's error does not unwrap")
 	}
 }

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,17 @@ import (
 	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
+// mdSource reads the md arrays and flags member states nobody knows.
+type mdSource struct{}
+
+func (mdSource) Name() string { return "md" }
+
+func (mdSource) Collect(_ context.Context, r Roots) (Part, error) {
+	arrays, errs := collectMD(r)
+	errs = append(errs, unknownMemberStates(r, arrays)...)
+	return Part{Set: func(s *Snapshot) { s.MD = arrays }, Errors: errs}, nil
+}
+
 // collectMD reads the md arrays from /proc/mdstat and /sys/block/<md>/md.
 //
 // /proc/mdstat (one read for all arrays) gives the arrays, levels, "[n/m]
@@ -24,6 +36,12 @@ import (
 // (level, raid_disks, sync_completed). Either source alone is enough. When
 // mdstat was read, it decides which arrays exist; otherwise sysfs does. No
 // mdstat and no /sys/block/md* means no md: no arrays, no error.
+//
+// Why not github.com/prometheus/procfs's sysfs.FS.Mdraids: it stops at the
+// first attribute it cannot read, so the arrays after it are lost, reads
+// every attribute of every array whatever mdstat already said, and has no
+// member slot (rd<N>) or mismatch_cnt; mdstat.go says why not its mdstat
+// parser.
 func collectMD(r Roots) ([]MDArray, []Error) {
 	return collectMDLogged(r, nil)
 }

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +16,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// netSource reads the network interfaces.
+type netSource struct{}
+
+func (netSource) Name() string { return "net" }
+
+func (netSource) Collect(_ context.Context, r Roots) (Part, error) {
+	nics, errs := collectNICs(r)
+	return Part{Set: func(s *Snapshot) { s.NICs = nics }, Errors: errs}, nil
+}
+
 // collectNICs reads every interface of <sys>/class/net: carrier, operstate,
 // speed and duplex, the bond or bridge it is enslaved to (master link), and
 // the PCI function it sits on (device link, resolved lexically inside the
@@ -23,6 +34,13 @@ import (
 // an Error and that fact stays Unknown. On live roots it adds what ethtool
 // knows about each physical NIC; a host where the ethtool socket cannot be
 // opened is quietly read from sysfs alone.
+//
+// Why not github.com/prometheus/procfs's sysfs.FS.NetClass: it reads some
+// thirty attributes of every interface where four are needed, fails the
+// whole class on one interface it cannot parse, and ignores EACCES like an
+// absent file (an unreadable carrier must be UNKNOWN here, not missing); it
+// resolves neither the master link nor the device link to a PCI function
+// inside a captured tree's root.
 func collectNICs(r Roots) ([]NIC, []Error) {
 	var p nicProber
 	if r.Live {

@@ -2,6 +2,11 @@ package collectors
 
 import "strings"
 
+// Why not github.com/jaypipes/ghw's PCI topology: it enumerates every PCI
+// device of the running host and loads the PCI ID database (pcidb); here one
+// sysfs link per NIC or disk is resolved lexically inside the tree's root,
+// and only the address on its path is needed.
+
 // parsePCIFunction reports whether s is a PCI function address as the kernel
 // names it in sysfs ("%04x:%02x:%02x.%d": domain, bus, device, function, e.g.
 // "0000:3b:00.1") and returns the slot, the address without ".f"

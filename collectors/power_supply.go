@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -72,11 +73,27 @@ var psuAttrs = []struct{ key, file string }{
 	{"SCOPE", "scope"},
 }
 
+// powerSource reads the power supplies.
+type powerSource struct{}
+
+func (powerSource) Name() string { return "power" }
+
+func (powerSource) Collect(_ context.Context, r Roots) (Part, error) {
+	psus, errs := collectPSUs(r)
+	return Part{Set: func(s *Snapshot) { s.PSUs = psus }, Errors: errs}, nil
+}
+
 // collectPSUs reads every supply under <sys>/class/power_supply. Each
 // supply's uevent (one bounded read) gives its properties; an attribute file
 // is read only for a property the uevent lacks (older kernels print no
 // POWER_SUPPLY_TYPE, captured trees may hold no uevent at all). No class
 // directory means no supplies and no error.
+//
+// Why not github.com/prometheus/procfs's sysfs.FS.PowerSupplyClass: it reads
+// every regular file of every supply (dozens of reads, some of which a
+// battery's driver answers slowly), never the uevent, so a captured uevent
+// alone gives nothing; one supply it cannot read fails the whole class, and
+// a value that does not parse silently becomes nil.
 func collectPSUs(r Roots) ([]PSU, []Error) {
 	dir := filepath.Join(r.Sys, "class", "power_supply")
 	ents, err := os.ReadDir(dir)

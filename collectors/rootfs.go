@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,12 +17,28 @@ import (
 // tree must end).
 const maxStackNodes = 256
 
+// rootfsSource resolves the block stack under "/".
+type rootfsSource struct{}
+
+func (rootfsSource) Name() string { return "rootfs" }
+
+func (rootfsSource) Collect(_ context.Context, r Roots) (Part, error) {
+	root, errs := collectRootFS(r)
+	return Part{Set: func(s *Snapshot) { s.RootFS = root }, Errors: errs}, nil
+}
+
 // collectRootFS resolves the block stack under "/": the last mount of "/" in
 // <proc>/self/mountinfo, its device (from maj:min through /sys/dev/block, else
 // the mount source under /dev), then down /sys/class/block/<dev>/slaves and
 // from partitions to their disks until whole disks. A root with no block
 // device under it (tmpfs, overlay, nfs, zfs, ...) or a tree without
 // mountinfo gives nil and no error: there is nothing to say.
+//
+// Why not a library: github.com/prometheus/procfs's GetProcMounts fails the
+// whole table on one line it cannot parse (mountinfo.go here reports the
+// line and keeps the rest), and github.com/jaypipes/ghw's block topology
+// enumerates every disk of the running host through udev rather than walking
+// one stack lexically inside a captured tree's root.
 func collectRootFS(r Roots) (*RootFS, []Error) {
 	path := filepath.Join(r.Proc, "self/mountinfo")
 	data, err := hostfs.ReadFile(path, 0)

@@ -3,6 +3,7 @@ package collectors
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,9 +20,24 @@ const rtfUp = 0x0001
 // maxRouteLine bounds one line of /proc/net/route (the kernel pads lines to 127 bytes).
 const maxRouteLine = 4096
 
+// routeSource reads the IPv4 default routes.
+type routeSource struct{}
+
+func (routeSource) Name() string { return "route" }
+
+func (routeSource) Collect(_ context.Context, r Roots) (Part, error) {
+	routes, errs := collectRoutes(r)
+	return Part{Set: func(s *Snapshot) { s.DefaultRoutes = routes }, Errors: errs}, nil
+}
+
 // collectRoutes reads the IPv4 default routes from <proc>/net/route. A missing
 // file is no routes and no error (a tree without it, a host without IPv4); a
 // file that cannot be read or parsed is an Error and no routes.
+//
+// Why not github.com/prometheus/procfs's FS.NetRoute: it skips the header
+// unread and takes the columns by position, and it parses the flags as
+// decimal where the kernel prints them in hex ("%04X": RTF_DYNAMIC 0x0010
+// reads as 10); it also reads the whole file into memory.
 func collectRoutes(r Roots) ([]Route, []Error) {
 	path := filepath.Join(r.Proc, "net/route")
 	f, err := os.Open(path)

@@ -317,6 +317,7 @@ func (f *daemonFlags) setup(c *config.Config, eng *engine.Engine) daemon.Setup {
 	if f.collectorTimeout != 0 {
 		timeout = f.collectorTimeout
 	}
+	eng.SetCollectorTimeout(timeout)
 	return daemon.Setup{Runner: eng, Interval: interval, CollectorTimeout: timeout}
 }
 

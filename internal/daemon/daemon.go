@@ -50,7 +50,8 @@ type Setup struct {
 	Runner Runner
 	// Interval is the safety-net interval; zero means DefaultInterval.
 	Interval time.Duration
-	// CollectorTimeout cuts off one hung collector; zero means
+	// CollectorTimeout is the per-source timeout the runner was given
+	// (engine.Engine.SetCollectorTimeout), for the log; zero means
 	// collectors.DefaultTimeout.
 	CollectorTimeout time.Duration
 }
@@ -401,8 +402,7 @@ func (d *Daemon) doReload() bool {
 
 // runPass runs one pass, publishes it, logs what changed and tells systemd.
 func (d *Daemon) runPass(ctx context.Context, trigger string, events int, spread time.Duration) {
-	pctx := collectors.WithTimeout(ctx, d.setup.CollectorTimeout)
-	p := d.setup.Runner.Run(pctx)
+	p := d.setup.Runner.Run(ctx)
 	if p == nil {
 		d.log.Error("pass returned nothing", "trigger", trigger)
 		return

@@ -35,6 +35,20 @@ type Engine struct {
 	// maintenance). "" turns the baseline off and keeps first-seen times in
 	// memory only.
 	StateDir string
+	// CollectorTimeout cuts off one hung source; zero means
+	// collectors.DefaultTimeout. Replace it between passes with
+	// SetCollectorTimeout.
+	CollectorTimeout time.Duration
+	// Sources are the sources a pass runs; nil means collectors.Sources().
+	// After is the collectors' timer (tests); nil means time.After. Both
+	// are read once, at the first pass.
+	Sources []collectors.Source
+	After   func(time.Duration) <-chan time.Time
+
+	// collect runs the sources and remembers the ones still hung from an
+	// earlier pass: this engine started them.
+	collect     collectors.Runner
+	collectInit sync.Once
 
 	mu              sync.Mutex
 	last            *collectors.Snapshot // the last pass's, with what it kept stale
@@ -59,6 +73,13 @@ type Pass struct {
 	Duration time.Duration
 }
 
+// SetCollectorTimeout replaces the per-source timeout for the next passes.
+func (e *Engine) SetCollectorTimeout(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.CollectorTimeout = d
+}
+
 // SetConfig replaces the configuration for the next passes (a daemon's
 // reload); the first-seen times are kept.
 func (e *Engine) SetConfig(c *config.Config) {
@@ -75,7 +96,11 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 		now = time.Now
 	}
 	start := now()
-	snap := collectors.Collect(ctx, e.Roots, now)
+	e.collectInit.Do(func() { e.collect.Sources, e.collect.After = e.Sources, e.After })
+	e.mu.Lock()
+	timeout := e.CollectorTimeout
+	e.mu.Unlock()
+	snap := e.collect.Collect(ctx, e.Roots, now, timeout)
 
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/rules"
@@ -458,5 +460,56 @@ func TestConcurrentRuns(t *testing.T) {
 	wg.Wait()
 	if p := e.Run(context.Background()); p.Result.Status != rules.StatusWarning {
 		t.Errorf("status %v", p.Result.Status)
+	}
+}
+
+// hangSource blocks in Collect until release is closed.
+type hangSource struct{ release chan struct{} }
+
+func (hangSource) Name() string { return "hwmon" }
+func (h hangSource) Collect(context.Context, collectors.Roots) (collectors.Part, error) {
+	<-h.release
+	return collectors.Part{}, nil
+}
+
+// TestEngineOwnsCollectorTimeout: the per-source timeout is the engine's
+// (set at construction, replaced by SetCollectorTimeout), and the hung
+// source is remembered by the engine that started it, not by a global.
+func TestEngineOwnsCollectorTimeout(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	var asked []time.Duration
+	var mu sync.Mutex
+	after := func(d time.Duration) <-chan time.Time {
+		mu.Lock()
+		asked = append(asked, d)
+		mu.Unlock()
+		c := make(chan time.Time, 1)
+		c <- time.Time{} // the deadline has passed already
+		return c
+	}
+	clk := newClock()
+	e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Now: clk.Now, CollectorTimeout: 3 * time.Second,
+		Sources: []collectors.Source{hangSource{release}}, After: after}
+	p := e.Run(context.Background())
+	if len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "timed out after 3s") {
+		t.Fatalf("errors %+v, want hwmon timed out after 3s", p.Result.Errors)
+	}
+	e.SetCollectorTimeout(7 * time.Second)
+	p = e.Run(context.Background())
+	if len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "still hung") {
+		t.Fatalf("second pass errors %+v, want still hung", p.Result.Errors)
+	}
+	other := &Engine{Roots: e.Roots, Now: clk.Now, CollectorTimeout: 7 * time.Second,
+		Sources: []collectors.Source{hangSource{release}}, After: after}
+	p = other.Run(context.Background())
+	if len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "timed out after 7s") {
+		t.Fatalf("another engine: errors %+v, want its own timeout, not the first engine's hung mark", p.Result.Errors)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]time.Duration{3 * time.Second, 7 * time.Second, 7 * time.Second}, asked); diff != "" {
+		t.Errorf("timeouts asked of the timer (-want +got):\n%s", diff)
 	}
 }
