@@ -17,11 +17,26 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/daemon/report"
 	"github.com/redwatch/redwatch/internal/engine"
 )
 
 // DefaultInterval is the safety-net interval between passes.
-const DefaultInterval = 30 * time.Second
+const DefaultInterval = report.DefaultInterval
+
+// Triggers: why a pass ran.
+const (
+	TriggerStart    = report.TriggerStart
+	TriggerEvent    = report.TriggerEvent
+	TriggerInterval = report.TriggerInterval
+	TriggerReload   = report.TriggerReload
+)
+
+// Report is what the loop publishes after each pass (report.Report).
+type Report = report.Report
+
+// ReloadStatus is the outcome of the last configuration load (report.ReloadStatus).
+type ReloadStatus = report.ReloadStatus
 
 // DefaultDebounce is how long the loop waits after the first event of a
 // burst before it runs the pass, so that the rest of the burst (a cable pull
@@ -29,14 +44,6 @@ const DefaultInterval = 30 * time.Second
 // milliseconds) lands in the same pass. The window is fixed from the first
 // event, not extended by later ones, so it bounds the added latency.
 const DefaultDebounce = 50 * time.Millisecond
-
-// Triggers: why a pass ran.
-const (
-	TriggerStart    = "start"
-	TriggerEvent    = "event"
-	TriggerInterval = "interval"
-	TriggerReload   = "reload"
-)
 
 // Runner runs one pass; *engine.Engine is one.
 type Runner interface {
@@ -59,29 +66,6 @@ type Setup struct {
 // Notifier tells the service manager about the daemon (sd_notify).
 type Notifier interface {
 	Notify(state string) error
-}
-
-// Report is what the loop publishes after each pass.
-type Report struct {
-	// Pass is the pass that just ran.
-	Pass *engine.Pass
-	// Seq counts passes from 1.
-	Seq uint64
-	// Trigger is why it ran: start, event, interval or reload.
-	Trigger string
-	// Events is how many events the pass coalesced (trigger event only).
-	Events int
-	// Spread is the time from the first to the last of those events: how
-	// long the burst lasted, which the debounce window must cover.
-	Spread time.Duration
-	// Passes counts the passes so far by trigger.
-	Passes map[string]uint64
-	// EventsBySource counts the events so far by source.
-	EventsBySource map[string]uint64
-	// Sources says, for each event source, whether it is delivering events.
-	Sources map[string]bool
-	// Interval is the safety-net interval in force.
-	Interval time.Duration
 }
 
 // Options build a Daemon.
@@ -196,18 +180,6 @@ func (d *Daemon) Reload() {
 	case d.reload <- struct{}{}:
 	default: // one is pending already
 	}
-}
-
-// ReloadStatus is the outcome of the last configuration load, as Prometheus
-// reports its own (prometheus_config_last_reload_successful and
-// prometheus_config_last_reload_success_timestamp_seconds): the load in New
-// counts as the first successful one.
-type ReloadStatus struct {
-	// Successful is false when the last reload failed and the configuration
-	// in force is an older one.
-	Successful bool
-	// LastSuccess is when the configuration in force was loaded.
-	LastSuccess time.Time
 }
 
 // Reloaded is the outcome of the last configuration load.

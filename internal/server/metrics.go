@@ -7,7 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/redwatch/redwatch/internal/daemon"
+	"github.com/redwatch/redwatch/internal/daemon/report"
 	"github.com/redwatch/redwatch/rules"
 )
 
@@ -67,8 +67,8 @@ var allDescs = []*prometheus.Desc{
 
 // passCollector is the Prometheus collector over the last pass.
 type passCollector struct {
-	last    func() *daemon.Report
-	reload  func() daemon.ReloadStatus
+	last    func() *report.Report
+	reload  func() report.ReloadStatus
 	version string
 }
 

@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
-	"github.com/redwatch/redwatch/internal/daemon"
+	"github.com/redwatch/redwatch/internal/daemon/report"
 	"github.com/redwatch/redwatch/rules"
 )
 
@@ -41,12 +41,12 @@ const StaleAfter = 3
 // Options build a Server.
 type Options struct {
 	// Last returns the daemon's last report, nil before the first pass.
-	Last func() *daemon.Report
+	Last func() *report.Report
 	// Interval returns the safety-net interval in force.
 	Interval func() time.Duration
 	// Reload returns the outcome of the last configuration load
 	// (redwatch_config_last_reload_*); nil leaves those metrics out.
-	Reload func() daemon.ReloadStatus
+	Reload func() report.ReloadStatus
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Started is when the daemon started (the reference for /healthz before
@@ -85,7 +85,7 @@ func New(opts Options) (*Server, error) {
 		opts.Now = time.Now
 	}
 	if opts.Interval == nil {
-		opts.Interval = func() time.Duration { return daemon.DefaultInterval }
+		opts.Interval = func() time.Duration { return report.DefaultInterval }
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -200,7 +200,7 @@ func HealthCode(s rules.Status) int {
 
 // HealthJSON is the /health body: the audit JSON object with "time" and
 // "host" first.
-func HealthJSON(r *daemon.Report) ([]byte, error) {
+func HealthJSON(r *report.Report) ([]byte, error) {
 	b, err := json.Marshal(r.Pass.View(true))
 	if err != nil {
 		return nil, fmt.Errorf("server: encode result: %w", err)

@@ -21,7 +21,7 @@ import (
 	"github.com/redwatch/redwatch/alerts"
 	"github.com/redwatch/redwatch/alerts/webhook"
 	"github.com/redwatch/redwatch/collectors"
-	"github.com/redwatch/redwatch/internal/daemon"
+	"github.com/redwatch/redwatch/internal/daemon/report"
 	"github.com/redwatch/redwatch/internal/engine"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -30,14 +30,14 @@ import (
 var passTime = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 // fixtureReport runs the real engine over the fixture trees merged.
-func fixtureReport(t *testing.T, names ...string) *daemon.Report {
+func fixtureReport(t *testing.T, names ...string) *report.Report {
 	t.Helper()
 	dir := testtree.Copy(t, names...)
 	eng := &engine.Engine{Roots: collectors.TreeRoots(dir), Now: func() time.Time { return passTime }}
 	p := eng.Run(context.Background())
 	p.Snapshot.Host = "db-17"
-	return &daemon.Report{
-		Pass: p, Seq: 3, Trigger: daemon.TriggerEvent, Events: 2,
+	return &report.Report{
+		Pass: p, Seq: 3, Trigger: report.TriggerEvent, Events: 2,
 		Passes:         map[string]uint64{"start": 1, "event": 2},
 		EventsBySource: map[string]uint64{"netlink": 2, "mdstat": 0},
 		Sources:        map[string]bool{"netlink": true, "mdstat": true, "uevent": false},
@@ -46,7 +46,7 @@ func fixtureReport(t *testing.T, names ...string) *daemon.Report {
 }
 
 // degraded is a host with a bond slave down and a degraded mirror.
-func degraded(t *testing.T) *daemon.Report {
+func degraded(t *testing.T) *report.Report {
 	t.Helper()
 	r := fixtureReport(t, "bond_slave_down", "md_raid1_degraded")
 	if r.Pass.Result.Status != rules.StatusCritical {
@@ -55,13 +55,13 @@ func degraded(t *testing.T) *daemon.Report {
 	return r
 }
 
-func newTestServer(t *testing.T, last *daemon.Report, now time.Time) *Server {
+func newTestServer(t *testing.T, last *report.Report, now time.Time) *Server {
 	t.Helper()
 	s, err := New(Options{
-		Last:     func() *daemon.Report { return last },
+		Last:     func() *report.Report { return last },
 		Interval: func() time.Duration { return 30 * time.Second },
-		Reload: func() daemon.ReloadStatus {
-			return daemon.ReloadStatus{Successful: false, LastSuccess: passTime.Add(-time.Hour)}
+		Reload: func() report.ReloadStatus {
+			return report.ReloadStatus{Successful: false, LastSuccess: passTime.Add(-time.Hour)}
 		},
 		Now:     func() time.Time { return now },
 		Started: passTime.Add(-time.Second),
@@ -289,7 +289,7 @@ func TestMetricsDuplicateLabels(t *testing.T) {
 func TestScrapeReadsNoFiles(t *testing.T) {
 	dir := testtree.Copy(t, "md_raid1_degraded")
 	eng := &engine.Engine{Roots: collectors.TreeRoots(dir), Now: func() time.Time { return passTime }}
-	r := &daemon.Report{Pass: eng.Run(context.Background()), Seq: 1, Trigger: daemon.TriggerStart}
+	r := &report.Report{Pass: eng.Run(context.Background()), Seq: 1, Trigger: report.TriggerStart}
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func TestMetricsExtra(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := New(Options{
-		Last:    func() *daemon.Report { return r },
+		Last:    func() *report.Report { return r },
 		Now:     func() time.Time { return passTime },
 		Version: "v0.0.0-test",
 		Extra:   []prometheus.Collector{m},
@@ -352,7 +352,7 @@ func TestMetricsExtra(t *testing.T) {
 	promtoolCheck(t, body)
 
 	// A collector that clashes with the built-in ones is an error, not a panic.
-	if _, err := New(Options{Last: func() *daemon.Report { return r }, Extra: []prometheus.Collector{m, m}}); err == nil {
+	if _, err := New(Options{Last: func() *report.Report { return r }, Extra: []prometheus.Collector{m, m}}); err == nil {
 		t.Error("registering the same collector twice: no error")
 	}
 }
