@@ -113,6 +113,7 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, now func() time.Time, ti
 		done chan outcome
 	}
 	var running []started
+	mark := hostfs.ReadMark() // the reads of this pass begin after it
 	for _, src := range list {
 		name := src.Name()
 		if err := ctx.Err(); err != nil {
@@ -142,6 +143,7 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, now func() time.Time, ti
 		deadline = after(timeout)
 	}
 	var cause error // set once the deadline passed or ctx ended
+	var hung []int  // indexes into s.Errors of the sources cut off
 	for _, st := range running {
 		var o outcome
 		got := false
@@ -168,6 +170,7 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, now func() time.Time, ti
 			}
 		}
 		if !got {
+			hung = append(hung, len(s.Errors))
 			s.Errors = append(s.Errors, Error{Collector: st.name, Err: cause})
 			if timeout > 0 {
 				s.Durations[st.name] = timeout
@@ -187,6 +190,7 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, now func() time.Time, ti
 		}
 		s.Durations[st.name] = o.duration
 	}
+	nameHungReads(s.Errors, hung, hostfs.ReadsSince(mark))
 	// With the host's own sources, a tree where none of their files exists
 	// gets a NoSource error.
 	if rn.Sources == nil && ctx.Err() == nil {
@@ -195,6 +199,24 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, now func() time.Time, ti
 		}
 	}
 	return s
+}
+
+// nameHungReads gives the errors of the sources cut off (hung indexes errs)
+// the file each was reading. The sources that returned have no read under
+// way, so the reads of this pass still under way are the hung ones': a
+// source reads one file at a time, so with one source cut off its file is
+// the most recent of them, the Path of its error. With several cut off a
+// read cannot be told apart by source: each error lists them all.
+func nameHungReads(errs []Error, hung []int, inflight []string) {
+	switch {
+	case len(hung) == 0 || len(inflight) == 0:
+	case len(hung) == 1:
+		errs[hung[0]].Path = inflight[0]
+	default:
+		for _, i := range hung {
+			errs[i].Err = fmt.Errorf("%w; reads still under way: %s", errs[i].Err, strings.Join(inflight, ", "))
+		}
+	}
 }
 
 func (rn *Runner) hungSince(name string) *time.Time {

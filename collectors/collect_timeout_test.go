@@ -3,12 +3,18 @@ package collectors
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
 // fixedNow is a clock that never moves.
@@ -160,5 +166,64 @@ func TestCollectSourceError(t *testing.T) {
 	}
 	if !errors.Is(s.Errors[1], boom) {
 		t.Error("the source's error does not unwrap")
+	}
+}
+
+// TestHungCollectorNamesItsFile: /proc/mdstat is a FIFO that nobody writes
+// to, so the md source blocks in its read; when the pass cuts it off, the
+// error names the file it was reading (issue 11: the path was empty).
+func TestHungCollectorNamesItsFile(t *testing.T) {
+	roots := Roots{Sys: t.TempDir(), Proc: t.TempDir()}
+	fifo := filepath.Join(roots.Proc, "mdstat")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { // release the blocked reader: a writer comes and goes
+		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+	}()
+	fire := make(chan time.Time, 1)
+	// The md source alone: the others, cut off by the same early deadline,
+	// would make the hung read ambiguous.
+	rn := &Runner{Sources: []Source{mdSource{}}, After: func(time.Duration) <-chan time.Time {
+		// The deadline fires once the md source is blocked in its read.
+		go func() {
+			for !slices.Contains(hostfs.ReadsSince(0), fifo) {
+				runtime.Gosched()
+			}
+			fire <- fixedNow()
+		}()
+		return fire
+	}}
+	s := rn.Collect(context.Background(), roots, fixedNow, time.Second)
+	var hung []Error
+	for _, e := range s.Errors {
+		if strings.Contains(e.Reason(), "timed out") {
+			hung = append(hung, e)
+		}
+	}
+	if len(hung) != 1 || hung[0].Collector != "md" || hung[0].Path != fifo {
+		t.Fatalf("cut-off errors = %+v, want one for md naming %s", hung, fifo)
+	}
+}
+
+// TestNameHungReads: one source cut off gets the most recent read under
+// way as its Path; with several, each lists every read under way.
+func TestNameHungReads(t *testing.T) {
+	errs := []Error{{Collector: "md", Err: errors.New("timed out")}}
+	nameHungReads(errs, []int{0}, []string{"/proc/mdstat", "/sys/old"})
+	if errs[0].Path != "/proc/mdstat" {
+		t.Errorf("one hung: %+v", errs[0])
+	}
+	errs = []Error{{Collector: "md", Err: errors.New("timed out")}, {Collector: "bonding", Path: "/x", Err: errors.New("bad")}, {Collector: "power", Err: errors.New("timed out")}}
+	nameHungReads(errs, []int{0, 2}, []string{"/a", "/b"})
+	for _, i := range []int{0, 2} {
+		if errs[i].Path != "" || errs[i].Reason() != "timed out; reads still under way: /a, /b" {
+			t.Errorf("two hung: %+v", errs[i])
+		}
+	}
+	if errs[1].Reason() != "bad" {
+		t.Errorf("an error of a source that returned changed: %+v", errs[1])
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,9 +23,53 @@ const MaxFileSize = 1 << 20
 // ErrTooLarge is a file larger than the bound of its read.
 var ErrTooLarge = errors.New("larger than the read bound")
 
+// reads holds the reads under way (*reading -> struct{}), so that a caller
+// that cut off a hung collector can say which file it was stuck in: a
+// blocked read cannot be interrupted, but it can be named.
+var reads sync.Map
+
+// readSeq numbers the reads in the order they began.
+var readSeq atomic.Uint64
+
+// reading is one read under way.
+type reading struct {
+	seq  uint64
+	path string
+}
+
+// track records a read of path until the returned func is called.
+func track(path string) func() {
+	r := &reading{seq: readSeq.Add(1), path: path}
+	reads.Store(r, struct{}{})
+	return func() { reads.Delete(r) }
+}
+
+// ReadMark is a point in the sequence of reads: the reads that begin after
+// it are the ones ReadsSince returns.
+func ReadMark() uint64 { return readSeq.Load() }
+
+// ReadsSince returns the paths of the reads that began after mark and have
+// not returned yet, the most recent first.
+func ReadsSince(mark uint64) []string {
+	var rs []*reading
+	reads.Range(func(k, _ any) bool {
+		if r := k.(*reading); r.seq > mark {
+			rs = append(rs, r)
+		}
+		return true
+	})
+	sort.Slice(rs, func(i, j int) bool { return rs[i].seq > rs[j].seq })
+	paths := make([]string, len(rs))
+	for i, r := range rs {
+		paths[i] = r.path
+	}
+	return paths
+}
+
 // ReadAttr reads a sysfs attribute with one bounded read of MaxAttrSize:
 // some hwmon drivers block or misbehave on a second read.
 func ReadAttr(path string) ([]byte, error) {
+	defer track(path)()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -72,6 +119,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = MaxFileSize
 	}
+	defer track(path)()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
