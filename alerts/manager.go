@@ -244,7 +244,12 @@ func NewManager(cfg Config, stateDir, host string, clock func() time.Time, logge
 		alerts:   map[string]*alertRecord{},
 		inWake:   make(chan struct{}, 1),
 	}
-	if err := os.MkdirAll(filepath.Join(stateDir, "alerts"), 0o700); err != nil {
+	// Whoever can write to the state directory could plant links or
+	// entries in the outbox: one that others can write to is refused.
+	if err := safefile.CheckDir(stateDir); err != nil {
+		return nil, fmt.Errorf("alerts: state directory: %w", err)
+	}
+	if err := safefile.MkdirChecked(filepath.Join(stateDir, "alerts"), 0o700); err != nil {
 		return nil, fmt.Errorf("alerts: state directory: %w", err)
 	}
 	for name := range o.notifiers {
@@ -677,12 +682,15 @@ func (m *Manager) channel(name string) *channel {
 	return nil
 }
 
+// maxStateFile bounds the alert state file.
+const maxStateFile = 16 << 20
+
 func (m *Manager) statePath() string { return filepath.Join(m.stateDir, "alerts", "state.json") }
 
 // loadState reads state.json. A file that does not decode is set aside and
 // logged: the alerts it held fire again, which beats not starting.
 func (m *Manager) loadState() error {
-	b, err := os.ReadFile(m.statePath())
+	b, err := safefile.ReadFileNoFollow(m.statePath(), maxStateFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -51,7 +51,7 @@ type outbox struct {
 
 func newOutbox(stateDir, channel string) (*outbox, error) {
 	dir := filepath.Join(stateDir, "alerts", "outbox", channel)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := safefile.MkdirChecked(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("alerts: outbox: %w", err)
 	}
 	return &outbox{channel: channel, dir: dir}, nil
@@ -87,8 +87,11 @@ func (o *outbox) load() (entries []entry, bad []string, err error) {
 	return entries, bad, nil
 }
 
+// maxEntry bounds one outbox file.
+const maxEntry = 1 << 20
+
 func readEntry(path string) (entry, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFileNoFollow(path, maxEntry)
 	if err != nil {
 		return entry{}, err
 	}
