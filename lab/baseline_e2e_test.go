@@ -49,11 +49,16 @@ func auditWith(args string, want Expect) Action {
 // The steps' own (default) audits use the guest's default state directory
 // /var/lib/redwatch; the `--state-dir /tmp/bl` audits are the ones under
 // test, and `--state-dir /tmp/fresh-N` (an empty state, so no baseline yet)
-// stands for the built-in rules alone.
+// stands for the built-in rules alone. Every audit records a group the first
+// time it is seen healthy (baseline.settle 0s in the guest's
+// /etc/redwatch/redwatch.yaml): this scenario is about what the baseline
+// catches on a real kernel; how a group settles into the baseline is
+// rules.TestBaselineSettles's, with an injected clock.
 var baselineScenarios = []Scenario{{
 	Name: "baseline_three_slave_bond",
 	Spec: Spec{NICs: []NIC{{Hub: 1}, {Hub: 1}, {Hub: 1}}},
 	Setup: []Action{
+		Shell(`mkdir -p /etc/redwatch && printf 'baseline: {settle: 0s}\n' > /etc/redwatch/redwatch.yaml`),
 		Bond("bond0", "active-backup", "eth0", "eth1", "eth2"),
 		SlaveMII("bond0", "eth0", "up"), SlaveMII("bond0", "eth1", "up"), SlaveMII("bond0", "eth2", "up"),
 	},

@@ -71,14 +71,43 @@ func fullyHealthy(g Group) bool {
 // RecordHealthy adds every group of groups that is fully healthy and not in
 // b yet, with its members and now. It reports whether b changed.
 func (b Baseline) RecordHealthy(groups []Group, now time.Time) bool {
+	return b.RecordSettled(groups, Baseline{}, now, 0)
+}
+
+// RecordSettled records in b the groups that have been seen fully healthy,
+// with the same members, in every pass for at least settle. settling holds
+// the groups still settling (Since: when their healthy run began) and is
+// updated in place: a group not in b starts settling when first seen fully
+// healthy, starts again when its members change, and is dropped when a pass
+// sees it unhealthy or not at all. So a transient group (a bond created and
+// renamed a second later) never enters the baseline. settle 0 records a
+// group the first time it is seen fully healthy. It reports whether b changed.
+func (b Baseline) RecordSettled(groups []Group, settling Baseline, now time.Time, settle time.Duration) bool {
 	changed := false
+	seen := map[string]bool{}
 	for _, g := range groups {
 		k := BaselineKey(g.Kind, g.Name)
 		if _, ok := b[k]; ok || !fullyHealthy(g) {
 			continue
 		}
-		b[k] = BaselineGroup{Kind: g.Kind, Name: g.Name, Members: memberNames(g), Since: now.UTC()}
+		seen[k] = true
+		members := memberNames(g)
+		c, ok := settling[k]
+		if !ok || !slices.Equal(c.Members, members) || c.Since.After(now) {
+			c = BaselineGroup{Kind: g.Kind, Name: g.Name, Members: members, Since: now.UTC()}
+			settling[k] = c
+		}
+		if now.Sub(c.Since) < settle {
+			continue
+		}
+		delete(settling, k)
+		b[k] = BaselineGroup{Kind: g.Kind, Name: g.Name, Members: members, Since: now.UTC()}
 		changed = true
+	}
+	for k := range settling {
+		if !seen[k] {
+			delete(settling, k)
+		}
 	}
 	return changed
 }

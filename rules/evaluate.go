@@ -27,6 +27,11 @@ type Options struct {
 	// Controls are the operator's rule controls, first match wins.
 	Controls  []Control
 	UserRules []*UserRule
+	// Settling are the groups seen fully healthy but not for Settle yet, as
+	// returned in the previous Outcome; Settle is how long a group must be
+	// seen healthy before it enters the baseline (0: at once).
+	Settling Baseline
+	Settle   time.Duration
 	// Now is the pass's time, for `for` durations and the baseline.
 	Now time.Time
 	// FirstSeen is when each finding (FindingKey) was first seen in its
@@ -48,6 +53,8 @@ type Outcome struct {
 	// this pass recorded; BaselineChanged says whether any were.
 	Baseline        Baseline
 	BaselineChanged bool
+	// Settling is the next pass's Options.Settling.
+	Settling Baseline
 	// Maintenance is set when a maintenance window is on.
 	Maintenance *Maintenance
 }
@@ -86,14 +93,17 @@ func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 	for _, r := range expectRules {
 		r.run(in, &o, emitFor(r.Rule))
 	}
-	out := Outcome{Baseline: o.Baseline.Clone()}
+	out := Outcome{Baseline: o.Baseline.Clone(), Settling: o.Settling.Clone()}
 	if out.Baseline != nil {
+		if out.Settling == nil {
+			out.Settling = Baseline{}
+		}
 		for _, r := range baselineRules {
 			r.run(in, &o, emitFor(r.Rule))
 		}
 		// Record after checking: a group first seen healthy now has nothing to compare yet.
 		if len(s.Errors) == 0 {
-			out.BaselineChanged = out.Baseline.RecordHealthy(in.groups, o.Now)
+			out.BaselineChanged = out.Baseline.RecordSettled(in.groups, out.Settling, o.Now, o.Settle)
 		}
 	}
 	if len(o.UserRules) > 0 {

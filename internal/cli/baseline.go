@@ -42,7 +42,7 @@ func runBaseline(ctx context.Context, e *env, args []string) int {
 		if len(pos) > 0 {
 			return errorf(e, "baseline show: unexpected argument %q", pos[0])
 		}
-		return baselineShow(e, dir, output)
+		return baselineShow(e, dir, output, cfg.Baseline.Settle)
 	}
 	if len(pos) > 1 {
 		return errorf(e, "baseline accept: unexpected argument %q", pos[1])
@@ -61,7 +61,9 @@ func runBaseline(ctx context.Context, e *env, args []string) int {
 	return baselineAccept(ctx, e, dir, roots, group)
 }
 
-func baselineShow(e *env, dir, output string) int {
+// baselineShow prints the recorded groups, then those still settling
+// (seen healthy, not for settle yet). -o json prints the recorded ones only.
+func baselineShow(e *env, dir, output string, settle time.Duration) int {
 	st, err := engine.ReadState(dir)
 	if err != nil {
 		return errorf(e, "baseline show: %v", err)
@@ -78,18 +80,27 @@ func baselineShow(e *env, dir, output string) int {
 	default:
 		return errorf(e, "baseline show: unknown output format %q (want table or json)", output)
 	}
-	if len(st.Baseline) == 0 {
-		fmt.Fprintf(e.stdout, "no baseline recorded in %s yet: groups are recorded when first seen fully healthy\n", esc(dir))
-		return exitOK
-	}
-	fmt.Fprintf(e.stdout, "%-4s  %-12s  %-20s  %-8s  %s\n", "KIND", "GROUP", "SINCE", "HOW", "MEMBERS")
-	for _, k := range st.Baseline.Keys() {
-		g := st.Baseline[k]
-		how := "healthy"
-		if g.Accepted {
-			how = "accepted"
-		}
+	row := func(g rules.BaselineGroup, how string) {
 		fmt.Fprintf(e.stdout, "%-4s  %-12s  %-20s  %-8s  %s\n", esc(g.Kind), esc(g.Name), g.Since.UTC().Format(time.RFC3339), how, esc(strings.Join(g.Members, " ")))
+	}
+	if len(st.Baseline) == 0 {
+		fmt.Fprintf(e.stdout, "no baseline recorded in %s yet: groups are recorded once seen fully healthy for %s (baseline.settle)\n", esc(dir), settle)
+	} else {
+		fmt.Fprintf(e.stdout, "%-4s  %-12s  %-20s  %-8s  %s\n", "KIND", "GROUP", "SINCE", "HOW", "MEMBERS")
+		for _, k := range st.Baseline.Keys() {
+			g := st.Baseline[k]
+			how := "healthy"
+			if g.Accepted {
+				how = "accepted"
+			}
+			row(g, how)
+		}
+	}
+	if len(st.Settling) > 0 {
+		fmt.Fprintf(e.stdout, "\nSETTLING (seen fully healthy since SINCE; recorded once healthy for %s, baseline.settle)\n", settle)
+		for _, k := range st.Settling.Keys() {
+			row(st.Settling[k], "settling")
+		}
 	}
 	return exitOK
 }

@@ -16,14 +16,19 @@ func fixture(name, side string) string { return filepath.Join("..", "..", "testd
 func TestBaselineCommands(t *testing.T) {
 	state := t.TempDir()
 	before, after := fixture("baseline_bond_member_removed", "before"), fixture("baseline_bond_member_removed", "after")
-	if code, out, stderr := runCLI(t, "audit", "--root", before, "--state-dir", state); code != 0 {
+	// Record at once: how a group settles into the baseline is TestBaselineSettles's.
+	conf := filepath.Join(t.TempDir(), "redwatch.yaml")
+	if err := os.WriteFile(conf, []byte("baseline: {settle: 0s}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCLI(t, "audit", "--root", before, "--state-dir", state, "--config", conf); code != 0 {
 		t.Fatalf("before: exit %d\n%s%s", code, out, stderr)
 	}
 	code, out, _ := runCLI(t, "baseline", "show", "--state-dir", state)
 	if code != 0 || !strings.Contains(out, "bond0") || !strings.Contains(out, "eth0 eth1 eth2") || !strings.Contains(out, "2026-11-27T06:00:00Z") {
 		t.Errorf("baseline show: exit %d\n%s", code, out)
 	}
-	code, out, _ = runCLI(t, "audit", "--root", after, "--state-dir", state, "-o", "json")
+	code, out, _ = runCLI(t, "audit", "--root", after, "--state-dir", state, "--config", conf, "-o", "json")
 	var res auditJSON
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
@@ -125,5 +130,25 @@ func TestAuditPending(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Status != "ok" || len(res.Pending) != 2 || res.Pending[0].Due != "2026-11-27T06:01:00Z" {
 		t.Errorf("json: %v %s", err, out)
+	}
+}
+
+// TestBaselineShowSettling: with the default settle time, one audit leaves
+// the healthy bond settling, not recorded; baseline show lists it.
+func TestBaselineShowSettling(t *testing.T) {
+	state := t.TempDir()
+	conf := filepath.Join(t.TempDir(), "redwatch.yaml")
+	if err := os.WriteFile(conf, []byte("state_dir: /var/lib/redwatch\n") /* no baseline: key, the default settle */, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCLI(t, "audit", "--root", fixture("bond_ab_healthy", ""), "--state-dir", state, "--config", conf); code != 0 {
+		t.Fatalf("audit: exit %d %s%s", code, out, stderr)
+	}
+	code, out, _ := runCLI(t, "baseline", "show", "--state-dir", state, "--config", conf)
+	want := "no baseline recorded in " + state + " yet: groups are recorded once seen fully healthy for 5m0s (baseline.settle)\n\n" +
+		"SETTLING (seen fully healthy since SINCE; recorded once healthy for 5m0s, baseline.settle)\n" +
+		"bond  bond0         2026-11-27T06:00:00Z  settling  eth0 eth1\n"
+	if code != 0 || out != want {
+		t.Errorf("baseline show: exit %d\n%s\nwant:\n%s", code, out, want)
 	}
 }

@@ -54,7 +54,7 @@ func TestDaemonFailedSourceKeepsAlerts(t *testing.T) {
 	}
 	url, got := hookReceiver(t)
 	cfg := filepath.Join(t.TempDir(), "redwatch.yaml")
-	conf := fmt.Sprintf("alerts:\n  retry: {initial: 100ms, max: 1s}\n  channels:\n    - name: hook\n      type: webhook\n      webhook: {url: %q}\n", url)
+	conf := fmt.Sprintf("baseline: {settle: 0s}\nalerts:\n  retry: {initial: 100ms, max: 1s}\n  channels:\n    - name: hook\n      type: webhook\n      webhook: {url: %q}\n", url)
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -38,9 +38,10 @@ type Config struct {
 	// Path is the file the configuration was read from; "" for the defaults.
 	Path string `yaml:"-"`
 	// StateDir holds the baseline, first-seen times and maintenance windows.
-	StateDir string `yaml:"state_dir"`
-	Daemon   Daemon `yaml:"daemon"`
-	Expect   Expect `yaml:"expect"`
+	StateDir string   `yaml:"state_dir"`
+	Daemon   Daemon   `yaml:"daemon"`
+	Baseline Baseline `yaml:"baseline"`
+	Expect   Expect   `yaml:"expect"`
 	// Rules control built-in and user rules; the first entry matching a
 	// finding's rule ID and subject decides for it.
 	Rules     []RuleControl `yaml:"rules"`
@@ -69,6 +70,17 @@ type Daemon struct {
 	// default (512), lowered to what RLIMIT_NOFILE leaves after the
 	// descriptors kept for collection and alerts.
 	MaxConnections int `yaml:"max_connections"`
+}
+
+// DefaultSettle is how long a group must be seen healthy before it enters
+// the baseline, without baseline.settle.
+const DefaultSettle = 5 * time.Minute
+
+// Baseline is the baseline's part of the configuration.
+type Baseline struct {
+	// Settle is how long a group must be seen fully healthy, with the same
+	// members, before its member set is recorded (0: at once).
+	Settle time.Duration `yaml:"settle"`
 }
 
 // Expect is the operator's declared redundancy.
@@ -127,6 +139,7 @@ func Default() *Config {
 	return &Config{
 		StateDir: DefaultStateDir,
 		Daemon:   Daemon{Interval: 30 * time.Second, CollectorTimeout: 10 * time.Second},
+		Baseline: Baseline{Settle: DefaultSettle},
 	}
 }
 

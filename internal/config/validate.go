@@ -108,6 +108,9 @@ func (c *Config) compile(doc *yaml.Node) error {
 		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 		return v.fail(strings.ReplaceAll(msg, "alerts: ", ""), "alerts")
 	}
+	if c.Baseline.Settle < 0 {
+		return v.fail(fmt.Sprintf("must be a duration of 0 or more such as 5m (0 records a group the first time it is seen healthy), got %s", c.Baseline.Settle), "baseline", "settle")
+	}
 	if err := c.compileExpect(v); err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 		cfg = config.Default()
 	}
 	opts := rules.Options{Expect: cfg.Expectations(), Controls: cfg.Controls(), UserRules: cfg.CompiledUserRules(),
-		Now: start, FirstSeen: e.firstSeen}
+		Now: start, FirstSeen: e.firstSeen, Settle: cfg.Baseline.Settle}
 	p := &Pass{Snapshot: snap, Started: start}
 
 	var (
@@ -132,6 +132,7 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 				before = nil // a corrupt file moved aside: write the state back now
 			}
 			opts.Baseline = st.Baseline
+			opts.Settling = st.Settling
 			opts.Maintenance = st.Maintenance
 			if !e.lastWriteFailed || e.firstSeen == nil {
 				opts.FirstSeen = st.FirstSeen
@@ -167,7 +168,7 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 		e.mem = &State{Version: StateVersion, Baseline: out.Baseline.Clone(), FirstSeen: maps.Clone(out.FirstSeen), Maintenance: st.Maintenance}
 	}
 	if st != nil && canWrite {
-		st.Baseline, st.FirstSeen = out.Baseline, out.FirstSeen
+		st.Baseline, st.FirstSeen, st.Settling = out.Baseline, out.FirstSeen, out.Settling
 		if after, err := marshalState(st); err == nil && !bytes.Equal(before, after) {
 			if err := writeAtomic(StatePath(e.StateDir), after); err != nil {
 				p.Notes = append(p.Notes, fmt.Sprintf("cannot write the state: %v", err))

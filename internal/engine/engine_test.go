@@ -54,6 +54,11 @@ func mustConfig(t *testing.T, src string) *config.Config {
 	return c
 }
 
+// recordAtOnce is a configuration whose baseline records a group the first
+// time it is seen healthy (baseline.settle 0), for the tests about what the
+// baseline catches rather than how a group enters it.
+const recordAtOnce = "baseline: {settle: 0s}\n"
+
 // find returns the findings of rule, as "subject: message".
 func find(r rules.Result, rule string) []string {
 	var out []string
@@ -112,7 +117,7 @@ func TestRemovedMembers(t *testing.T) {
 		t.Run(tt.fixture, func(t *testing.T) {
 			clk := newClock()
 			dir := t.TempDir()
-			e := &Engine{Roots: tree(t, tt.fixture, "before"), Now: clk.Now, StateDir: dir, Config: mustConfig(t, tt.config)}
+			e := &Engine{Roots: tree(t, tt.fixture, "before"), Now: clk.Now, StateDir: dir, Config: mustConfig(t, tt.config+"\n"+recordAtOnce)}
 			p := e.Run(context.Background())
 			if p.Result.Status != rules.StatusOK || len(p.Result.Findings) != 0 {
 				t.Fatalf("before: status %v findings %v errors %v", p.Result.Status, p.Result.Findings, p.Result.Errors)
@@ -167,7 +172,7 @@ func TestBaselineOnlyCatchesRemoval(t *testing.T) {
 func TestGroupGoneFromBaseline(t *testing.T) {
 	clk := newClock()
 	dir := t.TempDir()
-	e := &Engine{Roots: tree(t, "baseline_md_member_removed", "before"), Now: clk.Now, StateDir: dir}
+	e := &Engine{Roots: tree(t, "baseline_md_member_removed", "before"), Now: clk.Now, StateDir: dir, Config: mustConfig(t, recordAtOnce)}
 	e.Run(context.Background())
 	// A host whose mdstat lists no array: md0 gone. (An empty tree would be
 	// no source at all, which cannot tell.)
@@ -306,7 +311,7 @@ func TestCorruptState(t *testing.T) {
 			if err := os.WriteFile(StatePath(dir), []byte(content), 0o640); err != nil {
 				t.Fatal(err)
 			}
-			e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Now: clk.Now, StateDir: dir}
+			e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Now: clk.Now, StateDir: dir, Config: mustConfig(t, recordAtOnce)}
 			p := e.Run(context.Background())
 			if p.Result.Status != rules.StatusUnknown || len(p.Result.Errors) != 1 {
 				t.Fatalf("status %v errors %v", p.Result.Status, p.Result.Errors)

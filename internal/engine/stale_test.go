@@ -67,7 +67,7 @@ func keys(r rules.Result) []string {
 func TestFailedSourceKeepsFindings(t *testing.T) {
 	clk := newClock()
 	md := newMDTree(t)
-	e := &Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: t.TempDir()}
+	e := &Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: t.TempDir(), Config: mustConfig(t, recordAtOnce)}
 	md.set("before")
 	if p := e.Run(context.Background()); p.Result.Status != rules.StatusOK {
 		t.Fatalf("healthy: %v %v", p.Result.Status, keys(p.Result))

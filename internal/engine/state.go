@@ -38,6 +38,9 @@ type State struct {
 	Baseline rules.Baseline `json:"baseline"`
 	// FirstSeen is when each current finding (rules.FindingKey) was first seen, for `for`.
 	FirstSeen map[string]time.Time `json:"first_seen"`
+	// Settling are the groups seen fully healthy that have not been for the
+	// settle time (baseline.settle) yet: not in the baseline.
+	Settling rules.Baseline `json:"settling,omitempty"`
 	// Maintenance is the operator's maintenance window, nil when none was set.
 	Maintenance *rules.Maintenance `json:"maintenance,omitempty"`
 }
