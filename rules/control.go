@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"strings"
 	"time"
 )
 
@@ -49,11 +50,18 @@ func firstControl(cs []Control, id, subject string) *Control {
 	return nil
 }
 
-// Maintenance is an operator's maintenance window.
+// Maintenance is an operator's maintenance window: the whole host, or the
+// findings whose subject and rule match its globs. Several may be on at once.
 type Maintenance struct {
 	Started time.Time `json:"started"`
 	Until   time.Time `json:"until"`
 	Reason  string    `json:"reason"`
+	// Subject is a glob (path.Match) over finding subjects; "" is every
+	// subject. A subject glob also covers the members of the groups it
+	// matches: "bond0" covers bond0 and bond0/eth1.
+	Subject string `json:"subject,omitempty"`
+	// Rule is a rule ID or a glob over rule IDs; "" is every rule.
+	Rule string `json:"rule,omitempty"`
 }
 
 // Active reports whether the window is on at now.
@@ -61,16 +69,74 @@ func (m *Maintenance) Active(now time.Time) bool {
 	return m != nil && !now.Before(m.Started) && now.Before(m.Until)
 }
 
+// HostWide reports whether the window covers every finding.
+func (m *Maintenance) HostWide() bool { return m.Subject == "" && m.Rule == "" }
+
+// Covers reports whether the window covers finding f (whether it is on is
+// Active's question).
+func (m *Maintenance) Covers(f Finding) bool {
+	if m.Rule != "" && !nameMatch(m.Rule, f.Rule) {
+		return false
+	}
+	if m.Subject == "" {
+		return true
+	}
+	group, _, _ := strings.Cut(f.Subject, "/")
+	for _, s := range []string{f.Subject, group} {
+		if ok, err := path.Match(m.Subject, s); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Scope says what the window covers: "", or "subject bond0*, rule md_*".
+func (m *Maintenance) Scope() string {
+	var parts []string
+	if m.Subject != "" {
+		parts = append(parts, "subject "+m.Subject)
+	}
+	if m.Rule != "" {
+		parts = append(parts, "rule "+m.Rule)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // String says what the window is, for the status line.
 func (m *Maintenance) String() string {
 	if m == nil {
 		return ""
 	}
-	s := "maintenance until " + m.Until.UTC().Format(time.RFC3339)
+	s := "maintenance"
+	if sc := m.Scope(); sc != "" {
+		s += " of " + sc
+	}
+	s += " until " + m.Until.UTC().Format(time.RFC3339)
 	if m.Reason != "" {
 		s += ": " + m.Reason
 	}
 	return s
+}
+
+// ActiveWindows returns the windows on at now, in order.
+func ActiveWindows(ws []Maintenance, now time.Time) []Maintenance {
+	var on []Maintenance
+	for i := range ws {
+		if ws[i].Active(now) {
+			on = append(on, ws[i])
+		}
+	}
+	return on
+}
+
+// Silencing returns the first of the windows that covers f, nil when none.
+func Silencing(ws []Maintenance, f Finding) *Maintenance {
+	for i := range ws {
+		if ws[i].Covers(f) {
+			return &ws[i]
+		}
+	}
+	return nil
 }
 
 // Pending is a finding that has not held for its rule's `for` duration yet:

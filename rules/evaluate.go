@@ -37,8 +37,9 @@ type Options struct {
 	// FirstSeen is when each finding (FindingKey) was first seen in its
 	// current run, as returned in the previous Outcome.
 	FirstSeen map[string]time.Time
-	// Maintenance is the operator's window; findings are marked while it is on.
-	Maintenance *Maintenance
+	// Maintenance are the operator's windows; the findings a window covers
+	// are marked while it is on.
+	Maintenance []Maintenance
 }
 
 // Outcome is an evaluated pass with what the next pass needs.
@@ -55,8 +56,8 @@ type Outcome struct {
 	BaselineChanged bool
 	// Settling is the next pass's Options.Settling.
 	Settling Baseline
-	// Maintenance is set when a maintenance window is on.
-	Maintenance *Maintenance
+	// Maintenance are the maintenance windows on during the pass.
+	Maintenance []Maintenance
 }
 
 // extraRule is a rule evaluated with the pass's options (expectations,
@@ -121,14 +122,12 @@ func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 		}
 	}
 	res.Findings, out.Pending, out.FirstSeen = control(all, o.Controls, o.Now, o.FirstSeen)
-	if o.Maintenance.Active(o.Now) {
-		out.Maintenance = o.Maintenance
-		for i := range res.Findings {
-			res.Findings[i].Maintenance = true
-		}
-		for i := range out.Pending {
-			out.Pending[i].Maintenance = true
-		}
+	out.Maintenance = ActiveWindows(o.Maintenance, o.Now)
+	for i := range res.Findings {
+		res.Findings[i].Maintenance = Silencing(out.Maintenance, res.Findings[i]) != nil
+	}
+	for i := range out.Pending {
+		out.Pending[i].Maintenance = Silencing(out.Maintenance, out.Pending[i].Finding) != nil
 	}
 	SortFindings(res.Findings)
 	markStale(s, &res)

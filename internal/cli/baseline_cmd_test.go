@@ -152,3 +152,59 @@ func TestBaselineShowSettling(t *testing.T) {
 		t.Errorf("baseline show: exit %d\n%s\nwant:\n%s", code, out, want)
 	}
 }
+
+// TestMaintenanceWindows: `maintenance on --subject GLOB --rule GLOB`
+// silences part of the host; several windows coexist; status lists them, the
+// Nagios output says which findings each silences, and off ends one or all.
+func TestMaintenanceWindows(t *testing.T) {
+	state := t.TempDir()
+	tree := fixture("bond_slave_down", "")
+	for _, args := range [][]string{
+		{"--subject", "bond0/eth1", "--rule", "bond_member_*", "--reason", "recable eth1"},
+		{"--subject", "md0", "--reason", "disk swap"},
+	} {
+		if code, out, stderr := runCLI(t, append([]string{"maintenance", "on", "--for", "1h", "--state-dir", state}, args...)...); code != 0 {
+			t.Fatalf("on %v: exit %d %s%s", args, code, out, stderr)
+		}
+	}
+	if code, _, stderr := runCLI(t, "maintenance", "on", "--for", "1h", "--rule", "bond-*", "--state-dir", state); code != exitError || !strings.Contains(stderr, `--rule "bond-*" matches no rule`) {
+		t.Errorf("on --rule bond-*: exit %d %q", code, stderr)
+	}
+	code, out, _ := runCLI(t, "maintenance", "status", "--state-dir", state)
+	want := "maintenance of subject bond0/eth1, rule bond_member_* until 2026-11-27T07:00:00Z: recable eth1\n" +
+		"maintenance of subject md0 until 2026-11-27T07:00:00Z: disk swap\n"
+	if code != 0 || out != want {
+		t.Errorf("status: exit %d\n%s\nwant\n%s", code, out, want)
+	}
+	_, out, _ = runCLI(t, "audit", "--root", tree, "--state-dir", state, "-o", "nagios")
+	lines := strings.Split(out, "\n")
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "REDWATCH WARNING - [maintenance of subject bond0/eth1, rule bond_member_* until 2026-11-27T07:00:00Z: recable eth1; maintenance of subject md0 until") ||
+		lines[1] != "WARNING bond_below_min_healthy: bond0: 1 of 2 slaves healthy, 2 needed for redundancy" ||
+		lines[2] != "WARNING bond_member_down: bond0: slave eth1 is down (link failures: 3) [silenced: maintenance of subject bond0/eth1, rule bond_member_* until 2026-11-27T07:00:00Z: recable eth1]" {
+		t.Errorf("nagios:\n%s", out)
+	}
+	_, out, _ = runCLI(t, "audit", "--root", tree, "--state-dir", state, "-o", "json")
+	var res struct {
+		Findings []struct {
+			Rule        string
+			Maintenance bool
+		}
+		Windows []struct{ Subject, Rule string } `json:"maintenance_windows"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Windows) != 2 || len(res.Findings) != 2 ||
+		res.Findings[0].Maintenance || !res.Findings[1].Maintenance {
+		t.Errorf("json: %v %s", err, out)
+	}
+	if code, out, _ := runCLI(t, "maintenance", "off", "--subject", "md0", "--state-dir", state); code != 0 || out != "ended: maintenance of subject md0 until 2026-11-27T07:00:00Z: disk swap\n" {
+		t.Errorf("off --subject md0: exit %d %q", code, out)
+	}
+	if _, out, _ := runCLI(t, "maintenance", "status", "--state-dir", state); strings.Contains(out, "md0") || !strings.Contains(out, "bond0/eth1") {
+		t.Errorf("after off --subject md0: %q", out)
+	}
+	if code, out, _ := runCLI(t, "maintenance", "off", "--state-dir", state); code != 0 || !strings.HasPrefix(out, "ended: maintenance of subject bond0/eth1") {
+		t.Errorf("off: exit %d %q", code, out)
+	}
+	if _, out, _ := runCLI(t, "maintenance", "status", "--state-dir", state); out != "no maintenance window is on\n" {
+		t.Errorf("after off: %q", out)
+	}
+}

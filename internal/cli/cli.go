@@ -67,10 +67,10 @@ func init() {
 			{name: "show", summary: "List the recorded member set of every group."},
 			{name: "accept", args: "[GROUP]", summary: "Record the current member set of GROUP (default every group) as intended."},
 		}},
-		{name: "maintenance", summary: "Start, end or show maintenance windows: findings are reported, marked maintenance, and no notification or action fires.", run: runMaintenance, subs: []command{
-			{name: "on", summary: "Start a maintenance window."},
-			{name: "off", summary: "End the maintenance window."},
-			{name: "status", summary: "Show the maintenance window in force (the default subcommand)."},
+		{name: "maintenance", summary: "Start, end or show maintenance windows, for the whole host or some subjects and rules: the findings a window covers are reported, marked maintenance, and no notification or action fires.", run: runMaintenance, subs: []command{
+			{name: "on", summary: "Start a maintenance window (replacing the one of the same --subject and --rule)."},
+			{name: "off", summary: "End the window of --subject and --rule, or every window without them."},
+			{name: "status", summary: "List the maintenance windows on (the default subcommand)."},
 		}},
 		{name: "rules", summary: "List every rule with its severity, what it checks and the remediation.", run: runRules},
 		{name: "notify", summary: "Send a test alert through the configured channels.", run: runNotify, subs: []command{

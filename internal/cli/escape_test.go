@@ -57,7 +57,7 @@ func hostilePass(name string) *engine.Pass {
 			Errors: []collectors.Error{{Collector: "bonding", Path: "/proc/net/bonding/" + name, Err: errors.New("cannot parse " + name)}},
 		},
 		Pending:     []rules.Pending{{Finding: f, FirstSeen: fixedNow(), Due: fixedNow().Add(time.Minute)}},
-		Maintenance: &rules.Maintenance{Started: fixedNow(), Until: fixedNow().Add(time.Hour), Reason: name},
+		Maintenance: []rules.Maintenance{{Started: fixedNow(), Until: fixedNow().Add(time.Hour), Reason: name}},
 	}
 }
 

@@ -120,7 +120,7 @@ func TestAuditAsNobody(t *testing.T) {
 	u := newAsUser(t)
 	const group = 65533 // the redwatch group: any gid works for setpriv
 	cfg := filepath.Join(t.TempDir(), "redwatch.yaml")
-	if err := os.WriteFile(cfg, []byte("rules:\n  - id: md_degraded\n    for: 30s\n  - id: bond_member_down\n    for: 30s\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("baseline: {settle: 0s}\nrules:\n  - id: md_degraded\n    for: 30s\n  - id: bond_member_down\n    for: 30s\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	state := filepath.Join(t.TempDir(), "state")

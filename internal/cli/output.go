@@ -62,16 +62,28 @@ func memberColor(m rules.Member) string {
 }
 
 // statusNotes are what a pass's status line says besides the status: the
-// maintenance window and how many findings are pending.
+// maintenance windows on and how many findings are pending.
 func statusNotes(p *engine.Pass) []string {
 	var notes []string
-	if p.Maintenance != nil {
-		notes = append(notes, esc(p.Maintenance.String()))
+	for i := range p.Maintenance {
+		notes = append(notes, esc(p.Maintenance[i].String()))
 	}
 	if n := len(p.Pending); n > 0 {
 		notes = append(notes, fmt.Sprintf("%d pending", n))
 	}
 	return notes
+}
+
+// silenced is what a finding's line adds when a maintenance window covers
+// it: " [silenced: maintenance of subject md0 until ...]", or "".
+func silenced(p *engine.Pass, f rules.Finding) string {
+	if !f.Maintenance {
+		return ""
+	}
+	if m := rules.Silencing(p.Maintenance, f); m != nil {
+		return " [silenced: " + m.String() + "]"
+	}
+	return " [silenced: maintenance]"
 }
 
 // writeTable prints what a person reads first: the status, the findings
@@ -87,7 +99,7 @@ func writeTable(w io.Writer, p *engine.Pass, color bool) {
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(w, "\n%s\n", paint(color, ansiBold, "FINDINGS"))
 		for _, f := range r.Findings {
-			fmt.Fprintf(w, "  %-8s  %-28s  %s\n", paint(color, severityColor(f.Severity), strings.ToUpper(f.Severity.String())), esc(f.Rule), esc(f.Message))
+			fmt.Fprintf(w, "  %-8s  %-28s  %s%s\n", paint(color, severityColor(f.Severity), strings.ToUpper(f.Severity.String())), esc(f.Rule), esc(f.Message), esc(silenced(p, f)))
 			fmt.Fprintf(w, "  %-8s  %-28s  -> %s\n", "", "", esc(f.Remediation))
 		}
 	}
@@ -218,11 +230,7 @@ func writeNagios(w io.Writer, p *engine.Pass) {
 	fmt.Fprintf(w, "REDWATCH %s - %s | critical=%d;;;0 warning=%d;;;0 errors=%d;;;0 groups=%d;;;0 groups_degraded=%d;;;0\n",
 		strings.ToUpper(r.Status.String()), nagiosText(summary), counts[rules.Critical], counts[rules.Warning], len(r.Errors), len(r.Groups), nDegraded)
 	for _, f := range r.Findings {
-		line := fmt.Sprintf("%s %s: %s", strings.ToUpper(f.Severity.String()), f.Rule, f.Message)
-		if f.Maintenance {
-			line += " [silenced: maintenance]"
-		}
-		fmt.Fprintln(w, nagiosText(line))
+		fmt.Fprintln(w, nagiosText(fmt.Sprintf("%s %s: %s%s", strings.ToUpper(f.Severity.String()), f.Rule, f.Message, silenced(p, f))))
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintln(w, nagiosText("UNKNOWN "+nagiosError(e)))

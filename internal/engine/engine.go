@@ -63,8 +63,8 @@ type Pass struct {
 	Result   rules.Result
 	// Pending are findings waiting for their rule's `for`; not in Result.
 	Pending []rules.Pending
-	// Maintenance is the maintenance window when one is on.
-	Maintenance *rules.Maintenance
+	// Maintenance are the maintenance windows on during the pass.
+	Maintenance []rules.Maintenance
 	// Notes are what the operator should know about the state (a state
 	// directory that cannot be written); they do not change the status.
 	Notes []string

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -273,14 +274,14 @@ func TestMaintenance(t *testing.T) {
 	clk := newClock()
 	dir := t.TempDir()
 	if err := UpdateState(dir, clk.Now(), func(st *State) error {
-		st.Maintenance = &rules.Maintenance{Started: clk.Now(), Until: clk.Now().Add(2 * time.Hour), Reason: "swap PSU"}
+		st.Maintenance = []rules.Maintenance{{Started: clk.Now(), Until: clk.Now().Add(2 * time.Hour), Reason: "swap PSU"}}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: clk.Now, StateDir: dir}
 	p := e.Run(context.Background())
-	if p.Maintenance == nil || p.Maintenance.Reason != "swap PSU" || len(p.Result.Findings) == 0 {
+	if len(p.Maintenance) != 1 || p.Maintenance[0].Reason != "swap PSU" || len(p.Result.Findings) == 0 {
 		t.Fatalf("maintenance %v findings %v", p.Maintenance, p.Result.Findings)
 	}
 	for _, f := range p.Result.Findings {
@@ -295,6 +296,55 @@ func TestMaintenance(t *testing.T) {
 	p = e.Run(context.Background())
 	if p.Maintenance != nil || p.Result.Findings[0].Maintenance {
 		t.Errorf("the window ended but findings are still marked")
+	}
+}
+
+// TestMaintenancePartial: windows for some subjects and rules silence the
+// findings they cover and only those; several coexist; /health and audit -o
+// json list them all, and "maintenance" stays the host-wide one.
+func TestMaintenancePartial(t *testing.T) {
+	clk := newClock()
+	dir := t.TempDir()
+	until := clk.Now().Add(time.Hour)
+	if err := UpdateState(dir, clk.Now(), func(st *State) error {
+		st.Maintenance = []rules.Maintenance{
+			{Started: clk.Now(), Until: until, Reason: "recable", Subject: "bond0/eth1", Rule: "bond_member_*"},
+			{Started: clk.Now(), Until: until, Reason: "other host part", Subject: "md*"},
+			{Started: clk.Now().Add(-2 * time.Hour), Until: clk.Now().Add(-time.Hour), Reason: "over"},
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: clk.Now, StateDir: dir}
+	p := e.Run(context.Background())
+	marked := map[string]bool{}
+	for _, f := range p.Result.Findings {
+		marked[f.Rule+" "+f.Subject] = f.Maintenance
+	}
+	want := map[string]bool{"bond_member_down bond0/eth1": true, "bond_below_min_healthy bond0": false}
+	if !maps.Equal(marked, want) {
+		t.Errorf("marked = %v, want %v", marked, want)
+	}
+	if len(p.Maintenance) != 2 || p.Result.Status != rules.StatusWarning {
+		t.Errorf("windows on %v, status %v", p.Maintenance, p.Result.Status)
+	}
+	v := p.View(true)
+	if v.Maintenance != nil || len(v.MaintenanceWindows) != 2 || v.MaintenanceWindows[0].Subject != "bond0/eth1" {
+		t.Errorf("view: maintenance %v, windows %v", v.Maintenance, v.MaintenanceWindows)
+	}
+}
+
+// TestLegacyMaintenance: a state file with the one host-wide window of the
+// earlier format reads as that window.
+func TestLegacyMaintenance(t *testing.T) {
+	st, err := ParseState("state.json", []byte(`{"version": 1, "baseline": {}, "first_seen": {}, "maintenance": {"started": "2026-11-27T05:00:00Z", "until": "2026-11-27T07:00:00Z", "reason": "swap PSU"}}`))
+	if err != nil || len(st.Maintenance) != 1 || st.Maintenance[0].Reason != "swap PSU" || !st.Maintenance[0].HostWide() || st.LegacyMaintenance != nil {
+		t.Fatalf("state %+v, %v", st, err)
+	}
+	b, err := marshalState(st)
+	if err != nil || !strings.Contains(string(b), `"maintenance_windows"`) || strings.Contains(string(b), `"maintenance":`) {
+		t.Errorf("written as %s (%v)", b, err)
 	}
 }
 
@@ -517,4 +567,25 @@ func TestEngineOwnsCollectorTimeout(t *testing.T) {
 	if diff := cmp.Diff([]time.Duration{3 * time.Second, 7 * time.Second, 7 * time.Second}, asked); diff != "" {
 		t.Errorf("timeouts asked of the timer (-want +got):\n%s", diff)
 	}
+}
+
+// FuzzParseState: no state file panics the parser, and what it accepts
+// writes back to a file it accepts again.
+func FuzzParseState(f *testing.F) {
+	f.Add([]byte(`{"version": 1, "baseline": {}, "first_seen": {}, "maintenance": {"started": "2026-11-27T05:00:00Z", "until": "2026-11-27T07:00:00Z"}}`))
+	f.Add([]byte(`{"version": 1, "maintenance_windows": [{"subject": "md0", "rule": "md_*"}], "settling": {"bond/bond0": {"kind": "bond", "name": "bond0"}}}`))
+	f.Add([]byte(`{"version": 2}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := ParseState("state.json", b)
+		if err != nil {
+			return
+		}
+		out, err := marshalState(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseState("state.json", out); err != nil {
+			t.Fatalf("re-reading what was written: %v\n%s", err, out)
+		}
+	})
 }

@@ -171,7 +171,7 @@ func TestCorruptStateKeepsMemory(t *testing.T) {
 	clk := newClock()
 	state := t.TempDir()
 	md := newMDTree(t)
-	cfg := mustConfig(t, "rules:\n  - id: md_degraded\n    for: 30m\n")
+	cfg := mustConfig(t, "rules:\n  - id: md_degraded\n    for: 30m\n"+recordAtOnce)
 	e := &Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: state, Config: cfg}
 	md.set("before")
 	e.Run(context.Background())

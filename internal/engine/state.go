@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -41,8 +42,12 @@ type State struct {
 	// Settling are the groups seen fully healthy that have not been for the
 	// settle time (baseline.settle) yet: not in the baseline.
 	Settling rules.Baseline `json:"settling,omitempty"`
-	// Maintenance is the operator's maintenance window, nil when none was set.
-	Maintenance *rules.Maintenance `json:"maintenance,omitempty"`
+	// Maintenance are the operator's maintenance windows (`redwatch
+	// maintenance on`), host-wide or for some subjects and rules.
+	Maintenance []rules.Maintenance `json:"maintenance_windows,omitempty"`
+	// LegacyMaintenance is the one host-wide window of the files written
+	// before windows could be several; ParseState moves it to Maintenance.
+	LegacyMaintenance *rules.Maintenance `json:"maintenance,omitempty"`
 }
 
 // NewState returns an empty state of the current version.
@@ -111,6 +116,10 @@ func ParseState(path string, b []byte) (*State, error) {
 	}
 	if st.FirstSeen == nil {
 		st.FirstSeen = map[string]time.Time{}
+	}
+	if st.LegacyMaintenance != nil {
+		st.Maintenance = append([]rules.Maintenance{*st.LegacyMaintenance}, st.Maintenance...)
+		st.LegacyMaintenance = nil
 	}
 	st.Version = StateVersion
 	return st, nil
@@ -234,9 +243,7 @@ func cloneState(st *State) *State {
 	c := *st
 	c.Baseline = st.Baseline.Clone()
 	c.FirstSeen = maps.Clone(st.FirstSeen)
-	if st.Maintenance != nil {
-		m := *st.Maintenance
-		c.Maintenance = &m
-	}
+	c.Settling = st.Settling.Clone()
+	c.Maintenance = slices.Clone(st.Maintenance)
 	return &c
 }

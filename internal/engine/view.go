@@ -21,8 +21,13 @@ type View struct {
 	Errors   []collectors.Error `json:"errors"`
 	// Pending are findings waiting for their rule's `for`.
 	Pending []rules.Pending `json:"pending,omitempty"`
-	// Maintenance is the maintenance window in force, if any.
+	// Maintenance is the host-wide maintenance window in force, if any
+	// (kept for the consumers of the one-window format).
 	Maintenance *rules.Maintenance `json:"maintenance,omitempty"`
+	// MaintenanceWindows are every maintenance window in force, host-wide or
+	// for some subjects and rules; the findings they cover are marked
+	// "maintenance": true.
+	MaintenanceWindows []rules.Maintenance `json:"maintenance_windows,omitempty"`
 	// Stale are the facts kept from an earlier pass because their source
 	// failed in this one (collectors.Stale).
 	Stale []collectors.Stale `json:"stale,omitempty"`
@@ -32,12 +37,18 @@ type View struct {
 func (p *Pass) View(withHost bool) View {
 	r := p.Result.NonNil()
 	v := View{
-		Status:      r.Status,
-		Findings:    r.Findings,
-		Groups:      r.Groups,
-		Errors:      r.Errors,
-		Pending:     p.Pending,
-		Maintenance: p.Maintenance,
+		Status:             r.Status,
+		Findings:           r.Findings,
+		Groups:             r.Groups,
+		Errors:             r.Errors,
+		Pending:            p.Pending,
+		MaintenanceWindows: p.Maintenance,
+	}
+	for i := range p.Maintenance {
+		if p.Maintenance[i].HostWide() {
+			v.Maintenance = &p.Maintenance[i]
+			break
+		}
 	}
 	if p.Snapshot != nil {
 		v.Stale = p.Snapshot.Stale

@@ -22,8 +22,10 @@ type pageData struct {
 	Ago      string
 	Trigger  string
 	Findings []rules.Finding
-	Groups   []rules.Group
-	Errors   []collectors.Error
+	// Maintenance are the maintenance windows on during the pass.
+	Maintenance []rules.Maintenance
+	Groups      []rules.Group
+	Errors      []collectors.Error
 	// Alerts are the active alerts; ShowAlerts is false when the daemon sends none.
 	Alerts     []alerts.Alert
 	ShowAlerts bool
@@ -122,10 +124,12 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 <header class="{{.Status}}"><h1>{{.Status}}</h1>
 <span class="meta">{{if .Host}}{{.Host}} · {{end}}last pass {{.Time}} ({{.Ago}} ago, {{.Trigger}})</span></header>
 <main>
+{{if .Maintenance}}<h2>Maintenance</h2>
+<ul class="maint">{{range .Maintenance}}<li>{{if .Scope}}{{.Scope}}{{else}}the whole host{{end}}, until {{stamp .Until}}{{if .Reason}}: {{.Reason}}{{end}}</li>{{end}}</ul>{{end}}
 <h2>Findings</h2>
 {{if .Findings}}<table><tr><th>Severity</th><th>Subject</th><th>Finding</th><th>Rule</th></tr>
 {{range .Findings}}<tr><td><span class="sev {{.Severity}}">{{.Severity}}</span></td><td><code>{{.Subject}}</code></td>
-<td>{{.Message}}{{with .Stale}}<div class="rem">stale: not read since {{.Since.UTC.Format "2006-01-02T15:04:05Z"}} ({{.Error}})</div>{{end}}{{if .Remediation}}<div class="rem">{{codeSpans .Remediation}}</div>{{end}}</td><td><code>{{.Rule}}</code></td></tr>
+<td>{{.Message}}{{if .Maintenance}}<div class="rem">silenced by maintenance: reported, nobody notified</div>{{end}}{{with .Stale}}<div class="rem">stale: not read since {{.Since.UTC.Format "2006-01-02T15:04:05Z"}} ({{.Error}})</div>{{end}}{{if .Remediation}}<div class="rem">{{codeSpans .Remediation}}</div>{{end}}</td><td><code>{{.Rule}}</code></td></tr>
 {{end}}</table>{{else}}<p class="none">No findings.</p>{{end}}
 <h2>Redundancy groups</h2>
 {{if .Groups}}<div class="groups">
@@ -172,6 +176,7 @@ func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
 		sort.SliceStable(d.Findings, func(i, j int) bool { return d.Findings[i].Severity > d.Findings[j].Severity })
 		d.Groups = res.Groups
 		d.Errors = res.Errors
+		d.Maintenance = r.Pass.Maintenance
 		if s.opts.Alerts != nil {
 			d.ShowAlerts, d.Alerts = true, s.opts.Alerts()
 		}

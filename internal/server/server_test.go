@@ -402,3 +402,24 @@ func TestCodeSpans(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusPageMaintenance lists the maintenance windows on and marks the
+// findings they silence, and only those.
+func TestStatusPageMaintenance(t *testing.T) {
+	r := degraded(t)
+	r.Pass.Maintenance = []rules.Maintenance{{Started: passTime, Until: passTime.Add(time.Hour), Reason: "disk swap", Subject: "md0"}}
+	for i := range r.Pass.Result.Findings {
+		r.Pass.Result.Findings[i].Maintenance = rules.Silencing(r.Pass.Maintenance, r.Pass.Result.Findings[i]) != nil
+	}
+	_, body, _ := get(t, newTestServer(t, r, passTime).Handler(), "/")
+	if !strings.Contains(body, "<h2>Maintenance</h2>") || !strings.Contains(body, "<li>subject md0, until 2025-06-01T13:00:00Z: disk swap</li>") {
+		t.Errorf("page lacks the maintenance window:\n%s", body)
+	}
+	if n := strings.Count(body, "silenced by maintenance"); n != 1 {
+		t.Errorf("%d findings marked silenced, want 1 (md0's)", n)
+	}
+	_, body, _ = get(t, newTestServer(t, degraded(t), passTime).Handler(), "/")
+	if strings.Contains(body, "Maintenance</h2>") || strings.Contains(body, "silenced") {
+		t.Error("maintenance shown without a window")
+	}
+}
