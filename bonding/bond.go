@@ -148,8 +148,14 @@ type Slave struct {
 // ad_agg_selection_logic enables the ports of that aggregator alone). A bond
 // with no active aggregator carries no traffic on any slave. When the
 // active aggregator is not known (an unprivileged reader's /proc with no
-// sysfs) it reports true: the MII status then decides alone.
+// sysfs) it reports true: the MII status then decides alone. A bond whose
+// own MII status is down (its carrier is off: bond_3ad_set_carrier turns it
+// off when the active aggregator has fewer ports than min_links, or none)
+// carries no traffic on any slave, in every mode.
 func (b *Bond) CarriesTraffic(s *Slave) bool {
+	if b.MIIStatus == "down" {
+		return false
+	}
 	if b.Mode != Mode8023AD || b.LACP == nil {
 		return true
 	}

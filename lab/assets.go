@@ -20,6 +20,9 @@ import (
 var GuestModules = []string{
 	"virtio_pci", "virtio_console", "virtio_blk", "virtio_net",
 	"bonding", "md_mod", "raid1",
+	// raid456 needs libcrc32c, whose crc32c algorithm (a soft dependency,
+	// not in .modinfo depends) must be loaded first.
+	"crc32c_generic", "raid456",
 }
 
 // NVMeModules are loaded by /init only when the guest has an NVMe

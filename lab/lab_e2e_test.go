@@ -3,6 +3,7 @@
 package lab
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -253,9 +254,91 @@ var moreScenarios = []Scenario{
 	},
 }
 
+// issue9Scenarios reproduce kernel states that once read as OK (issue 9 item 5).
+var issue9Scenarios = []Scenario{
+	{
+		// bond_3ad.c: ad_agg_selection_logic makes an aggregator active only
+		// among those with enabled ports on a running slave with carrier, and
+		// ports are selected into aggregators only by the 802.3ad state
+		// machine (bond_3ad_state_machine_handler), which runs from bond_open.
+		// Slaves enslaved to an 802.3ad bond that is never brought up keep
+		// their links (MII up) but get no aggregator ("Aggregator ID: N/A",
+		// ad_aggregator_id N/A), and __bond_3ad_get_active_agg_info finds
+		// none: "bond bond0 has no active aggregator", ad_aggregator 0. No
+		// LACP aggregate carries traffic although every slave is up.
+		// bond1 (eth2, eth3 on the same hubs) is the partner for the second step.
+		Name: "lacp_no_active_aggregator",
+		Spec: Spec{NICs: []NIC{{Hub: 1}, {Hub: 2}, {Hub: 1}, {Hub: 2}}},
+		Setup: []Action{
+			Bond("bond1", "802.3ad", "eth2", "eth3"),
+			Shell(`set -e; echo +bond0 > /sys/class/net/bonding_masters; echo 802.3ad > /sys/class/net/bond0/bonding/mode
+echo 100 > /sys/class/net/bond0/bonding/miimon; echo fast > /sys/class/net/bond0/bonding/lacp_rate
+for s in eth0 eth1; do ip link set $s down; echo +$s > /sys/class/net/bond0/bonding/slaves; done`),
+			SlaveMII("bond0", "eth0", "up"), SlaveMII("bond0", "eth1", "up"),
+			WaitFor("the kernel to say bond0 has no active aggregator",
+				"grep -qx 'bond bond0 has no active aggregator' /proc/net/bonding/bond0 && [ $(grep -c '^Aggregator ID: N/A' /proc/net/bonding/bond0) = 2 ] && grep -qx 0 /sys/class/net/bond0/bonding/ad_aggregator", 10*time.Second),
+		},
+		Steps: []Step{
+			{
+				Name: "bond0 never brought up: both slaves up, no aggregator",
+				Want: Status("critical").Finding("bond_lacp_no_active_aggregator", "bond0").Finding("bond_below_min_healthy", "bond0").Group("bond", "bond0", 0, 2),
+			},
+			{
+				Name:   "bond0 up: LACP with bond1",
+				Do:     []Action{Shell("ip link set bond0 up"), WaitLACP("bond0", 2), WaitLACP("bond1", 2)},
+				Want:   OK().Group("bond", "bond0", 2, 2).Group("bond", "bond1", 2, 2),
+				Within: 45 * time.Second,
+			},
+		},
+	},
+	{
+		// A RAID5 of three disks grown by a fourth with mdadm --grow: a real
+		// reshape (raid5.c raid5_start_reshape: md/raid_disks "4 (3)",
+		// sync_action "reshape", mdstat "reshape = n%"), throttled so that it
+		// is seen running; then frozen (sync_action "frozen": mdstat shows no
+		// sync line, only md/reshape_position says a reshape is under way);
+		// then let go to its end. The data offset leaves room for mdadm to
+		// reshape by moving it, so no backup file and no mdadm process that
+		// would thaw the frozen reshape by itself.
+		Name: "md_raid5_grow",
+		Spec: Spec{Disks: []Disk{{SizeMiB: 32}, {SizeMiB: 32}, {SizeMiB: 32}, {SizeMiB: 32}}},
+		Setup: []Action{Shell("mdadm --create /dev/md0 --run --assume-clean --level=5 --chunk=64 --raid-devices=3 --metadata=1.2 --data-offset=8M /dev/vda /dev/vdb /dev/vdc && " +
+			"mdadm /dev/md0 --add /dev/vdd")},
+		Steps: []Step{
+			{Name: "before: three disks and a spare", Want: OK().Group("md", "md0", 3, 4)},
+			{
+				Name: "grown by vdd: reshaping",
+				Do: []Action{
+					Shell("echo 300 > /proc/sys/dev/raid/speed_limit_min && echo 300 > /proc/sys/dev/raid/speed_limit_max"),
+					Shell("mdadm --grow /dev/md0 --raid-devices=4"),
+					MDStat("the reshape running", `reshape = +[0-9.]+%`),
+				},
+				Want: Status("warning").FindingMessage("md_rebuilding", "md0", `reshape in progress \([0-9]+(\.[0-9]+)?% done`).
+					Without("md_degraded", "md0").Group("md", "md0", 4, 4),
+			},
+			{
+				Name: "reshape frozen: it shows in neither mdstat nor sync_action",
+				Do: []Action{
+					Shell("echo frozen > /sys/block/md0/md/sync_action"),
+					WaitFor("the reshape to stop", "grep -qx frozen /sys/block/md0/md/sync_action && ! grep -q reshape /proc/mdstat && ! grep -qx none /sys/block/md0/md/reshape_position", 10*time.Second),
+				},
+				Want: Status("warning").FindingMessage("md_rebuilding", "md0", "reshape .*frozen").Without("md_degraded", "md0").Group("md", "md0", 4, 4),
+			},
+			{
+				Name: "reshape finished",
+				Do: []Action{
+					Shell("echo 200000 > /proc/sys/dev/raid/speed_limit_max && echo 100000 > /proc/sys/dev/raid/speed_limit_min && echo idle > /sys/block/md0/md/sync_action"),
+					WaitFor("the reshape to finish", "grep -qx none /sys/block/md0/md/reshape_position && grep -qx 4 /sys/block/md0/md/raid_disks && ! grep -q reshape /proc/mdstat", 90*time.Second),
+				},
+				Want: OK().Group("md", "md0", 4, 4),
+			},
+		},
+	},
+}
+
 // TestLab runs every scenario, each in a guest of its own, two at a time.
 // Run one with: go test -tags e2e -run TestLab/<name> ./lab/
 func TestLab(t *testing.T) {
 	a := PrepareAssets(t)
-	RunScenarios(t, a, append(scenarios, moreScenarios...))
+	RunScenarios(t, a, slices.Concat(scenarios, moreScenarios, issue9Scenarios))
 }

@@ -25,7 +25,7 @@ const (
 
 // memberStates are the states a member of each kind can be in.
 var memberStates = map[string][]string{
-	KindBond: {StateUp, StateDown, "going down", "going back"},
+	KindBond: {StateUp, StateDown, "going down", "going back", StateIdle},
 	KindMD: {collectors.MemberInSync, collectors.MemberRebuilding, collectors.MemberSpare, collectors.MemberFaulty,
 		StateMissing, collectors.MemberJournal, collectors.MemberUnknown},
 	KindPSU: {StateOnline, StateOffline, StateAbsent, StateUnhealthy, StateUnknown},
