@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deps-daemon.sh installs what the daemon and endpoint tests run against:
 # promtool (Debian's prometheus), chromium (the status page in a real
-# browser), wrk (the request-flood test) and systemd-analyze (unit verify).
+# browser), wrk (the request-flood test), systemd-analyze (unit verify) and
+# setpriv (util-linux: the audit run as nobody, internal/cli TestAuditAsNobody).
 # Idempotent: apt-get update runs only when something is missing.
 set -euo pipefail
 
@@ -10,9 +11,10 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "deps-daemon: promtool, chromium, wrk and systemd-analyze present"
+	echo "deps-daemon: promtool, chromium, wrk, systemd-analyze and setpriv present"
 	exit 0
 fi
 
