@@ -54,8 +54,8 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return errorf(e, "audit: %v", err)
 	}
-	eng := &engine.Engine{Roots: roots, Now: e.now, Config: cfg, StateDir: cf.passDir(cfg, roots)}
-	pass := runBounded(ctx, eng.Run, e.now, timeout)
+	eng := &engine.Engine{Roots: roots, Now: e.clock.Now, Config: cfg, StateDir: cf.passDir(cfg, roots)}
+	pass := runBounded(ctx, eng.Run, e.clock.Now, timeout)
 	for _, n := range pass.Notes {
 		fmt.Fprintf(e.stderr, "redwatch: audit: %s\n", esc(n))
 	}

@@ -11,18 +11,26 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redwatch/redwatch/internal/clock"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden audit outputs under testdata/")
 
-// fixedNow is the injected clock of the CLI tests.
+// fixedNow is the injected time of the CLI tests.
 func fixedNow() time.Time { return time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC) }
+
+// fixedClock is the injected clock of the CLI tests: Now is fixedNow, timers
+// are real.
+type fixedClock struct{ clock.Real }
+
+func (fixedClock) Now() time.Time { return fixedNow() }
 
 // runCLI runs the command line and returns the exit code, stdout and stderr.
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, &env{stdout: &out, stderr: &errb, now: fixedNow})
+	code := run(context.Background(), args, &env{stdout: &out, stderr: &errb, clock: fixedClock{}})
 	return code, out.String(), errb.String()
 }
 

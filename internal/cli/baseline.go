@@ -106,12 +106,12 @@ func baselineShow(e *env, dir, output string, settle time.Duration) int {
 }
 
 func baselineAccept(ctx context.Context, e *env, dir string, roots collectors.Roots, group string) int {
-	snap := collectors.Collect(ctx, roots, e.now)
+	snap := collectors.Collect(ctx, roots, e.clock.Now)
 	if len(snap.Errors) > 0 {
 		return errorf(e, "baseline accept: the host could not be read fully (%v): nothing recorded, fix that first", snap.Errors[0])
 	}
 	groups := rules.Evaluate(snap).Groups
-	now := e.now()
+	now := e.clock.Now()
 	var done []string
 	var matched bool
 	err := engine.UpdateState(dir, now, func(st *engine.State) error {

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/config"
+	"github.com/redwatch/redwatch/internal/daemon"
 )
 
 // Exit codes outside the audit's Nagios statuses.
@@ -26,7 +28,9 @@ const (
 // env is what every command gets: its streams and the clock.
 type env struct {
 	stdout, stderr io.Writer
-	now            func() time.Time
+	clock          clock.Clock
+	// daemonHook, when set (tests), sees the daemon.Service before it runs.
+	daemonHook func(*daemon.Service)
 }
 
 // command is one command or subcommand, described as data (name,
@@ -109,7 +113,7 @@ var Version = "dev"
 
 // Run runs the command line args and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return run(ctx, args, &env{stdout: stdout, stderr: stderr, now: time.Now})
+	return run(ctx, args, &env{stdout: stdout, stderr: stderr, clock: clock.Real{}})
 }
 
 func run(ctx context.Context, args []string, e *env) int {

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/testtree"
 
 	"github.com/redwatch/redwatch/internal/daemon"
@@ -59,30 +60,24 @@ type runningDaemon struct {
 
 func startDaemon(t *testing.T, args ...string) *runningDaemon {
 	t.Helper()
-	if hooks != nil {
-		t.Fatal("hooks in use: daemon tests must not run in parallel")
-	}
 	started := make(chan *runningDaemon, 1)
 	rd := &runningDaemon{stderr: &lockedBuffer{}, exit: make(chan int, 1), passes: make(chan daemon.Report, 1<<14)}
-	hooks = &daemonHooks{
-		notifier: nopNotifier{},
-		onPass:   func(r daemon.Report) { rd.passes <- r },
-		started: func(addr net.Addr, d *daemon.Daemon) {
+	hook := func(s *daemon.Service) {
+		s.Notifier = nopNotifier{}
+		s.OnPass = func(r daemon.Report) { rd.passes <- r }
+		s.Started = func(addr net.Addr, d *daemon.Daemon) {
 			rd.base = "http://" + addr.String()
 			rd.d = d
 			started <- rd
-		},
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rd.cancel = cancel
 	go func() {
 		rd.exit <- run(ctx, append([]string{"daemon", "--listen", "127.0.0.1:0"}, args...),
-			&env{stdout: io.Discard, stderr: rd.stderr, now: time.Now})
+			&env{stdout: io.Discard, stderr: rd.stderr, clock: clock.Real{}, daemonHook: hook})
 	}()
-	t.Cleanup(func() {
-		rd.stop(t)
-		hooks = nil
-	})
+	t.Cleanup(func() { rd.stop(t) })
 	select {
 	case <-started:
 	case code := <-rd.exit:
@@ -274,7 +269,7 @@ func grepLines(s, sub string) string {
 // TestDaemonBadFlags fails fast on a bad configuration or listen address.
 func TestDaemonBadFlags(t *testing.T) {
 	var stderr bytes.Buffer
-	e := &env{stdout: io.Discard, stderr: &stderr, now: time.Now}
+	e := &env{stdout: io.Discard, stderr: &stderr, clock: clock.Real{}}
 	if code := run(context.Background(), []string{"daemon", "--config", filepath.Join(t.TempDir(), "none.yaml")}, e); code != exitError {
 		t.Fatalf("missing config: exit %d", code)
 	}

@@ -132,10 +132,10 @@ func TestHostileNamesInOutputs(t *testing.T) {
 		t.Fatalf("maintenance on: %d %s", code, stderr)
 	}
 	var out, errb bytes.Buffer
-	run(context.Background(), []string{"audit", "--root", root, "--state-dir", state, "--color", "never"}, &env{stdout: &out, stderr: &errb, now: fixedNow})
+	run(context.Background(), []string{"audit", "--root", root, "--state-dir", state, "--color", "never"}, &env{stdout: &out, stderr: &errb, clock: fixedClock{}})
 	table := out.String()
 	out.Reset()
-	run(context.Background(), []string{"audit", "--root", root, "--state-dir", state, "-o", "nagios"}, &env{stdout: &out, stderr: &errb, now: fixedNow})
+	run(context.Background(), []string{"audit", "--root", root, "--state-dir", state, "-o", "nagios"}, &env{stdout: &out, stderr: &errb, clock: fixedClock{}})
 	nagios := out.String()
 	for what, s := range map[string]string{"table": table, "nagios": nagios} {
 		if strings.ContainsAny(s, "\x1b\x07") {

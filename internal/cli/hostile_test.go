@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/testtree"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -22,7 +23,7 @@ func runGuarded(t *testing.T, ctx context.Context, args ...string) (int, string,
 	t.Helper()
 	var out, errb lockedBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, args, &env{stdout: &out, stderr: &errb, now: fixedNow}) }()
+	go func() { done <- run(ctx, args, &env{stdout: &out, stderr: &errb, clock: fixedClock{}}) }()
 	select {
 	case code := <-done:
 		return code, out.String(), errb.String()
@@ -72,8 +73,8 @@ func TestFIFORefused(t *testing.T) {
 	if code, out, stderr := runGuarded(t, ctx, "notify", "test", "--config", cfg); code != exitNotifyFailed || !strings.Contains(out, fifo+" is a FIFO") {
 		t.Errorf("notify test with a FIFO secret: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
-	if err := validateWebConfig(fifo); err == nil || !strings.Contains(err.Error(), "FIFO") {
-		t.Errorf("web config FIFO: %v", err)
+	if code, _, stderr := runGuarded(t, ctx, "daemon", "--root", root, "--listen", "127.0.0.1:0", "--web.config.file", fifo); code != exitError || !strings.Contains(stderr, "FIFO") {
+		t.Errorf("daemon --web.config.file FIFO: exit %d, stderr %q", code, stderr)
 	}
 
 	state := t.TempDir()
@@ -189,7 +190,7 @@ func TestDaemonReloadBadSecret(t *testing.T) {
 	}
 
 	var stderr bytes.Buffer
-	e := &env{stdout: &bytes.Buffer{}, stderr: &stderr, now: time.Now}
+	e := &env{stdout: &bytes.Buffer{}, stderr: &stderr, clock: clock.Real{}}
 	if code := run(context.Background(), []string{"daemon", "--root", root, "--config", cfg, "--listen", "127.0.0.1:0"}, e); code != exitError || !strings.Contains(stderr.String(), "readable by others") {
 		t.Fatalf("daemon start with a world-readable secret: exit %d, %s", code, stderr.String())
 	}

@@ -62,7 +62,7 @@ func runMaintenance(_ context.Context, e *env, args []string) int {
 		}
 	}
 	dir := cf.dir(cfg)
-	now := e.now()
+	now := e.clock.Now()
 	same := func(m rules.Maintenance) bool { return m.Subject == subject && m.Rule == rule }
 	switch sub {
 	case "on":

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/daemon/report"
 	"github.com/redwatch/redwatch/internal/engine"
 )
@@ -37,6 +38,15 @@ type Report = report.Report
 
 // ReloadStatus is the outcome of the last configuration load (report.ReloadStatus).
 type ReloadStatus = report.ReloadStatus
+
+// Clock is the loop's clock (clock.Clock).
+type Clock = clock.Clock
+
+// Timer is a one-shot timer from a Clock (clock.Timer).
+type Timer = clock.Timer
+
+// RealClock is the wall clock (clock.Real).
+type RealClock = clock.Real
 
 // DefaultDebounce is how long the loop waits after the first event of a
 // burst before it runs the pass, so that the rest of the burst (a cable pull

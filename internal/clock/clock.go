@@ -1,9 +1,11 @@
-package daemon
+// Package clock is redwatch's one view of time: every component that reads
+// the time or waits takes a Clock, so tests drive time themselves and never
+// sleep for it to pass.
+package clock
 
 import "time"
 
-// Clock is the daemon's view of time. The loop takes every timestamp and
-// every timer from it, so tests drive time themselves.
+// Clock is the view of time: timestamps and timers.
 type Clock interface {
 	Now() time.Time
 	// NewTimer returns a timer that fires once after d.
@@ -18,14 +20,14 @@ type Timer interface {
 	Stop() bool
 }
 
-// RealClock is the wall clock.
-type RealClock struct{}
+// Real is the wall clock.
+type Real struct{}
 
 // Now returns time.Now().
-func (RealClock) Now() time.Time { return time.Now() }
+func (Real) Now() time.Time { return time.Now() }
 
 // NewTimer returns a time.Timer.
-func (RealClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+func (Real) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
 
 type realTimer struct{ t *time.Timer }
 
