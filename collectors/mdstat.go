@@ -65,6 +65,9 @@ var syncLineRE = regexp.MustCompile(`\b(recovery|recover|resync|check|reshape|re
 // ...") whatever its name; one that splitMDStatHeader refuses is an error.
 var mdArrayLikeRE = regexp.MustCompile(`^\S+\s*:\s*(in)?active\b`)
 
+// mdNameLikeRE matches a line that starts with an md device name in any case.
+var mdNameLikeRE = regexp.MustCompile(`^(?i:md)[0-9_]`)
+
 // mdStatusLevels are the personalities whose status always prints "[n/m]
 // [UU_]" (raid1_status, raid5_status, raid10_status, multipath_status).
 var mdStatusLevels = map[string]bool{
@@ -153,6 +156,13 @@ func parseMDStat(data []byte) ([]MDArray, error) {
 			continue
 		}
 		if err := parseMDStatDetail(cur, strings.TrimSpace(line)); err != nil {
+			if !indented {
+				// Not the array's (a capture that lost its indentation keeps
+				// its detail lines parsable): a prompt or other text after
+				// the array's block ends it; the block is judged as it is.
+				flush()
+				continue
+			}
 			curErr = fmt.Errorf("line %d: %w", n, err)
 		}
 	}
@@ -172,9 +182,11 @@ func newMDArray(name string) MDArray {
 }
 
 // looksLikeMDArray reports whether an unindented line claims to be an array
-// line: it starts with "md" in any case, or reads "<name> : active|inactive".
+// line: it reads "<name> : active|inactive ...", or its name is one the md
+// driver gives ("md" then a digit or "_", in any case: "MD0 :"). A shell
+// prompt around a capture ("mdhost:~# cat /proc/mdstat") is neither.
 func looksLikeMDArray(line string) bool {
-	return len(line) >= 2 && strings.EqualFold(line[:2], "md") || mdArrayLikeRE.MatchString(line)
+	return mdArrayLikeRE.MatchString(line) || mdNameLikeRE.MatchString(line)
 }
 
 // splitMDStatHeader recognises an array line "md0 : active raid1 ..." and

@@ -358,6 +358,11 @@ func TestParseMDStatHandWritten(t *testing.T) {
 		{name: "control character in the name", count: 1, errFor: []string{"line 2"},
 			in:     pers + "md\x010 : active raid1 sda1[0] sdb1[1]\n      100 blocks [2/1] [U_]\n\nmd1 : active raid1 sdc1[0] sdd1[1]\n      100 blocks [2/2] [UU]\n",
 			arrays: []mdWant{{name: "md1", level: "raid1", n: 2, m: 2, status: "UU", sync: "idle"}}},
+		{name: "a prompt before and after the arrays", count: 1,
+			in:     "mdhost:~# cat /proc/mdstat\n" + pers + "md0 : active raid1 sda1[0] sdb1[1]\n      100 blocks [2/2] [UU]\nmdhost:~# \n",
+			arrays: []mdWant{{name: "md0", level: "raid1", n: 2, m: 2, status: "UU", sync: "idle"}}},
+		{name: "a prompt right after a cut-off array", count: 0, errFor: []string{"md0"},
+			in: pers + "md0 : active raid1 sda1[0] sdb1[1]\nroot@host:~# \n"},
 		{name: "an indented line the kernel never prints", count: 0, errFor: []string{"md0"},
 			in: pers + "md0 : active raid1 sda1[0] sdb1[1]\n      100 blocks [2/1] [U_]\n      something else\n"},
 		// status_resync's forms for a cluster array (md-cluster) and a sync
