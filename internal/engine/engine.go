@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -165,7 +164,8 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 		p.Result.Status = rules.Worse(p.Result.Status, rules.StatusUnknown)
 	}
 	if st != nil {
-		e.mem = &State{Version: StateVersion, Baseline: out.Baseline.Clone(), FirstSeen: maps.Clone(out.FirstSeen), Maintenance: st.Maintenance}
+		e.mem = cloneState(&State{Version: StateVersion, Baseline: out.Baseline, FirstSeen: out.FirstSeen,
+			Settling: out.Settling, Maintenance: st.Maintenance})
 	}
 	if st != nil && canWrite {
 		st.Baseline, st.FirstSeen, st.Settling = out.Baseline, out.FirstSeen, out.Settling
@@ -243,6 +243,11 @@ func unwritable(dir string, st *State, out rules.Outcome, start time.Time) *coll
 			if _, ok := st.Baseline[k]; !ok {
 				lost = append(lost, "the baseline of "+k)
 			}
+		}
+	}
+	for _, k := range out.Settling.Keys() {
+		if _, ok := st.Settling[k]; !ok {
+			lost = append(lost, "the settle clock of "+k)
 		}
 	}
 	for _, f := range out.Pending {

@@ -211,3 +211,27 @@ func TestCorruptStateKeepsMemory(t *testing.T) {
 		t.Errorf("next pass: errors %v pending %+v", p.Result.Errors, p.Pending)
 	}
 }
+
+// TestCorruptStateKeepsSettling: a group still settling (seen healthy, not
+// for baseline.settle yet) keeps its settle clock over a corrupt file.
+func TestCorruptStateKeepsSettling(t *testing.T) {
+	clk := newClock()
+	state := t.TempDir()
+	md := newMDTree(t)
+	e := &Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: state, Config: mustConfig(t, "baseline:\n  settle: 10m\n")}
+	md.set("before")
+	e.Run(context.Background())
+	st, err := ReadState(state)
+	if err != nil || st.Settling["md/md0"].Since.IsZero() {
+		t.Fatalf("md0 not settling: %+v, %v", st, err)
+	}
+	since := st.Settling["md/md0"].Since
+	if err := os.WriteFile(StatePath(state), []byte("garbage"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Minute)
+	e.Run(context.Background())
+	if st, err = ReadState(state); err != nil || !st.Settling["md/md0"].Since.Equal(since) {
+		t.Fatalf("after the corrupt file: settling %+v, %v; want md0 since %v", st.Settling, err, since)
+	}
+}
