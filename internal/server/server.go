@@ -143,6 +143,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, webConfigFile string
 	// The cap goes under TLS: a connection waiting for its handshake holds
 	// a descriptor too.
 	l = limitListener(l, s.opts.MaxConnections)
+	if webConfigFile != "" {
+		l = &gateListener{Listener: l, install: func() { srv.Handler = newAuthGate(srv.Handler, s.opts.Now) }}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- web.Serve(l, srv, flags, s.opts.Logger) }()
 	select {
