@@ -246,7 +246,7 @@ func NewManager(cfg Config, stateDir, host string, clock func() time.Time, logge
 	}
 	// Whoever can write to the state directory could plant links or
 	// entries in the outbox: one that others can write to is refused.
-	if err := safefile.CheckDir(stateDir); err != nil {
+	if err := safefile.MkdirChecked(stateDir, 0o750); err != nil {
 		return nil, fmt.Errorf("alerts: state directory: %w", err)
 	}
 	if err := safefile.MkdirChecked(filepath.Join(stateDir, "alerts"), 0o700); err != nil {
