@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/internal/clock"
+	"github.com/redwatch/redwatch/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden audit outputs under testdata/")
@@ -143,6 +144,9 @@ func TestAuditScenarios(t *testing.T) {
 				}
 				if f.Message == "" || f.Remediation == "" {
 					t.Errorf("finding %s %s has an empty message or remediation", f.Rule, f.Subject)
+				}
+				if shape, ok := rules.SubjectShape(f.Rule); !ok || rules.ShapeOf(f.Subject) != shape {
+					t.Errorf("finding %s %s: subject is not of the rule's declared shape %q", f.Rule, f.Subject, shape)
 				}
 				// Remediations name the real group and member, not /dev/mdX, bondN or a placeholder.
 				for _, generic := range []string{"mdX", "sdY", "bondN", "{group}", "{member}"} {

@@ -121,6 +121,11 @@ func TestBadInput(t *testing.T) {
 		{"min_healthy too big", "expect:\n  bonds:\n    - name: bond0\n      members: [eth0]\n      min_healthy: 3\n", []string{"f.yaml:5:", "min_healthy: must be between 0"}},
 		{"healthy over present", "expect:\n  power: {present: 1, healthy: 2}\n", []string{"f.yaml:2:", "expect.power.healthy: must be between 0 and present (1)"}},
 		{"unknown rule id", "rules:\n  - id: bond_membr_down\n    disabled: true\n", []string{"f.yaml:2:", "rules[0].id", "matches no rule", "redwatch rules"}},
+		{"member rule, group subject", "rules:\n  - id: bond_member_down\n    subjects: [bond0]\n", []string{"f.yaml:3:", "rules[0].subjects[0]", `"bond0" can match no finding of bond_member_down`, `"bond0/*" matches the members of bond0`}},
+		{"group rule, member subject", "rules:\n  - id: md_degraded\n    subjects: [\"md0/sdb1\"]\n", []string{"f.yaml:3:", `"md0/sdb1" can match no finding of md_degraded`, `"md0" matches it`}},
+		{"subject with two slashes", "rules:\n  - id: \"*\"\n    subjects: [\"a/b/c\"]\n", []string{"f.yaml:3:", `"a/b/c" can match no finding`}},
+		{"channel subject of the wrong shape", "alerts:\n  channels:\n    - name: ops\n      type: webhook\n      webhook: {url: \"http://127.0.0.1:1/\"}\n      rules: [md_member_faulty]\n      subjects: [md0]\n",
+			[]string{"f.yaml:7:", "alerts.channels[0].subjects[0]", `"md0" can match no finding of md_member_faulty`}},
 		{"rule id with hyphens", "rules:\n  - id: md-*\n    disabled: true\n", []string{"f.yaml:2:", "rules[0].id", `"md-*" matches no rule (rule IDs use underscores: "md_*")`}},
 		{"channel rule glob matches no rule", "alerts:\n  channels:\n    - name: ops\n      type: webhook\n      webhook: {url: \"http://127.0.0.1:1/\"}\n      rules:\n        - md_*\n        - md-*\n",
 			[]string{"f.yaml:8:", "alerts.channels[0].rules[1]", `"md-*" matches no rule (rule IDs use underscores: "md_*")`}},
@@ -255,5 +260,26 @@ func TestAlertsBlock(t *testing.T) {
 		if _, err := Parse("a.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%q) = %v, want %q", src, err, want)
 		}
+	}
+}
+
+// TestSubjectShapesAccepted: subject globs of the shape of the rules they
+// apply to, user rules' subjects and channel globs with wildcards pass.
+func TestSubjectShapesAccepted(t *testing.T) {
+	src := `user_rules:
+  - {id: mine, expr: 'true', subject: "a/b"}
+rules:
+  - {id: "bond_*", subjects: ["bond0"]}
+  - {id: bond_member_down, subjects: ["bond0/*"]}
+  - {id: mine, subjects: ["a/b"]}
+alerts:
+  channels:
+    - name: ops
+      type: webhook
+      webhook: {url: "http://127.0.0.1:1/"}
+      subjects: ["md0", "bond0*"]
+`
+	if _, err := Parse("f.yaml", []byte(src)); err != nil {
+		t.Error(err)
 	}
 }

@@ -147,17 +147,71 @@ func noRuleMatches(pattern string, known []string, match func(pattern, id string
 }
 
 // checkChannelRules checks every alert channel's rule globs against the rule
-// catalogue: a glob that matches no rule would route nothing, silently.
+// catalogue: a glob that matches no rule would route nothing, silently. Its
+// subject globs without a wildcard (which would cross '/') must have the
+// shape of the subjects of the rules the channel takes.
 func (c *Config) checkChannelRules(v *validator) error {
 	known := c.ruleIDs()
 	for i, ch := range c.Alerts.Channels {
+		var ids []string
 		for j, p := range ch.Rules {
 			if msg := noRuleMatches(p, known, alerts.GlobMatch); msg != "" {
 				return v.fail(msg, "alerts", "channels", i, "rules", j)
 			}
+			ids = append(ids, matching(known, func(id string) bool { return alerts.GlobMatch(p, id) })...)
+		}
+		if len(ch.Rules) == 0 {
+			ids = known
+		}
+		for j, s := range ch.Subjects {
+			if strings.ContainsAny(s, "*?") {
+				continue
+			}
+			if msg := subjectMismatch(s, ids); msg != "" {
+				return v.fail(msg, "alerts", "channels", i, "subjects", j)
+			}
 		}
 	}
 	return nil
+}
+
+// matching are the IDs of known that match reports.
+func matching(known []string, match func(id string) bool) []string {
+	var ids []string
+	for _, id := range known {
+		if match(id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// subjectMismatch is the error text for a subject glob that can match no
+// finding of the rules ids because its shape (GROUP or GROUP/MEMBER, by its
+// '/') is not theirs, or "" when it may match. A user rule's subjects are
+// its template's, so any shape may match them.
+func subjectMismatch(glob string, ids []string) string {
+	if strings.Count(glob, "/") > 1 {
+		return fmt.Sprintf("%q can match no finding: subjects are GROUP or GROUP/MEMBER, with one '/' at most", glob)
+	}
+	want := rules.ShapeOf(glob)
+	if len(ids) == 0 {
+		return ""
+	}
+	for _, id := range ids {
+		if s, ok := rules.SubjectShape(id); !ok || s == want {
+			return ""
+		}
+	}
+	which := strings.Join(ids, ", ")
+	if len(ids) > 3 {
+		which = fmt.Sprintf("the %d rules it applies to", len(ids))
+	}
+	if want == rules.ShapeGroup {
+		return fmt.Sprintf("%q can match no finding of %s: their subjects are GROUP/MEMBER (e.g. bond0/eth1); %q matches the members of %s", glob, which, glob+"/*", glob)
+	}
+	group, _, _ := strings.Cut(glob, "/")
+	return fmt.Sprintf("%q can match no finding of %s: their subjects are a GROUP (e.g. md0); %q matches it", glob, which, group)
 }
 
 func (c *Config) compileExpect(v *validator) error {
@@ -290,12 +344,16 @@ func (c *Config) compileControls(v *validator) error {
 		if r.For < 0 {
 			return v.fail(fmt.Sprintf("must be a duration of 0 or more such as 30s, got %s", r.For), "rules", i, "for")
 		}
+		ids := matching(known, func(id string) bool { ok, _ := path.Match(r.ID, id); return ok })
 		for j, s := range r.Subjects {
 			if s == "" {
 				return v.fail("an empty subject matches nothing; drop subjects: to match every subject", "rules", i, "subjects", j)
 			}
 			if err := checkGlob(s); err != nil {
 				return v.fail(err.Error(), "rules", i, "subjects", j)
+			}
+			if msg := subjectMismatch(s, ids); msg != "" {
+				return v.fail(msg, "rules", i, "subjects", j)
 			}
 		}
 		c.controls = append(c.controls, ctl)

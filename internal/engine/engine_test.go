@@ -131,6 +131,11 @@ func TestRemovedMembers(t *testing.T) {
 			clk.Add(time.Hour)
 			e.Roots = tree(t, tt.fixture, "after")
 			p = e.Run(context.Background())
+			for _, f := range p.Result.Findings {
+				if shape, ok := rules.SubjectShape(f.Rule); !ok || rules.ShapeOf(f.Subject) != shape {
+					t.Errorf("finding %s %s: subject is not of the rule's declared shape %q", f.Rule, f.Subject, shape)
+				}
+			}
 			if got := find(p.Result, "baseline_member_missing"); len(got) != 1 || !strings.HasSuffix(got[0], ": "+tt.baseline) {
 				t.Errorf("baseline findings = %q, want %q", got, tt.baseline)
 			}

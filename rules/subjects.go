@@ -1,0 +1,40 @@
+package rules
+
+import "strings"
+
+// Subject shapes: what the subjects of a rule's findings look like.
+const (
+	// ShapeGroup is a group or a host-level thing: bond0, md0, power, eth0, host.
+	ShapeGroup = "GROUP"
+	// ShapeMember is a member of a group: bond0/eth1, md0/sdb1, power/PS1.
+	ShapeMember = "GROUP/MEMBER"
+)
+
+// subjectShapes is the subject shape of every built-in rule (user rules
+// choose their subjects with a template, so theirs is unknown).
+var subjectShapes = map[string]string{
+	"bond_member_down": ShapeMember, "bond_below_min_healthy": ShapeGroup, "bond_single_member": ShapeGroup,
+	"bond_lacp_aggregator_mismatch": ShapeMember, "bond_lacp_no_active_aggregator": ShapeGroup,
+	"bond_no_link_monitor": ShapeGroup, "bond_shared_pci_card": ShapeGroup,
+	"md_degraded": ShapeGroup, "md_member_faulty": ShapeMember, "md_rebuilding": ShapeGroup, "md_inactive": ShapeGroup,
+	"md_members_same_disk": ShapeGroup, "default_route_single_nic": ShapeGroup, "rootfs_single_disk": ShapeGroup,
+	"psu_offline": ShapeMember, "psu_single": ShapeMember, "psu_health": ShapeMember, "no_redundancy_groups": ShapeGroup,
+	"expect_group_missing": ShapeGroup, "expect_glob_unmatched": ShapeGroup, "expect_member_missing": ShapeMember,
+	"expect_md_member_count": ShapeGroup, "expect_md_spare_missing": ShapeGroup, "expect_power_missing": ShapeGroup,
+	"expect_power_unhealthy": ShapeGroup, "baseline_member_missing": ShapeMember, "baseline_group_missing": ShapeGroup,
+}
+
+// SubjectShape returns the subject shape of built-in rule id; false for a
+// user rule or an unknown ID.
+func SubjectShape(id string) (string, bool) {
+	s, ok := subjectShapes[id]
+	return s, ok
+}
+
+// ShapeOf is the shape of a subject.
+func ShapeOf(subject string) string {
+	if strings.Contains(subject, "/") {
+		return ShapeMember
+	}
+	return ShapeGroup
+}
