@@ -6,6 +6,8 @@
 // from injected roots, so the package is usable as a library.
 package bonding
 
+import "slices"
+
 // Bonding modes as the kernel names them in /sys/class/net/<bond>/bonding/mode.
 const (
 	ModeRoundRobin   = "balance-rr"
@@ -149,11 +151,15 @@ type Slave struct {
 // with no active aggregator carries no traffic on any slave. When the
 // active aggregator is not known (an unprivileged reader's /proc with no
 // sysfs) it reports true: the MII status then decides alone. A bond whose
-// own MII status is down (its carrier is off: bond_3ad_set_carrier turns it
-// off when the active aggregator has fewer ports than min_links, or none)
-// carries no traffic on any slave, in every mode.
+// own MII status in /proc/net/bonding is down (bond_info_show_master prints
+// its carrier, which bond_3ad_set_carrier turns off when the active
+// aggregator has fewer ports than min_links, or none) carries no traffic on
+// any slave, in every mode. The sysfs mii_status is not used for that: for
+// years (bonding_show_mii_status before it read the carrier) it said "down"
+// whenever the bond had no curr_active_slave, as every healthy 802.3ad,
+// balance-xor or broadcast bond has none.
 func (b *Bond) CarriesTraffic(s *Slave) bool {
-	if b.MIIStatus == "down" {
+	if b.MIIStatus == "down" && slices.Contains(b.Sources, SourceProc) {
 		return false
 	}
 	if b.Mode != Mode8023AD || b.LACP == nil {

@@ -493,8 +493,10 @@ func TestCarriesTraffic(t *testing.T) {
 		{"802.3ad in no aggregator (N/A)", Bond{Mode: Mode8023AD, LACP: &LACP{ActiveAggregatorID: 1}}, in(Unknown), false},
 		{"802.3ad, no active aggregator", Bond{Mode: Mode8023AD, LACP: &LACP{NoActiveAggregator: true}}, in(1), false},
 		{"802.3ad, active aggregator unknown (unprivileged /proc)", Bond{Mode: Mode8023AD, LACP: &LACP{ActiveAggregatorID: Unknown}}, in(2), true},
-		{"802.3ad, bond carrier off (min_links not met)", Bond{Mode: Mode8023AD, MIIStatus: "down", LACP: &LACP{ActiveAggregatorID: 1}}, in(1), false},
-		{"active-backup, bond down", Bond{Mode: ModeActiveBackup, MIIStatus: "down"}, in(Unknown), false},
+		{"802.3ad, /proc says the bond's carrier is off (min_links not met)", Bond{Mode: Mode8023AD, Sources: []string{SourceProc}, MIIStatus: "down", LACP: &LACP{ActiveAggregatorID: 1}}, in(1), false},
+		{"active-backup, /proc says the bond is down", Bond{Mode: ModeActiveBackup, Sources: []string{SourceProc, SourceSys}, MIIStatus: "down"}, in(Unknown), false},
+		// bonding_show_mii_status of 3.x/4.x kernels: "down" without a curr_active_slave, which 802.3ad never has.
+		{"802.3ad, sysfs alone says the bond is down", Bond{Mode: Mode8023AD, Sources: []string{SourceSys}, MIIStatus: "down", LACP: &LACP{ActiveAggregatorID: 1}}, in(1), true},
 	}
 	for _, tc := range tests {
 		if got := tc.b.CarriesTraffic(tc.s); got != tc.want {
