@@ -21,6 +21,7 @@ func fixtureFS() reader {
 }
 
 func TestReadAllFixture(t *testing.T) {
+	t.Parallel()
 	bonds, errs := fixtureFS().ReadAll()
 	if len(errs) != 0 {
 		t.Fatalf("errors: %v", errs)
@@ -85,6 +86,7 @@ func TestReadAllFixture(t *testing.T) {
 }
 
 func TestReadAllAbsent(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, f := range []reader{{}, {Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}, {Sys: "/nonexistent/sys", Proc: "/nonexistent/proc"}} {
 		bonds, errs := f.ReadAll()
@@ -123,6 +125,7 @@ func writeTree(t *testing.T, files map[string]string) string {
 const goodProc = abHeader + slaveEth0 + slaveEth1Down
 
 func TestReadAllErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		files    map[string]string
@@ -214,6 +217,7 @@ func TestReadAllErrors(t *testing.T) {
 }
 
 func TestReadBondName(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"", "..", "../../etc/passwd", "a/b"} {
 		if _, err := fixtureFS().ReadBond(name); err == nil || !strings.HasPrefix(err.Error(), "bonding: ") {
 			t.Errorf("ReadBond(%q) err = %v, want a bonding: error", name, err)
@@ -225,6 +229,7 @@ func TestReadBondName(t *testing.T) {
 // sysfs alone and proc alone, and checks that they agree on what the
 // rules read.
 func TestReadLab(t *testing.T) {
+	t.Parallel()
 	lab := needCorpus(t, "lab")
 	for _, tree := range labTrees {
 		t.Run(tree, func(t *testing.T) {
@@ -291,6 +296,7 @@ func TestReadLab(t *testing.T) {
 }
 
 func TestReadNodeExporterTree(t *testing.T) {
+	t.Parallel()
 	dir := needCorpus(t, "bonding", "node_exporter_sysfs_3bonds")
 	bonds, errs := reader{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}.ReadAll()
 	if len(errs) != 0 || len(bonds) != 3 {
@@ -314,6 +320,7 @@ func TestReadNodeExporterTree(t *testing.T) {
 }
 
 func TestReadMonitoringplugTree(t *testing.T) {
+	t.Parallel()
 	dir := needCorpus(t, "bonding", "monitoringplug_proc_2bonds")
 	bonds, errs := reader{Sys: filepath.Join(dir, "sys"), Proc: filepath.Join(dir, "proc")}.ReadAll()
 	if len(errs) != 0 || len(bonds) != 2 {
@@ -353,6 +360,7 @@ func (l *readLog) checkReads(t *testing.T, sys string) []string {
 // TestReadLabReadsFewFiles: with the /proc file present (as root: it has
 // the aggregator and port states), sysfs adds one read per slave (state).
 func TestReadLabReadsFewFiles(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(needCorpus(t, "lab"), "kernel61_healthy")
 	sys := filepath.Join(dir, "sys")
 	log := &readLog{}
@@ -375,6 +383,7 @@ func TestReadLabReadsFewFiles(t *testing.T) {
 // TestReadMergeReadsFewFiles: an unprivileged /proc file (no aggregator,
 // no port states) makes sysfs fill exactly those.
 func TestReadMergeReadsFewFiles(t *testing.T) {
+	t.Parallel()
 	sys := filepath.Join(fixture, "sys")
 	log := &readLog{}
 	if _, err := log.fs(sys, filepath.Join(fixture, "proc")).ReadBond("bond0"); err != nil {

@@ -53,6 +53,7 @@ const lacpSlave = "\nSlave Interface: eth0\nMII Status: up\nSpeed: 10000 Mbps\nD
 	"    oper key: 33\n    port priority: 255\n    port number: 1\n    port state: 63\n"
 
 func TestParseProcHandWritten(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		in    string
@@ -189,6 +190,7 @@ func checkLACP(t *testing.T, b Bond) {
 }
 
 func TestParseProcModes(t *testing.T) {
+	t.Parallel()
 	for text, mode := range map[string]string{
 		"load balancing (round-robin)":                           ModeRoundRobin,
 		"fault-tolerance (active-backup)":                        ModeActiveBackup,
@@ -225,6 +227,7 @@ func TestParseProcModes(t *testing.T) {
 
 // TestParseProcIncomplete pins what "truncated" means: see ParseProc.
 func TestParseProcIncomplete(t *testing.T) {
+	t.Parallel()
 	full := abHeader + slaveEth0 + slaveEth1Down
 	tests := []struct {
 		name, in, want string
@@ -283,6 +286,7 @@ func TestParseProcIncomplete(t *testing.T) {
 }
 
 func TestParseProcRepoFixtures(t *testing.T) {
+	t.Parallel()
 	// The repository's own audit scenarios (../testdata) that must fail.
 	for dir, want := range map[string]string{
 		"bad_bonding_truncated": `slave eth1: no "MII Status" line`,
@@ -345,6 +349,7 @@ var corpusSamples = map[string]corpusProc{
 }
 
 func TestParseProcCorpus(t *testing.T) {
+	t.Parallel()
 	dir := needCorpus(t, "bonding")
 	// Every single-file sample must be in the table: a new sample is noticed.
 	entries, err := os.ReadDir(dir)
@@ -393,6 +398,7 @@ func checkCorpusBond(t *testing.T, b Bond, want corpusProc) {
 }
 
 func TestParseProcLab(t *testing.T) {
+	t.Parallel()
 	lab := needCorpus(t, "lab")
 	parse := func(t *testing.T, tree, bond string) Bond {
 		t.Helper()
@@ -453,6 +459,7 @@ func TestParseProcLab(t *testing.T) {
 // partner lacp pdu:" (all zeros when nothing answers on that link), which is
 // not the bond's "Partner Mac Address" under "Active Aggregator Info:".
 func TestParseProcSlavePartner(t *testing.T) {
+	t.Parallel()
 	lab := needCorpus(t, "lab")
 	data, err := os.ReadFile(filepath.Join(lab, "kernel61_recovering", "proc", "net", "bonding", "bond1"))
 	if err != nil {
@@ -480,6 +487,7 @@ func TestParseProcSlavePartner(t *testing.T) {
 // ad_aggregator prints 0) no slave carries traffic; a slave with no
 // aggregator at all ("Aggregator ID: N/A") is outside the active one.
 func TestCarriesTraffic(t *testing.T) {
+	t.Parallel()
 	in := func(id int) *Slave { return &Slave{Name: "eth0", MIIStatus: "up", AggregatorID: id} }
 	tests := []struct {
 		name string

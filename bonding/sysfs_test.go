@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseMasters(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string][]string{
 		"bond0 bond1 bond2\n": {"bond0", "bond1", "bond2"},
 		"bond0 dmz int\n":     {"bond0", "dmz", "int"},
@@ -22,6 +23,7 @@ func TestParseMasters(t *testing.T) {
 }
 
 func TestParseSysMode(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"balance-rr 0\n": ModeRoundRobin, "active-backup 1\n": ModeActiveBackup, "balance-xor 2\n": ModeXOR,
 		"broadcast 3\n": ModeBroadcast, "802.3ad 4\n": Mode8023AD, "balance-tlb 5\n": ModeTLB, "balance-alb 6\n": ModeALB,
@@ -39,6 +41,7 @@ func TestParseSysMode(t *testing.T) {
 }
 
 func TestParseSysInt(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int{"100\n": 100, "0": 0, "": Unknown, "\n": Unknown, "N/A\n": Unknown, "2147483647": 1<<31 - 1} {
 		if got, err := ParseSysInt([]byte(in)); got != want || err != nil {
 			t.Errorf("ParseSysInt(%q) = %d, %v; want %d", in, got, err, want)
@@ -52,6 +55,7 @@ func TestParseSysInt(t *testing.T) {
 }
 
 func TestParseSysOption(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"fast 1\n": "fast", "layer2+3 2\n": "layer2+3", "stable 0": "stable", "always": "always", "": ""} {
 		if got, err := ParseSysOption([]byte(in)); got != want || err != nil {
 			t.Errorf("ParseSysOption(%q) = %q, %v; want %q", in, got, err, want)
@@ -65,6 +69,7 @@ func TestParseSysOption(t *testing.T) {
 }
 
 func TestParseSysValues(t *testing.T) {
+	t.Parallel()
 	if got := ParseSysText([]byte(" going down\n")); got != "going down" {
 		t.Errorf("ParseSysText = %q", got)
 	}
@@ -87,6 +92,7 @@ func TestParseSysValues(t *testing.T) {
 }
 
 func TestValidName(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]bool{"bond0": true, "dmz": true, "123456789012345": true, "1234567890123456": false,
 		"": false, ".": false, "..": false, "a/b": false, "a b": false, "a:1": false, "a\x00": false, "...": true} {
 		if got := ValidName(name); got != want {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestDiskFromName(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"sdb1": "sdb", "sdb": "sdb", "sdaa12": "sdaa", "vda2": "vda", "hdb1": "hdb", "xvda1": "xvda",
 		"nvme0n1p2": "nvme0n1", "nvme0n1": "nvme0n1", "nvme10n12p3": "nvme10n12", "mmcblk0p1": "mmcblk0", "mmcblk0": "mmcblk0",
@@ -20,6 +21,7 @@ func TestDiskFromName(t *testing.T) {
 }
 
 func TestPCIFunctionOnDiskPath(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"/sys/devices/pci0000:00/0000:00:08.0/virtio6/block/vda":                                "0000:00:08.0",
 		"/sys/devices/pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0/nvme0n1":                  "0000:3d:00.0",
@@ -42,6 +44,7 @@ func TestPCIFunctionOnDiskPath(t *testing.T) {
 // TestReadLinkFlattened: a captured tree stores a symlink as a file holding
 // its target; a real link and such a file resolve alike, other files do not.
 func TestReadLinkFlattened(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	mdWriteFile(t, filepath.Join(root, "sys/class/block/vda"), "../../devices/pci0000:00/0000:00:08.0/virtio6/block/vda")
 	mdWriteFile(t, filepath.Join(root, "sys/class/block/attr"), "two\nlines\n")

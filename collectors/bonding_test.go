@@ -21,6 +21,7 @@ func bondNames(bonds []bonding.Bond) []string {
 }
 
 func TestCollectBondsFixture(t *testing.T) {
+	t.Parallel()
 	// The bonding package's own tree: bond0 from /proc completed by sysfs,
 	// bond1 from sysfs alone.
 	bonds, errs := collectBonds(TreeRoots(filepath.Join("..", "bonding", "testdata", "tree")))
@@ -39,6 +40,7 @@ func TestCollectBondsFixture(t *testing.T) {
 }
 
 func TestCollectBondsAbsent(t *testing.T) {
+	t.Parallel()
 	bonds, errs := collectBonds(TreeRoots(t.TempDir()))
 	if len(bonds) != 0 || errs != nil {
 		t.Errorf("no bonding module: bonds %v errors %v, want none", bonds, errs)
@@ -46,6 +48,7 @@ func TestCollectBondsAbsent(t *testing.T) {
 }
 
 func TestCollectBondsErrors(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	write := func(p, content string) {
 		t.Helper()
@@ -91,6 +94,7 @@ func TestCollectBondsErrors(t *testing.T) {
 }
 
 func TestCollectBondsRepoScenarios(t *testing.T) {
+	t.Parallel()
 	for dir, want := range map[string]struct {
 		bonds []string
 		errs  int
@@ -115,6 +119,7 @@ func TestCollectBondsRepoScenarios(t *testing.T) {
 }
 
 func TestCollectBondsLab(t *testing.T) {
+	t.Parallel()
 	for _, tree := range []string{"kernel61_healthy", "kernel61_faults"} {
 		bonds, errs := collectBonds(TreeRoots(labTree(t, tree)))
 		if len(errs) != 0 || !slices.Equal(bondNames(bonds), []string{"bond0", "bond1", "bond2"}) {

@@ -173,6 +173,7 @@ func TestCollectSourceError(t *testing.T) {
 // to, so the md source blocks in its read; when the pass cuts it off, the
 // error names the file it was reading (issue 11: the path was empty).
 func TestHungCollectorNamesItsFile(t *testing.T) {
+	t.Parallel()
 	roots := Roots{Sys: t.TempDir(), Proc: t.TempDir()}
 	fifo := filepath.Join(roots.Proc, "mdstat")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -211,6 +212,7 @@ func TestHungCollectorNamesItsFile(t *testing.T) {
 // TestNameHungReads: one source cut off gets the most recent read under
 // way as its Path; with several, each lists every read under way.
 func TestNameHungReads(t *testing.T) {
+	t.Parallel()
 	errs := []Error{{Collector: "md", Err: errors.New("timed out")}}
 	nameHungReads(errs, []int{0}, []string{"/proc/mdstat", "/sys/old"})
 	if errs[0].Path != "/proc/mdstat" {

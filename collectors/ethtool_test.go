@@ -25,6 +25,7 @@ func (p *fakeProber) probe(name string) ethtoolInfo {
 func (p *fakeProber) close() { p.closed = true }
 
 func TestEthtoolMerge(t *testing.T) {
+	t.Parallel()
 	p := &fakeProber{answers: map[string]ethtoolInfo{
 		"eth0": {linkKnown: true, link: true, driver: "i40e", busInfo: "0000:3b:00.0"},
 		"eth1": {linkKnown: true, link: false, driver: "i40e-custom", busInfo: "0000:5e:00.0"},
@@ -62,6 +63,7 @@ func TestEthtoolMerge(t *testing.T) {
 }
 
 func TestApplyEthtoolPCIFromBusInfo(t *testing.T) {
+	t.Parallel()
 	n := NIC{Name: "eth9", Carrier: 1}
 	applyEthtool(&n, ethtoolInfo{busInfo: "0000:af:00.1"})
 	if n.PCIFunction != "0000:af:00.1" || n.PCISlot != "0000:af:00" || n.LinkDetected != nil {
@@ -81,6 +83,7 @@ func TestApplyEthtoolPCIFromBusInfo(t *testing.T) {
 // host, so no NIC read from a tree carries ethtool facts, even when the host
 // has an interface of the same name (eth0 here and on most hosts).
 func TestCollectNICsTreeNeverAsksEthtool(t *testing.T) {
+	t.Parallel()
 	nics, _ := collectNICs(TreeRoots(filepath.Join("testdata", "net_two_cards")))
 	if len(nics) == 0 {
 		t.Fatal("no NICs")
@@ -96,6 +99,7 @@ func TestCollectNICsTreeNeverAsksEthtool(t *testing.T) {
 // interfaces that do not exist (or whose name the ioctl cannot carry) give
 // nothing, and lo's "link detected" agrees with its sysfs carrier.
 func TestEthtoolLive(t *testing.T) {
+	t.Parallel()
 	p, err := openEthtool()
 	if err != nil {
 		t.Skipf("ethtool socket cannot be opened here (collectNICs skips it the same way): %v", err)

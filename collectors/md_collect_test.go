@@ -8,9 +8,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestCollectMDSysfsCorpus(t *testing.T) {
+	t.Parallel()
 	dir := mdCorpusDir(t, "mdstat")
 	tests := []struct {
 		tree     string
@@ -76,6 +79,7 @@ func mdCheckLabMembers(t *testing.T, arrays []MDArray) {
 }
 
 func TestCollectMDLab(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		tree  string
 		want  []mdWant
@@ -124,6 +128,7 @@ func TestCollectMDLab(t *testing.T) {
 // TestCollectMDLabSysfsOnly reads the live captures without /proc/mdstat:
 // sysfs alone gives the same verdicts, and the progress from sync_completed.
 func TestCollectMDLabSysfsOnly(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		tree string
 		want []mdWant
@@ -161,6 +166,7 @@ func TestCollectMDLabSysfsOnly(t *testing.T) {
 // mismatch_cnt (and reshape_position for a level that reshapes) and per
 // member its state; rd<N> links; nothing twice.
 func TestCollectMDReadsFewFiles(t *testing.T) {
+	t.Parallel()
 	log := &mdReadLog{}
 	arrays, errs := collectMDLogged(mdLabRoots(t, "kernel61_recovering"), log)
 	if len(errs) != 0 || len(arrays) != 2 {
@@ -186,6 +192,7 @@ func TestCollectMDReadsFewFiles(t *testing.T) {
 }
 
 func TestCollectMDPartitionsOfOneDisk(t *testing.T) {
+	t.Parallel()
 	arrays, errs := collectMD(TreeRoots("testdata/md_partitions_one_disk"))
 	if len(errs) != 0 {
 		t.Fatalf("errors: %v", errs)
@@ -212,6 +219,7 @@ func TestCollectMDPartitionsOfOneDisk(t *testing.T) {
 }
 
 func TestCollectMDErrors(t *testing.T) {
+	t.Parallel()
 	t.Run("nothing there", func(t *testing.T) {
 		arrays, errs := collectMD(TreeRoots(t.TempDir()))
 		if arrays != nil || errs != nil {
@@ -255,9 +263,9 @@ func TestCollectMDErrors(t *testing.T) {
 		if len(errs) != 0 || len(arrays) != 1 {
 			t.Fatalf("arrays %v errs %v", arrays, errs)
 		}
-		m := arrays[0].Members[1]
-		if m.Name != "sdb" || m.State != MemberUnknown || m.RawState != "in_sync,frobnicated" || m.Slot != 1 {
-			t.Errorf("member %+v, want sdb unknown with the raw state kept", m)
+		want := MDMember{Name: "sdb", Slot: 1, DescNr: Unknown, State: MemberUnknown, RawState: "in_sync,frobnicated", Disk: "sdb"}
+		if diff := cmp.Diff(want, arrays[0].Members[1]); diff != "" {
+			t.Errorf("member sdb, unknown with the raw state kept (-want +got):\n%s", diff)
 		}
 		if a := arrays[0]; len(a.MissingSlots) != 0 || a.Status != "U_" {
 			t.Errorf("status %q missing %v: an unknown member holds its slot but is not in sync", a.Status, a.MissingSlots)
@@ -286,6 +294,7 @@ func TestCollectMDErrors(t *testing.T) {
 }
 
 func TestParseMemberState(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		raw   string
 		slot  int
@@ -317,6 +326,7 @@ func TestParseMemberState(t *testing.T) {
 }
 
 func TestParseSyncCompleted(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in          string
 		done, total int64
@@ -349,6 +359,7 @@ func TestParseSyncCompleted(t *testing.T) {
 }
 
 func TestNatCompare(t *testing.T) {
+	t.Parallel()
 	names := []string{"md10", "md2", "md_d0", "md127", "md0", "md1"}
 	slices.SortFunc(names, natCompare)
 	if want := []string{"md0", "md1", "md2", "md10", "md127", "md_d0"}; !slices.Equal(names, want) {
@@ -450,6 +461,7 @@ func mdWriteSyntheticTree(t testing.TB, root string, n, m int) {
 }
 
 func TestCollectMDSyntheticTree(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	mdWriteSyntheticTree(t, root, 16, 8)
 	log := &mdReadLog{}

@@ -14,6 +14,7 @@ import (
 // descriptor numbers, faulty/spare flags and sync percentages. The samples
 // procfs rejects are exactly why redwatch has its own parser (mdstat.go).
 func TestParseMDStatAgainstProcfs(t *testing.T) {
+	t.Parallel()
 	dir, names := mdCorpusSamples(t)
 	compared := 0
 	for _, name := range names {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/redwatch/redwatch/internal/testtree"
 )
 
@@ -226,6 +228,7 @@ func mdCorpusSamples(t testing.TB) (string, []string) {
 }
 
 func TestParseMDStatCorpus(t *testing.T) {
+	t.Parallel()
 	dir, names := mdCorpusSamples(t)
 	if len(names) < 20 {
 		t.Fatalf("only %d mdstat samples in %s", len(names), dir)
@@ -258,6 +261,7 @@ func TestParseMDStatCorpus(t *testing.T) {
 // as proc/mdstat of an otherwise empty tree: no errors, the same arrays,
 // sorted, and member disks from the kernel's partition naming.
 func TestCollectMDCorpusMDStatOnly(t *testing.T) {
+	t.Parallel()
 	dir, names := mdCorpusSamples(t)
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
@@ -303,6 +307,7 @@ func TestCollectMDCorpusMDStatOnly(t *testing.T) {
 }
 
 func TestParseMDStatHandWritten(t *testing.T) {
+	t.Parallel()
 	const pers = "Personalities : [raid1] [raid6] [raid5] [raid4]\n"
 	tests := []struct {
 		name    string
@@ -421,17 +426,18 @@ func TestParseMDStatHandWritten(t *testing.T) {
 }
 
 func TestParseMDStatMemberDetails(t *testing.T) {
+	t.Parallel()
 	in := "Personalities : [raid1]\nmd0 : active raid1 sda1[0](W) sdb1[3](X)(F)\n      100 blocks [2/1] [U_]\n"
 	arrays, err := parseMDStat([]byte(in))
 	if err != nil || len(arrays) != 1 {
 		t.Fatalf("arrays %v err %v", arrays, err)
 	}
-	m := arrays[0].Members
-	if m[0].Name != "sda1" || !m[0].WriteMostly || m[0].DescNr != 0 || m[0].Slot != Unknown || m[0].State != MemberInSync {
-		t.Errorf("sda1: %+v", m[0])
+	want := []MDMember{
+		{Name: "sda1", Slot: Unknown, DescNr: 0, State: MemberInSync, RawState: "(W)", WriteMostly: true},
+		{Name: "sdb1", Slot: Unknown, DescNr: 3, State: MemberUnknown, RawState: "(X)(F)"}, // an unknown flag
 	}
-	if m[1].Name != "sdb1" || m[1].State != MemberUnknown || m[1].RawState != "(X)(F)" || m[1].DescNr != 3 {
-		t.Errorf("sdb1 (an unknown flag): %+v", m[1])
+	if diff := cmp.Diff(want, arrays[0].Members); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 )
 
 func TestParseMountInfo(t *testing.T) {
+	t.Parallel()
 	data := "1 0 0:1 / / rw - rootfs rootfs rw\n" +
 		"22 1 9:0 / / rw,relatime shared:1 - ext4 /dev/md0 rw,errors=remount-ro\n" +
 		"24 22 8:1 / /boot\\040efi rw,relatime shared:2 master:3 - vfat /dev/sda1 rw\n" +
@@ -34,6 +35,7 @@ func TestParseMountInfo(t *testing.T) {
 }
 
 func TestParseMountInfoErrors(t *testing.T) {
+	t.Parallel()
 	for _, line := range []string{
 		"22 1 9:0 / / rw ext4 /dev/md0 rw",    // no separator
 		"22 1 9:0 / / - ext4 /dev/md0 rw",     // separator where the options belong

@@ -22,6 +22,7 @@ func labTree(t testing.TB, name string) string {
 }
 
 func TestParseCarrier(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want int
@@ -39,6 +40,7 @@ func TestParseCarrier(t *testing.T) {
 }
 
 func TestParseSpeed(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want int
@@ -58,6 +60,7 @@ func TestParseSpeed(t *testing.T) {
 }
 
 func TestParseDuplex(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in, want string
 		err      bool
@@ -74,6 +77,7 @@ func TestParseDuplex(t *testing.T) {
 }
 
 func TestParseOperState(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up"} {
 		if got, err := parseOperState([]byte(s)); got != s || err != nil {
 			t.Errorf("parseOperState(%q) = %q, %v", s, got, err)
@@ -153,6 +157,7 @@ func virtual(name string, carrier int, oper, master string) NIC {
 }
 
 func TestCollectNICsFixtures(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		root string
 		want []NIC
@@ -226,6 +231,7 @@ func checkErrs(t *testing.T, r Roots, errs []Error, want map[string]string) {
 // TestCollectNICsDualPortSlot is the fact the single-point-of-failure rule
 // needs: both bond slaves on one card share a PCI slot; on two cards they do not.
 func TestCollectNICsDualPortSlot(t *testing.T) {
+	t.Parallel()
 	slots := func(root string) (a, b string) {
 		nics, _ := collectNICs(TreeRoots(filepath.Join("testdata", root)))
 		m := map[string]NIC{}
@@ -247,6 +253,7 @@ func TestCollectNICsDualPortSlot(t *testing.T) {
 // speed, duplex) and four links (class entry, device, device/driver,
 // master); a virtual one two files and three links.
 func TestCollectNICsReadsEachAttributeOnce(t *testing.T) {
+	t.Parallel()
 	rd := newNICReader(filepath.Join("testdata", "net_dual_port_bond", "sys"), nil)
 	nics, errs := rd.readAll()
 	if len(nics) != 4 || len(errs) != 0 {
@@ -285,6 +292,7 @@ func writeTree(t testing.TB, dir string, files map[string]string) {
 }
 
 func TestCollectNICsMissingClassNet(t *testing.T) {
+	t.Parallel()
 	nics, errs := collectNICs(TreeRoots(t.TempDir()))
 	if nics != nil || errs != nil {
 		t.Errorf("collectNICs(empty tree) = %v, %v; want nothing", nics, errs)
@@ -292,6 +300,7 @@ func TestCollectNICsMissingClassNet(t *testing.T) {
 }
 
 func TestCollectNICsClassNetUnreadable(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{"sys/class/net": "not a directory"})
 	nics, errs := collectNICs(TreeRoots(dir))
@@ -303,6 +312,7 @@ func TestCollectNICsClassNetUnreadable(t *testing.T) {
 // TestCollectNICsSkipsVirtualSpeed: speed and duplex of a virtual interface
 // mean nothing and are not read, so even garbage there is no error.
 func TestCollectNICsSkipsVirtualSpeed(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{
 		"sys/class/net/lo":                         "->../../devices/virtual/net/lo",
@@ -323,6 +333,7 @@ func TestCollectNICsSkipsVirtualSpeed(t *testing.T) {
 // Error, never followed against the real /sys; a link that leads nowhere in
 // a partial tree is an Error too, not a vanished interface.
 func TestCollectNICsLinksStayInRoot(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{
 		"sys/class/net/evil": "->../../../../../../../../sys/devices/virtual/net/lo",
@@ -349,6 +360,7 @@ func TestCollectNICsLinksStayInRoot(t *testing.T) {
 // TestCollectNICsCapturedLinks: a tree that could not hold symlinks stores
 // each link as a file holding its target (as the corpus under ../shared does).
 func TestCollectNICsCapturedLinks(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	dev := "sys/devices/pci0000:00/0000:00:07.1/virtio5"
 	writeTree(t, dir, map[string]string{
@@ -377,6 +389,7 @@ func TestCollectNICsCapturedLinks(t *testing.T) {
 }
 
 func TestCollectNICsCorpus(t *testing.T) {
+	t.Parallel()
 	type fact struct {
 		carrier   int
 		oper      string
@@ -448,6 +461,7 @@ func TestCollectNICsCorpus(t *testing.T) {
 // TestCollectNICsLive reads the running host's /sys (with ethtool) and checks
 // each fact against what the kernel itself says, attribute by attribute.
 func TestCollectNICsLive(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/sys/class/net"); err != nil {
 		t.Skipf("no /sys/class/net on this host: %v", err)
 	}
@@ -539,6 +553,7 @@ func BenchmarkCollectNICs(b *testing.B) {
 // TestCollectNICsVanished: an interface listed but gone by the time it is read
 // (a container's veth deleted mid-pass) is dropped, not an Error.
 func TestCollectNICsVanished(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{"sys/class/net/lo": "->../../devices/virtual/net/lo", "sys/devices/virtual/net/lo/carrier": "1\n"})
 	rd := newNICReader(filepath.Join(dir, "sys"), nil)

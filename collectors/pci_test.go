@@ -6,6 +6,7 @@ import (
 )
 
 func TestParsePCIFunction(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		slot string
@@ -38,6 +39,7 @@ func TestParsePCIFunction(t *testing.T) {
 }
 
 func TestPCIFunctionOnPath(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, fn, slot string }{
 		// virtio: the PCI function is the parent of virtioN.
 		{"/devices/pci0000:00/0000:00:05.0/virtio2", "0000:00:05.0", "0000:00:05"},

@@ -11,10 +11,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/redwatch/redwatch/internal/testtree"
 )
 
 func TestParsePowerSupplyUevent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		in      string
@@ -139,6 +142,7 @@ func mains(name string, online, present int) PSU {
 // TestCollectPSUsFixtures reads the fixture trees under testdata/psu_*, laid
 // out as the kernel lays them out (class symlinks into /sys/devices).
 func TestCollectPSUsFixtures(t *testing.T) {
+	t.Parallel()
 	tests := map[string][]PSU{
 		"psu_two_healthy":  {mains("PS1", 1, Unknown), mains("PS2", 1, Unknown)},
 		"psu_one_offline":  {mains("PS1", 1, Unknown), mains("PS2", 0, Unknown)},
@@ -164,6 +168,7 @@ func TestCollectPSUsFixtures(t *testing.T) {
 }
 
 func TestCollectPSUsNoClassDir(t *testing.T) {
+	t.Parallel()
 	got, errs := collectPSUs(Roots{Sys: t.TempDir()})
 	if got != nil || errs != nil {
 		t.Errorf("no power_supply class: got %v, %v; want nothing", got, errs)
@@ -171,6 +176,7 @@ func TestCollectPSUsNoClassDir(t *testing.T) {
 }
 
 func TestCollectPSUsClassNotADir(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	psuWrite(t, root, map[string]string{"class/power_supply": "x"})
 	got, errs := collectPSUs(Roots{Sys: root})
@@ -180,6 +186,7 @@ func TestCollectPSUsClassNotADir(t *testing.T) {
 }
 
 func TestCollectPSUsSources(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	ps := "class/power_supply/"
 	psuWrite(t, root, map[string]string{
@@ -227,6 +234,7 @@ func TestCollectPSUsSources(t *testing.T) {
 // TestCollectPSUsErrors checks that what cannot be read or parsed is an
 // Error with the path, and the supply is still listed.
 func TestCollectPSUsErrors(t *testing.T) {
+	t.Parallel()
 	ps := "class/power_supply/"
 	tests := []struct {
 		name    string
@@ -292,6 +300,7 @@ func TestCollectPSUsErrors(t *testing.T) {
 }
 
 func TestCollectPSUsUnreadable(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	dir := filepath.Join(root, "class", "power_supply")
 	psuWrite(t, root, map[string]string{"class/power_supply/PS1/uevent": "POWER_SUPPLY_TYPE=Mains\nPOWER_SUPPLY_ONLINE=1\n"})
@@ -305,8 +314,12 @@ func TestCollectPSUsUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, errs := collectPSUs(Roots{Sys: root})
-	if len(got) != 2 || got[0].Name != "PS1" || got[0].Online != 1 || got[1].Name != "PS3" || got[1].Type != "" {
-		t.Errorf("supplies = %+v", got)
+	want := []PSU{
+		{Name: "PS1", Type: PSUTypeMains, Online: 1, Present: Unknown, Source: "sysfs"},
+		{Name: "PS3", Online: Unknown, Present: Unknown, Source: "sysfs"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("supplies (-want +got):\n%s", diff)
 	}
 	var paths []string
 	for _, e := range errs {
@@ -356,6 +369,7 @@ func psuCorpusRoot(t testing.TB, corpus, sample, place string) string {
 }
 
 func TestCollectPSUsCorpus(t *testing.T) {
+	t.Parallel()
 	corpus := testtree.Corpus(t)
 	f, err := os.Open(filepath.Join(corpus, "MANIFEST.tsv"))
 	if err != nil {

@@ -5,9 +5,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestCollectRootFSFixtures(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		tree string
 		want RootFS
@@ -36,9 +39,8 @@ func rootfsEqual(t *testing.T, got, want *RootFS) {
 	if got == nil {
 		return
 	}
-	if got.Source != want.Source || got.FSType != want.FSType || got.Device != want.Device || got.Redundant != want.Redundant ||
-		!slices.Equal(got.Disks, want.Disks) || !slices.Equal(got.Stack, want.Stack) {
-		t.Errorf("got  %+v\nwant %+v", *got, *want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rootfs (-want +got):\n%s", diff)
 	}
 }
 
@@ -90,6 +92,7 @@ func rootfsLVMOnMD(t *testing.T, withPlain bool, mountinfo string) string {
 }
 
 func TestCollectRootFSStacks(t *testing.T) {
+	t.Parallel()
 	const lvm = "25 1 253:0 / / rw,relatime shared:1 - ext4 /dev/mapper/vg-root rw\n"
 	t.Run("lvm on raid1", func(t *testing.T) {
 		got, errs := collectRootFS(TreeRoots(rootfsLVMOnMD(t, false, lvm)))
@@ -117,6 +120,7 @@ func TestCollectRootFSStacks(t *testing.T) {
 }
 
 func TestCollectRootFSNothingToSay(t *testing.T) {
+	t.Parallel()
 	for _, mi := range []string{
 		"1 0 0:1 / / rw - rootfs rootfs rw\n",
 		"20 1 0:19 / / rw,relatime - tmpfs tmpfs rw\n",
@@ -139,6 +143,7 @@ func TestCollectRootFSNothingToSay(t *testing.T) {
 }
 
 func TestCollectRootFSWithoutSysfs(t *testing.T) {
+	t.Parallel()
 	root := rootfsTree(t, map[string]string{"proc/self/mountinfo": "21 1 8:2 / / rw - ext4 /dev/sda2 rw\n"}, nil)
 	got, errs := collectRootFS(TreeRoots(root))
 	if len(errs) != 0 {
@@ -155,6 +160,7 @@ func TestCollectRootFSWithoutSysfs(t *testing.T) {
 }
 
 func TestCollectRootFSMalformedMountinfo(t *testing.T) {
+	t.Parallel()
 	root := rootfsTree(t, map[string]string{"proc/self/mountinfo": "garbage line\n21 1 8:2 / / rw - ext4 /dev/sda2 rw\n"}, nil)
 	got, errs := collectRootFS(TreeRoots(root))
 	if got == nil || got.Device != "sda2" {
@@ -167,6 +173,7 @@ func TestCollectRootFSMalformedMountinfo(t *testing.T) {
 
 // TestCollectRootFSLoop: a slaves loop in a corrupt tree ends.
 func TestCollectRootFSLoop(t *testing.T) {
+	t.Parallel()
 	root := rootfsTree(t, map[string]string{
 		"proc/self/mountinfo":                    "21 1 253:0 / / rw - ext4 /dev/dm-0 rw\n",
 		"sys/devices/virtual/block/dm-0/dm/name": "a\n",

@@ -12,6 +12,7 @@ import (
 const routeHeader = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT                                                       \n"
 
 func TestParseRoutes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		in      string
@@ -95,6 +96,7 @@ func FuzzParseRoutes(f *testing.F) {
 }
 
 func TestCollectRoutesFixtures(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		root    string
 		want    []Route
@@ -125,6 +127,7 @@ func TestCollectRoutesFixtures(t *testing.T) {
 }
 
 func TestCollectRoutesUnreadable(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// A directory where the file should be: it exists, but cannot be read as a route table.
 	if err := os.MkdirAll(filepath.Join(dir, "proc/net/route"), 0o755); err != nil {
@@ -137,6 +140,7 @@ func TestCollectRoutesUnreadable(t *testing.T) {
 }
 
 func TestCollectRoutesCorpus(t *testing.T) {
+	t.Parallel()
 	for _, tree := range []string{"kernel61_healthy", "kernel61_faults", "kernel61_recovering"} {
 		t.Run(tree, func(t *testing.T) {
 			got, errs := collectRoutes(TreeRoots(labTree(t, tree)))

@@ -9,6 +9,7 @@ import (
 )
 
 func TestUnknownStatesNameTheirFile(t *testing.T) {
+	t.Parallel()
 	r := TreeRoots("/t")
 	bonds := []bonding.Bond{
 		{Name: "bond0", Sources: []string{bonding.SourceProc}, Slaves: []bonding.Slave{{Name: "eth0", MIIStatus: "up"}, {Name: "eth1", MIIStatus: "sideways"}}},
