@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/alerts/notify"
+	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/safefile"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -106,6 +107,10 @@ type Alert struct {
 	// firing notification is: delivered, queued (with the channel's last
 	// error), or failed (dropped undelivered, and why).
 	Deliveries []Delivery `json:"deliveries"`
+	// Stale is set while the alert's finding comes from facts its source
+	// could not read in the last pass (kept from an earlier one): the alert
+	// stays firing, and nothing is sent for it, until the source reads again.
+	Stale *collectors.Stale `json:"stale,omitempty"`
 }
 
 // Delivery states.
@@ -174,6 +179,8 @@ type alertRecord struct {
 	Facts       map[string]string `json:"facts,omitempty"`
 	StartsAt    time.Time         `json:"starts_at"`
 	Maintenance bool              `json:"maintenance,omitempty"`
+	// Stale is the finding's stale mark of the last pass; not persisted.
+	Stale *collectors.Stale `json:"-"`
 	// Channels records, per channel, the last firing notification queued.
 	Channels map[string]*mark `json:"channels,omitempty"`
 }
@@ -408,7 +415,7 @@ func (m *Manager) publish() {
 	out := make([]Alert, 0, len(m.alerts))
 	for _, r := range m.alerts {
 		a := Alert{Fingerprint: r.Fingerprint, Rule: r.Rule, Severity: r.Severity, Subject: r.Subject,
-			Message: r.Message, StartsAt: r.StartsAt, Maintenance: r.Maintenance, Notified: []string{}, Deliveries: []Delivery{}}
+			Message: r.Message, StartsAt: r.StartsAt, Maintenance: r.Maintenance, Notified: []string{}, Deliveries: []Delivery{}, Stale: r.Stale}
 		for name, mk := range r.Channels {
 			d := Delivery{Channel: name, State: Queued, Queued: mk.LastSent, Delivered: mk.Delivered}
 			switch {
@@ -579,7 +586,7 @@ func (m *Manager) apply(in passInput) (out []queued, changed bool) {
 			changed = true
 		}
 		r.Rule, r.Subject, r.Severity, r.Message, r.Remediation = f.Rule, f.Subject, f.Severity, f.Message, f.Remediation
-		r.Facts, r.Maintenance = f.Facts, f.Maintenance
+		r.Facts, r.Maintenance, r.Stale = f.Facts, f.Maintenance, f.Stale
 		if r.Channels == nil {
 			r.Channels = map[string]*mark{}
 		}

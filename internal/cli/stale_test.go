@@ -84,6 +84,18 @@ func TestDaemonFailedSourceKeepsAlerts(t *testing.T) {
 			t.Errorf("/health does not mark md0 stale:\n%s", health)
 		}
 	}
+	// The alerts are handled off the loop: poll (real I/O) until the page's
+	// alert table shows them kept firing.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		_, page := httpGet(t, rd.base+"/")
+		if strings.Count(page, "kept firing: source stale since") == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the status page does not show md_degraded and baseline_member_missing kept firing, stale:\n%s", page)
+		}
+		time.Sleep(20 * time.Millisecond) // polling real I/O, not waiting for time
+	}
 	write(degraded)
 	r = rd.waitPass(t, r.Seq, "readable again", func(r daemon.Report) bool { return len(r.Pass.Result.Errors) == 0 })
 	if !has(r, "md_degraded") || !has(r, "baseline_member_missing") {

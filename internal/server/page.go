@@ -140,7 +140,7 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 {{end}}</div>{{else}}<p class="none">No redundancy groups found.</p>{{end}}
 {{if .ShowAlerts}}<h2>Alerts</h2>
 {{if .Alerts}}<table><tr><th>Severity</th><th>Subject</th><th>Rule</th><th>Firing since</th><th>Delivery</th></tr>
-{{range .Alerts}}<tr><td><span class="sev {{.Severity}}">{{.Severity}}</span></td><td><code>{{.Subject}}</code></td><td><code>{{.Rule}}</code></td>
+{{range .Alerts}}<tr><td><span class="sev {{.Severity}}">{{.Severity}}</span></td><td><code>{{.Subject}}</code>{{with .Stale}}<div class="rem">kept firing: source stale since {{stamp .Since}}</div>{{end}}</td><td><code>{{.Rule}}</code></td>
 <td>{{stamp .StartsAt}}</td><td>{{if .Maintenance}}in maintenance: nobody{{else}}{{range .Deliveries}}<div class="dlv {{.State}}"><b>{{.Channel}}</b>: {{if eq .State "delivered"}}delivered {{stamp .Delivered}}{{else if eq .State "failed"}}failed, dropped: {{.Error}}{{else}}queued since {{stamp .Queued}}{{if .Attempts}}, {{.Attempts}} failed attempts, last error: {{.Error}}{{end}}{{if not .Delivered.IsZero}} (delivered earlier {{stamp .Delivered}}){{end}}{{end}}</div>{{else}}no channel{{end}}{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="none">No alert is firing.</p>{{end}}
 {{if .Channels}}<h2>Alert channels</h2>
