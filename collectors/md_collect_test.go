@@ -499,3 +499,47 @@ func BenchmarkCollectMD16x8(b *testing.B) {
 }
 
 func isPCIFunction(s string) bool { _, ok := parsePCIFunction(s); return ok }
+
+// TestMDSysfsKernelForms follows what drivers/md/md.c prints in sysfs for
+// the forms of issue 9 item 5: slot_show ("journal", "none"), level_show (a
+// number before the array runs), reshape_position_show with action_show
+// "frozen" (a reshape that does not run), and degraded_show deciding when
+// no member's slot can be read.
+func TestMDSysfsKernelForms(t *testing.T) {
+	for in, want := range map[string]int{"3": 3, "none": Unknown, "journal": Unknown} {
+		if got, err := parseSlot(in); err != nil || got != want {
+			t.Errorf("parseSlot(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{"1": "raid1", "5": "raid5", "10": "raid10", "-1": "linear", "raid6": "raid6", "container": "container"} {
+		if got := mdLevelName(in); got != want {
+			t.Errorf("mdLevelName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	read := func(t *testing.T, tree string) MDArray {
+		t.Helper()
+		arrays, errs := collectMD(TreeRoots(filepath.Join("..", "testdata", tree)))
+		if len(errs) != 0 || len(arrays) == 0 {
+			t.Fatalf("%s: arrays %v errors %v", tree, arrays, errs)
+		}
+		return arrays[0]
+	}
+	t.Run("frozen reshape (lab capture)", func(t *testing.T) {
+		a := read(t, "md_raid5_reshape_frozen")
+		if a.Name != "md0" || a.SyncAction != "reshape" || a.SyncPending != "frozen" || a.SyncProgress != Unknown || a.RaidDisks != 4 {
+			t.Errorf("md0 %+v, want a frozen reshape of 4 slots", a)
+		}
+	})
+	t.Run("slots unreadable: md/degraded decides", func(t *testing.T) {
+		a := read(t, "md_sysfs_slots_unreadable")
+		if len(a.MissingSlots) != 0 || a.Degraded != 0 || a.ActiveDisks != 2 {
+			t.Errorf("md0 missing %v degraded %d active %d, want none missing, 0, 2", a.MissingSlots, a.Degraded, a.ActiveDisks)
+		}
+	})
+	t.Run("journal slot", func(t *testing.T) {
+		a := read(t, "md_raid5_journal")
+		if got := mdMembersIn(&a, MemberJournal); !slices.Equal(got, []string{"sdd1"}) || len(a.MissingSlots) != 0 {
+			t.Errorf("journal members %v missing %v", got, a.MissingSlots)
+		}
+	})
+}
