@@ -190,7 +190,7 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, now func() time.Time, ti
 		}
 		s.Durations[st.name] = o.duration
 	}
-	nameHungReads(s.Errors, hung, hostfs.ReadsSince(mark))
+	nameHungReads(s.Errors, hung, underRoots(hostfs.ReadsSince(mark), r))
 	// With the host's own sources, a tree where none of their files exists
 	// gets a NoSource error.
 	if rn.Sources == nil && ctx.Err() == nil {
@@ -199,6 +199,21 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, now func() time.Time, ti
 		}
 	}
 	return s
+}
+
+// underRoots keeps the paths under one of r's roots: the reads of this
+// pass, not those of another Runner (another tree) running at the same time.
+func underRoots(paths []string, r Roots) []string {
+	var out []string
+	for _, p := range paths {
+		for _, root := range []string{r.Sys, r.Proc, r.Dev} {
+			if root != "" && strings.HasPrefix(p, strings.TrimSuffix(root, "/")+"/") {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // nameHungReads gives the errors of the sources cut off (hung indexes errs)

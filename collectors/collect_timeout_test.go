@@ -228,4 +228,9 @@ func TestNameHungReads(t *testing.T) {
 	if errs[1].Reason() != "bad" {
 		t.Errorf("an error of a source that returned changed: %+v", errs[1])
 	}
+	// Reads of another tree (another Runner at the same time) are not this pass's.
+	got := underRoots([]string{"/t1/proc/mdstat", "/t2/proc/mdstat", "/t1/sysfs/x", "/t1/sys/class/x"}, Roots{Sys: "/t1/sys", Proc: "/t1/proc/"})
+	if want := []string{"/t1/proc/mdstat", "/t1/sys/class/x"}; !slices.Equal(got, want) {
+		t.Errorf("underRoots = %v, want %v", got, want)
+	}
 }
