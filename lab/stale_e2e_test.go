@@ -14,7 +14,8 @@ import (
 
 // staleGuestSetup starts the webhook receiver (as alertsGuestSetup) and the
 // daemon with a 1 s interval: a bind mount over /proc/mdstat is no md event,
-// so only interval passes read the garbage.
+// so only interval passes read the garbage. The baseline records md0 the
+// first time it is seen healthy (settle 0s).
 const staleGuestSetup = `set -e
 mkdir -p /www/cgi-bin /tmp/rw
 cat > /www/cgi-bin/hook <<'EOS'
@@ -24,6 +25,8 @@ printf 'Content-Type: text/plain\r\n\r\nok\n'
 EOS
 chmod 755 /www/cgi-bin/hook
 cat > /tmp/rw.yaml <<'EOS'
+baseline:
+  settle: 0s
 alerts:
   retry: {initial: 200ms, max: 2s}
   channels:
