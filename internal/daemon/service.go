@@ -48,7 +48,8 @@ type Service struct {
 	// LoadConfig reads the configuration file; it is called at start and on
 	// every reload.
 	LoadConfig func() (*config.Config, error)
-	// StateDir is the state directory for a configuration ("" for none).
+	// StateDir is the state directory for a configuration ("" for none);
+	// nil means none.
 	StateDir func(*config.Config) string
 	// Overrides are the command line's settings over the file.
 	Overrides Overrides
@@ -100,7 +101,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 	// One engine for the daemon's life: it remembers first-seen times and
 	// hung sources between passes. A reload hands it the new configuration.
-	eng := &engine.Engine{Roots: s.Roots, Now: clock.Now, Config: cfg, StateDir: s.StateDir(cfg)}
+	eng := &engine.Engine{Roots: s.Roots, Now: clock.Now, Config: cfg, StateDir: s.stateDir(cfg)}
 	first := true // the first load uses the file read above; a reload re-reads it
 	load := func() (Setup, error) {
 		c := cfg
@@ -117,7 +118,7 @@ func (s *Service) Run(ctx context.Context) error {
 				log.Warn("listen address or web config file changed: takes effect on restart",
 					"listen", l, "web_config_file", w)
 			}
-			if d := s.StateDir(c); d != eng.StateDir {
+			if d := s.stateDir(c); d != eng.StateDir {
 				log.Warn("state directory changed: takes effect on restart", "state_dir", d)
 			}
 			if !reflect.DeepEqual(c.Alerts, cfg.Alerts) {
@@ -268,6 +269,14 @@ func reloadOnHangup(ctx context.Context, d *Daemon, log *slog.Logger) error {
 			d.Reload()
 		}
 	}
+}
+
+// stateDir is StateDir(c), "" without one.
+func (s *Service) stateDir(c *config.Config) string {
+	if s.StateDir == nil {
+		return ""
+	}
+	return s.StateDir(c)
 }
 
 // listenAndWebConfig resolves the endpoint settings: the flag, else the file,

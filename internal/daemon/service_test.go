@@ -25,7 +25,6 @@ func serviceFor(t *testing.T, fixture string, log *syncBuffer) *Service {
 	return &Service{
 		Roots:       roots,
 		LoadConfig:  func() (*config.Config, error) { return config.Default(), nil },
-		StateDir:    func(*config.Config) string { return "" },
 		Overrides:   Overrides{Listen: "127.0.0.1:0", Interval: time.Hour},
 		Logger:      testLogger(log),
 		Notifier:    &recorder{},
