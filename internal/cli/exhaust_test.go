@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -218,5 +219,63 @@ func TestConnectionExhaustion(t *testing.T) {
 		}
 	case <-time.After(stopTimeout + 5*time.Second):
 		t.Errorf("child did not stop on SIGTERM")
+	}
+}
+
+// TestSIGTERMStopsBlockedCommand sends a real SIGTERM to `redwatch
+// maintenance on` in a child process while another process holds the state
+// lock: the command exits at once (after the stop grace) instead of
+// waiting for the lock.
+func TestSIGTERMStopsBlockedCommand(t *testing.T) {
+	state := t.TempDir()
+	f, err := os.OpenFile(filepath.Join(state, "state.lock"), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal([]string{"maintenance", "on", "--for", "1h", "--reason", "x", "--state-dir", state})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(a))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Signal once the child waits for the lock (it then has the signal
+	// handler installed): /proc shows one of its threads blocked in flock.
+	blocked := func() bool {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", cmd.Process.Pid))
+		for _, p := range tasks {
+			if w, _ := os.ReadFile(p); strings.Contains(string(w), "lock") {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(20 * time.Second); !blocked(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the child never waited for the lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != exitError || !strings.Contains(stderr.String(), "maintenance: interrupted") {
+			t.Errorf("exit %v, stderr %q", err, stderr.String())
+		}
+		t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+	case <-time.After(stopGrace + 10*time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("still running %v after SIGTERM", time.Since(start))
 	}
 }
