@@ -54,7 +54,7 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return errorf(e, "audit: %v", err)
 	}
-	eng := &engine.Engine{Roots: roots, Now: e.clock.Now, Config: cfg, StateDir: cf.passDir(cfg, roots)}
+	eng := &engine.Engine{Roots: roots, Clock: e.clock, Config: cfg, StateDir: cf.passDir(cfg, roots)}
 	pass := runBounded(ctx, eng.Run, e.clock.Now, timeout)
 	for _, n := range pass.Notes {
 		fmt.Fprintf(e.stderr, "redwatch: audit: %s\n", esc(n))

@@ -101,7 +101,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 	// One engine for the daemon's life: it remembers first-seen times and
 	// hung sources between passes. A reload hands it the new configuration.
-	eng := &engine.Engine{Roots: s.Roots, Now: clock.Now, Config: cfg, StateDir: s.stateDir(cfg)}
+	eng := &engine.Engine{Roots: s.Roots, Clock: clock, Config: cfg, StateDir: s.stateDir(cfg)}
 	first := true // the first load uses the file read above; a reload re-reads it
 	load := func() (Setup, error) {
 		c := cfg
@@ -173,7 +173,7 @@ func (s *Service) Run(ctx context.Context) error {
 		Last:     d.Last,
 		Interval: d.Interval,
 		Reload:   d.Reloaded,
-		Now:      clock.Now,
+		Clock:    clock,
 		Started:  clock.Now(),
 		Version:  s.Version,
 		Logger:   log,

@@ -24,7 +24,7 @@ func TestTreeEditTriggersPass(t *testing.T) {
 		t.Fatal(err)
 	}
 	roots := collectors.TreeRoots(dir)
-	eng := &engine.Engine{Roots: roots, Now: time.Now}
+	eng := &engine.Engine{Roots: roots, Clock: RealClock{}}
 	h := startHarness(t, Options{
 		Load:    func() (Setup, error) { return Setup{Runner: eng, Interval: time.Hour}, nil },
 		Sources: SourcesFor(roots),

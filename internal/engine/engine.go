@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -25,8 +26,8 @@ import (
 type Engine struct {
 	// Roots are the filesystem roots the collectors read.
 	Roots collectors.Roots
-	// Now is the clock; tests inject their own.
-	Now func() time.Time
+	// Clock is the clock; nil means the wall clock. Tests inject their own.
+	Clock clock.Clock
 	// Config is the configuration; nil is the defaults. Replace it between
 	// passes with SetConfig.
 	Config *config.Config
@@ -90,10 +91,11 @@ func (e *Engine) SetConfig(c *config.Config) {
 // Run performs one pass: collect, then built-in rules, expectations,
 // baseline, user rules, rule control and maintenance, then the status.
 func (e *Engine) Run(ctx context.Context) *Pass {
-	now := e.Now
-	if now == nil {
-		now = time.Now
+	clk := e.Clock
+	if clk == nil {
+		clk = clock.Real{}
 	}
+	now := clk.Now
 	start := now()
 	e.collectInit.Do(func() { e.collect.Sources, e.collect.After = e.Sources, e.After })
 	e.mu.Lock()

@@ -13,29 +13,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/rules"
 )
 
-// clock is an injected clock that tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is the tests' clock, moved by hand.
+func newClock() *clock.Fake { return clock.NewFake(time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)) }
 
 func tree(t *testing.T, name, side string) collectors.Roots {
 	t.Helper()
@@ -118,7 +102,7 @@ func TestRemovedMembers(t *testing.T) {
 		t.Run(tt.fixture, func(t *testing.T) {
 			clk := newClock()
 			dir := t.TempDir()
-			e := &Engine{Roots: tree(t, tt.fixture, "before"), Now: clk.Now, StateDir: dir, Config: mustConfig(t, tt.config+"\n"+recordAtOnce)}
+			e := &Engine{Roots: tree(t, tt.fixture, "before"), Clock: clk, StateDir: dir, Config: mustConfig(t, tt.config+"\n"+recordAtOnce)}
 			p := e.Run(context.Background())
 			if p.Result.Status != rules.StatusOK || len(p.Result.Findings) != 0 {
 				t.Fatalf("before: status %v findings %v errors %v", p.Result.Status, p.Result.Findings, p.Result.Errors)
@@ -169,7 +153,7 @@ func TestRemovedMembers(t *testing.T) {
 // TestBaselineOnlyCatchesRemoval: without a baseline or expectation, a
 // three-slave bond that lost one slave is OK — which is why both exist.
 func TestBaselineOnlyCatchesRemoval(t *testing.T) {
-	e := &Engine{Roots: tree(t, "baseline_bond_member_removed", "after"), Now: newClock().Now}
+	e := &Engine{Roots: tree(t, "baseline_bond_member_removed", "after"), Clock: newClock()}
 	if p := e.Run(context.Background()); p.Result.Status != rules.StatusOK {
 		t.Fatalf("status %v: the fixture should be silent to the built-in rules", p.Result.Status)
 	}
@@ -178,7 +162,7 @@ func TestBaselineOnlyCatchesRemoval(t *testing.T) {
 func TestGroupGoneFromBaseline(t *testing.T) {
 	clk := newClock()
 	dir := t.TempDir()
-	e := &Engine{Roots: tree(t, "baseline_md_member_removed", "before"), Now: clk.Now, StateDir: dir, Config: mustConfig(t, recordAtOnce)}
+	e := &Engine{Roots: tree(t, "baseline_md_member_removed", "before"), Clock: clk, StateDir: dir, Config: mustConfig(t, recordAtOnce)}
 	e.Run(context.Background())
 	// A host whose mdstat lists no array: md0 gone. (An empty tree would be
 	// no source at all, which cannot tell.)
@@ -207,7 +191,7 @@ func TestForDuration(t *testing.T) {
 	cfg := mustConfig(t, "rules:\n  - id: bond_member_down\n    for: 5m\n  - id: bond_below_min_healthy\n    disabled: true\n")
 	run := func() *Pass {
 		// A new engine per pass, as Nagios runs one audit per check.
-		e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: clk.Now, StateDir: dir, Config: cfg}
+		e := &Engine{Roots: tree(t, "bond_slave_down", ""), Clock: clk, StateDir: dir, Config: cfg}
 		return e.Run(context.Background())
 	}
 	p := run()
@@ -227,7 +211,7 @@ func TestForDuration(t *testing.T) {
 		t.Fatalf("after 5m: pending %v findings %v status %v", p.Pending, p.Result.Findings, p.Result.Status)
 	}
 	// Healthy once: the run breaks and the clock starts again.
-	e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Now: clk.Now, StateDir: dir, Config: cfg}
+	e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Clock: clk, StateDir: dir, Config: cfg}
 	e.Run(context.Background())
 	if p = run(); len(p.Pending) != 1 {
 		t.Errorf("after a healthy pass the finding must be pending again: %v", p.Pending)
@@ -238,7 +222,7 @@ func TestForDuration(t *testing.T) {
 // first-seen times between passes.
 func TestForInMemory(t *testing.T) {
 	clk := newClock()
-	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: clk.Now,
+	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Clock: clk,
 		Config: mustConfig(t, "rules:\n  - id: \"bond_*\"\n    for: 30s\n")}
 	if p := e.Run(context.Background()); len(p.Pending) != 2 || len(p.Result.Findings) != 0 {
 		t.Fatalf("pending %v findings %v", p.Pending, p.Result.Findings)
@@ -259,7 +243,7 @@ func TestControlSeverityAndDisable(t *testing.T) {
   - id: bond_below_min_healthy
     severity: info
 `)
-	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: newClock().Now, Config: cfg}
+	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Clock: newClock(), Config: cfg}
 	p := e.Run(context.Background())
 	var sev = map[string]rules.Severity{}
 	for _, f := range p.Result.Findings {
@@ -284,7 +268,7 @@ func TestMaintenance(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: clk.Now, StateDir: dir}
+	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Clock: clk, StateDir: dir}
 	p := e.Run(context.Background())
 	if len(p.Maintenance) != 1 || p.Maintenance[0].Reason != "swap PSU" || len(p.Result.Findings) == 0 {
 		t.Fatalf("maintenance %v findings %v", p.Maintenance, p.Result.Findings)
@@ -321,7 +305,7 @@ func TestMaintenancePartial(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: clk.Now, StateDir: dir}
+	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Clock: clk, StateDir: dir}
 	p := e.Run(context.Background())
 	marked := map[string]bool{}
 	for _, f := range p.Result.Findings {
@@ -366,7 +350,7 @@ func TestCorruptState(t *testing.T) {
 			if err := os.WriteFile(StatePath(dir), []byte(content), 0o640); err != nil {
 				t.Fatal(err)
 			}
-			e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Now: clk.Now, StateDir: dir, Config: mustConfig(t, recordAtOnce)}
+			e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Clock: clk, StateDir: dir, Config: mustConfig(t, recordAtOnce)}
 			p := e.Run(context.Background())
 			if p.Result.Status != rules.StatusUnknown || len(p.Result.Errors) != 1 {
 				t.Fatalf("status %v errors %v", p.Result.Status, p.Result.Errors)
@@ -395,7 +379,7 @@ func TestFutureState(t *testing.T) {
 	if err := os.WriteFile(StatePath(dir), future, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Now: newClock().Now, StateDir: dir}
+	e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Clock: newClock(), StateDir: dir}
 	p := e.Run(context.Background())
 	if p.Result.Status != rules.StatusUnknown || len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "version 7, newer than this redwatch understands (1): upgrade redwatch, or move the file aside") {
 		t.Fatalf("status %v errors %+v", p.Result.Status, p.Result.Errors)
@@ -419,7 +403,7 @@ func TestUnwritableStateDir(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: newClock().Now, StateDir: filepath.Join(file, "state")}
+	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Clock: newClock(), StateDir: filepath.Join(file, "state")}
 	p := e.Run(context.Background())
 	errs := p.Result.Errors
 	if len(errs) != 1 || errs[0].Collector != "state" || !strings.Contains(errs[0].Err.Error(), "cannot be read or written (not a directory)") ||
@@ -463,7 +447,7 @@ func TestUserRules(t *testing.T) {
     for_each: disks
     expr: .percentage_used > 80
 `)
-	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: newClock().Now, Config: cfg}
+	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Clock: newClock(), Config: cfg}
 	p := e.Run(context.Background())
 	if got := find(p.Result, "fewer_than_two_healthy_bonds"); len(got) != 1 {
 		t.Errorf("whole-host rule: %q", got)
@@ -488,7 +472,7 @@ func TestExpectGlobAndMissing(t *testing.T) {
   md:
     - {name: md9, members: 2}
 `)
-	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: newClock().Now, Config: cfg}
+	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Clock: newClock(), Config: cfg}
 	p := e.Run(context.Background())
 	if got := find(p.Result, "expect_group_missing"); len(got) != 2 || !has(got, "bond1: declared bond does not exist") || !has(got, "md9: declared md array does not exist") {
 		t.Errorf("expect_group_missing = %q", got)
@@ -508,7 +492,7 @@ func TestExpectGlobAndMissing(t *testing.T) {
 }
 
 func TestConcurrentRuns(t *testing.T) {
-	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Now: newClock().Now, StateDir: t.TempDir(),
+	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Clock: newClock(), StateDir: t.TempDir(),
 		Config: mustConfig(t, "rules:\n  - {id: bond_member_down, for: 1m}\n")}
 	var wg sync.WaitGroup
 	for range 4 {
@@ -550,7 +534,7 @@ func TestEngineOwnsCollectorTimeout(t *testing.T) {
 		return c
 	}
 	clk := newClock()
-	e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Now: clk.Now, CollectorTimeout: 3 * time.Second,
+	e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Clock: clk, CollectorTimeout: 3 * time.Second,
 		Sources: []collectors.Source{hangSource{release}}, After: after}
 	p := e.Run(context.Background())
 	if len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "timed out after 3s") {
@@ -561,7 +545,7 @@ func TestEngineOwnsCollectorTimeout(t *testing.T) {
 	if len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "still hung") {
 		t.Fatalf("second pass errors %+v, want still hung", p.Result.Errors)
 	}
-	other := &Engine{Roots: e.Roots, Now: clk.Now, CollectorTimeout: 7 * time.Second,
+	other := &Engine{Roots: e.Roots, Clock: clk, CollectorTimeout: 7 * time.Second,
 		Sources: []collectors.Source{hangSource{release}}, After: after}
 	p = other.Run(context.Background())
 	if len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "timed out after 7s") {

@@ -67,7 +67,7 @@ func keys(r rules.Result) []string {
 func TestFailedSourceKeepsFindings(t *testing.T) {
 	clk := newClock()
 	md := newMDTree(t)
-	e := &Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: t.TempDir(), Config: mustConfig(t, recordAtOnce)}
+	e := &Engine{Roots: collectors.TreeRoots(md.dir), Clock: clk, StateDir: t.TempDir(), Config: mustConfig(t, recordAtOnce)}
 	md.set("before")
 	if p := e.Run(context.Background()); p.Result.Status != rules.StatusOK {
 		t.Fatalf("healthy: %v %v", p.Result.Status, keys(p.Result))
@@ -129,14 +129,14 @@ func TestFailedSourceNoBaselineJudgement(t *testing.T) {
 	state := t.TempDir()
 	md := newMDTree(t)
 	md.set("before")
-	(&Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: state}).Run(context.Background())
+	(&Engine{Roots: collectors.TreeRoots(md.dir), Clock: clk, StateDir: state}).Run(context.Background())
 
 	md.write(garbageMDStat)
-	p := (&Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: state}).Run(context.Background())
+	p := (&Engine{Roots: collectors.TreeRoots(md.dir), Clock: clk, StateDir: state}).Run(context.Background())
 	if len(p.Result.Findings) != 0 || p.Result.Status != rules.StatusUnknown {
 		t.Fatalf("garbage mdstat, fresh engine: %v %v", p.Result.Status, keys(p.Result))
 	}
-	p = (&Engine{Roots: collectors.TreeRoots(t.TempDir()), Now: clk.Now, StateDir: state}).Run(context.Background())
+	p = (&Engine{Roots: collectors.TreeRoots(t.TempDir()), Clock: clk, StateDir: state}).Run(context.Background())
 	if len(p.Result.Findings) != 0 || p.Result.Status != rules.StatusUnknown {
 		t.Fatalf("empty tree: %v %v", p.Result.Status, keys(p.Result))
 	}
@@ -148,7 +148,7 @@ func TestFailedSourceNoBaselineJudgement(t *testing.T) {
 func TestFailedSourceNewFindings(t *testing.T) {
 	clk := newClock()
 	md := newMDTree(t)
-	e := &Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now}
+	e := &Engine{Roots: collectors.TreeRoots(md.dir), Clock: clk}
 	md.write([]byte("Personalities : [raid1]\nmd0 : active raid1 sdb1[1] sda1[0]\n      976630464 blocks super 1.2 [2/2] [UU]\n\nmd1 : active raid1 sdd1[1] sdc1[0]\n      976630464 blocks super 1.2 [2/2] [UU]\n\nunused devices: <none>\n"))
 	if p := e.Run(context.Background()); p.Result.Status != rules.StatusOK || len(p.Result.Groups) != 2 {
 		t.Fatalf("healthy: %v %+v", p.Result.Status, p.Result.Groups)
@@ -172,7 +172,7 @@ func TestCorruptStateKeepsMemory(t *testing.T) {
 	state := t.TempDir()
 	md := newMDTree(t)
 	cfg := mustConfig(t, "rules:\n  - id: md_degraded\n    for: 30m\n"+recordAtOnce)
-	e := &Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: state, Config: cfg}
+	e := &Engine{Roots: collectors.TreeRoots(md.dir), Clock: clk, StateDir: state, Config: cfg}
 	md.set("before")
 	e.Run(context.Background())
 	clk.Add(time.Minute)
@@ -218,7 +218,7 @@ func TestCorruptStateKeepsSettling(t *testing.T) {
 	clk := newClock()
 	state := t.TempDir()
 	md := newMDTree(t)
-	e := &Engine{Roots: collectors.TreeRoots(md.dir), Now: clk.Now, StateDir: state, Config: mustConfig(t, "baseline:\n  settle: 10m\n")}
+	e := &Engine{Roots: collectors.TreeRoots(md.dir), Clock: clk, StateDir: state, Config: mustConfig(t, "baseline:\n  settle: 10m\n")}
 	md.set("before")
 	e.Run(context.Background())
 	st, err := ReadState(state)

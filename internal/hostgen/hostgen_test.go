@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/engine"
@@ -28,7 +27,7 @@ func TestLargeHostHealthy(t *testing.T) {
 	if err := Generate(dir, Large); err != nil {
 		t.Fatal(err)
 	}
-	e := &engine.Engine{Roots: collectors.TreeRoots(dir), Now: time.Now}
+	e := &engine.Engine{Roots: collectors.TreeRoots(dir)}
 	p := e.Run(context.Background())
 	if got := len(p.Snapshot.Bonds); got != 32 {
 		t.Errorf("bonds = %d, want 32", got)
@@ -50,7 +49,7 @@ func BenchmarkPass(b *testing.B) {
 	if err := Generate(dir, Large); err != nil {
 		b.Fatal(err)
 	}
-	e := &engine.Engine{Roots: collectors.TreeRoots(dir), Now: time.Now}
+	e := &engine.Engine{Roots: collectors.TreeRoots(dir)}
 	b.ReportAllocs()
 	for b.Loop() {
 		e.Run(context.Background())

@@ -170,7 +170,7 @@ func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
 			d.Host = r.Pass.Snapshot.Host
 		}
 		d.Time = r.Pass.Started.Format(time.RFC3339)
-		d.Ago = s.opts.Now().Sub(r.Pass.Started).Round(time.Second).String()
+		d.Ago = s.opts.Clock.Now().Sub(r.Pass.Started).Round(time.Second).String()
 		d.Trigger = r.Trigger
 		d.Findings = append([]rules.Finding(nil), res.Findings...)
 		sort.SliceStable(d.Findings, func(i, j int) bool { return d.Findings[i].Severity > d.Findings[j].Severity })

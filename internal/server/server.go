@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/daemon/report"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -47,8 +48,8 @@ type Options struct {
 	// Reload returns the outcome of the last configuration load
 	// (redwatch_config_last_reload_*); nil leaves those metrics out.
 	Reload func() report.ReloadStatus
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the clock; nil means the wall clock.
+	Clock clock.Clock
 	// Started is when the daemon started (the reference for /healthz before
 	// the first pass).
 	Started time.Time
@@ -81,8 +82,8 @@ func New(opts Options) (*Server, error) {
 	if opts.Last == nil {
 		return nil, errors.New("server: no Last function")
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
 	}
 	if opts.Interval == nil {
 		opts.Interval = func() time.Duration { return report.DefaultInterval }
@@ -91,7 +92,7 @@ func New(opts Options) (*Server, error) {
 		opts.Logger = slog.Default()
 	}
 	if opts.Started.IsZero() {
-		opts.Started = opts.Now()
+		opts.Started = opts.Clock.Now()
 	}
 	reg := prometheus.NewRegistry()
 	for _, c := range append([]prometheus.Collector{
@@ -144,7 +145,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, webConfigFile string
 	// a descriptor too.
 	l = limitListener(l, s.opts.MaxConnections)
 	if webConfigFile != "" {
-		l = &gateListener{Listener: l, install: func() { srv.Handler = newAuthGate(srv.Handler, s.opts.Now) }}
+		l = &gateListener{Listener: l, install: func() { srv.Handler = newAuthGate(srv.Handler, s.opts.Clock.Now) }}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- web.Serve(l, srv, flags, s.opts.Logger) }()
@@ -223,7 +224,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 		ref = r.Pass.Started.Add(r.Pass.Duration)
 	}
 	limit := StaleAfter * s.opts.Interval()
-	age := s.opts.Now().Sub(ref)
+	age := s.opts.Clock.Now().Sub(ref)
 	if age > limit {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, "stale: no pass for %s (limit %s)\n", age.Round(time.Millisecond), limit)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/testtree"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,7 +34,7 @@ var passTime = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 func fixtureReport(t *testing.T, names ...string) *report.Report {
 	t.Helper()
 	dir := testtree.Copy(t, names...)
-	eng := &engine.Engine{Roots: collectors.TreeRoots(dir), Now: func() time.Time { return passTime }}
+	eng := &engine.Engine{Roots: collectors.TreeRoots(dir), Clock: clock.NewFake(passTime)}
 	p := eng.Run(context.Background())
 	p.Snapshot.Host = "db-17"
 	return &report.Report{
@@ -63,7 +64,7 @@ func newTestServer(t *testing.T, last *report.Report, now time.Time) *Server {
 		Reload: func() report.ReloadStatus {
 			return report.ReloadStatus{Successful: false, LastSuccess: passTime.Add(-time.Hour)}
 		},
-		Now:     func() time.Time { return now },
+		Clock:   clock.NewFake(now),
 		Started: passTime.Add(-time.Second),
 		Version: "v0.0.0-test",
 	})
@@ -288,7 +289,7 @@ func TestMetricsDuplicateLabels(t *testing.T) {
 // from the pass.
 func TestScrapeReadsNoFiles(t *testing.T) {
 	dir := testtree.Copy(t, "md_raid1_degraded")
-	eng := &engine.Engine{Roots: collectors.TreeRoots(dir), Now: func() time.Time { return passTime }}
+	eng := &engine.Engine{Roots: collectors.TreeRoots(dir), Clock: clock.NewFake(passTime)}
 	r := &report.Report{Pass: eng.Run(context.Background()), Seq: 1, Trigger: report.TriggerStart}
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -330,7 +331,7 @@ func TestMetricsExtra(t *testing.T) {
 	}
 	s, err := New(Options{
 		Last:    func() *report.Report { return r },
-		Now:     func() time.Time { return passTime },
+		Clock:   clock.NewFake(passTime),
 		Version: "v0.0.0-test",
 		Extra:   []prometheus.Collector{m},
 	})
