@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
@@ -37,13 +39,13 @@ func TestReadAllFixture(t *testing.T) {
 		}
 		// From /proc: the truth, including eth1 up although sysfs says down.
 		want := []slaveFacts{{"eth0", "up", "active", 1, 0, 25000}, {"eth1", "up", "backup", 2, 4, 25000}}
-		if got := factsOf(b); !reflect.DeepEqual(got, want) {
-			t.Errorf("slaves\n got %+v\nwant %+v", got, want)
+		if diff := cmp.Diff(want, factsOf(b)); diff != "" {
+			t.Errorf("slaves (-want +got):\n%s", diff)
 		}
 		// From sysfs, because /proc lacked them.
 		wantLACP := &LACP{Rate: "fast", AggSelect: "stable", ActiveAggregatorID: 1, NumPorts: 1, ActorKey: 15, PartnerKey: 15, PartnerMAC: "52:54:00:12:34:58"}
-		if !reflect.DeepEqual(b.LACP, wantLACP) {
-			t.Errorf("lacp %+v, want %+v", b.LACP, wantLACP)
+		if diff := cmp.Diff(wantLACP, b.LACP); diff != "" {
+			t.Errorf("lacp (-want +got):\n%s", diff)
 		}
 		if s := b.Slaves; s[0].ActorPortState != 63 || s[0].PartnerPortState != 61 || s[1].ActorPortState != 7 || s[1].PartnerPortState != Unknown {
 			t.Errorf("port states %d/%d %d/%d", s[0].ActorPortState, s[0].PartnerPortState, s[1].ActorPortState, s[1].PartnerPortState)
@@ -65,8 +67,8 @@ func TestReadAllFixture(t *testing.T) {
 					QueueID: 0, AggregatorID: Unknown, ActorChurnedCount: Unknown, PartnerChurnedCount: Unknown, ActorPortState: Unknown, PartnerPortState: Unknown},
 			},
 		}
-		if !reflect.DeepEqual(b, want) {
-			t.Errorf("got  %+v\nwant %+v", b, want)
+		if diff := cmp.Diff(want, b); diff != "" {
+			t.Errorf("bond (-want +got):\n%s", diff)
 		}
 		if !b.Monitored() {
 			t.Error("miimon 100: not monitored")
@@ -278,8 +280,8 @@ func TestReadLab(t *testing.T) {
 				for j := range mf {
 					mf[j].State = ""
 				}
-				if !reflect.DeepEqual(pf, mf) {
-					t.Errorf("%s: proc-only slaves %+v, merged %+v", p.Name, pf, mf)
+				if diff := cmp.Diff(mf, pf); diff != "" {
+					t.Errorf("%s: proc-only slaves (-merged +proc-only):\n%s", p.Name, diff)
 				}
 			}
 			if tree == "kernel61_faults" {
@@ -308,8 +310,8 @@ func TestReadNodeExporterTree(t *testing.T) {
 		"int":   {{"eth5", "up", "", Unknown, Unknown, Unknown}, {"eth1", "down", "", Unknown, Unknown, Unknown}},
 	}
 	for _, b := range bonds {
-		if got := factsOf(b); !reflect.DeepEqual(got, want[b.Name]) {
-			t.Errorf("%s: %+v, want %+v", b.Name, got, want[b.Name])
+		if diff := cmp.Diff(want[b.Name], factsOf(b)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", b.Name, diff)
 		}
 		// Nothing else is in this tree: unknown, not zero, so no finding
 		// claims miimon 0.

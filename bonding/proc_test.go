@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const abHeader = "Ethernet Channel Bonding Driver: v3.7.1 (April 27, 2011)\n\n" +
@@ -70,8 +72,8 @@ func TestParseProcHandWritten(t *testing.T) {
 						AggregatorID: Unknown, ActorChurnedCount: Unknown, PartnerChurnedCount: Unknown, ActorPortState: Unknown, PartnerPortState: Unknown},
 				},
 			}
-			if !reflect.DeepEqual(b, want) {
-				t.Errorf("got  %+v\nwant %+v", b, want)
+			if diff := cmp.Diff(want, b); diff != "" {
+				t.Errorf("bond (-want +got):\n%s", diff)
 			}
 			if !b.Monitored() {
 				t.Error("miimon 100: Monitored() = false")
@@ -278,8 +280,8 @@ func TestParseProcIncomplete(t *testing.T) {
 			if !tt.incomplete && !errors.Is(err, errBadValue) {
 				t.Errorf("err %v does not wrap errBadValue", err)
 			}
-			if !reflect.DeepEqual(b, Bond{}) {
-				t.Errorf("got a half-read bond %+v with the error", b)
+			if diff := cmp.Diff(Bond{}, b); diff != "" {
+				t.Errorf("got a half-read bond (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -383,8 +385,8 @@ func checkCorpusBond(t *testing.T, b Bond, want corpusProc) {
 		t.Errorf("bond: mode %q mii %q active %q miimon %d arp %d targets %q monitored %v; want %+v",
 			b.Mode, b.MIIStatus, b.ActiveSlave, b.MIIMon, b.ARPInterval, b.ARPTargets, b.Monitored(), want)
 	}
-	if got := factsOf(b); !reflect.DeepEqual(got, want.slaves) {
-		t.Errorf("slaves\n got %+v\nwant %+v", got, want.slaves)
+	if diff := cmp.Diff(want.slaves, factsOf(b)); diff != "" {
+		t.Errorf("slaves (-want +got):\n%s", diff)
 	}
 	if (b.Mode == Mode8023AD) != (b.LACP != nil) {
 		t.Fatalf("mode %s with LACP %v", b.Mode, b.LACP)

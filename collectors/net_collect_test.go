@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/redwatch/redwatch/internal/testtree"
 )
 
@@ -197,8 +199,8 @@ func TestCollectNICsFixtures(t *testing.T) {
 		t.Run(tt.root, func(t *testing.T) {
 			r := TreeRoots(filepath.Join("testdata", tt.root))
 			got, errs := collectNICs(r)
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("NICs:\n got %+v\nwant %+v", got, tt.want)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("NICs (-want +got):\n%s", diff)
 			}
 			checkErrs(t, r, errs, tt.errs)
 		})
@@ -351,8 +353,8 @@ func TestCollectNICsLinksStayInRoot(t *testing.T) {
 		{Name: "evil", Carrier: Unknown, Speed: Unknown},
 		{Name: "gone", Carrier: Unknown, Speed: Unknown},
 	}
-	if !reflect.DeepEqual(nics, want) {
-		t.Errorf("NICs = %+v, want %+v", nics, want)
+	if diff := cmp.Diff(want, nics); diff != "" {
+		t.Errorf("NICs (-want +got):\n%s", diff)
 	}
 	checkErrs(t, r, errs, map[string]string{"abs": "absolute link target", "eth0/device": "leaves", "evil": "leaves", "gone": "no such file"})
 }
@@ -382,8 +384,8 @@ func TestCollectNICsCapturedLinks(t *testing.T) {
 		{Name: "bad", Carrier: Unknown, Speed: Unknown},
 		physical("eth5", "0000:00:07.1", 0, "down", 10000, "full", "bond2", "virtio_net"),
 	}
-	if !reflect.DeepEqual(nics, want) {
-		t.Errorf("NICs:\n got %+v\nwant %+v", nics, want)
+	if diff := cmp.Diff(want, nics); diff != "" {
+		t.Errorf("NICs (-want +got):\n%s", diff)
 	}
 	checkErrs(t, r, errs, map[string]string{"bad": "neither a link nor"})
 }

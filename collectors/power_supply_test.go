@@ -160,8 +160,8 @@ func TestCollectPSUsFixtures(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatalf("errors: %v", errs)
 			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("got %+v\nwant %+v", got, want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("supplies (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -220,8 +220,8 @@ func TestCollectPSUsSources(t *testing.T) {
 		{Name: "BAT0", Type: "Battery", Online: Unknown, Present: 1, Status: "Not charging", Health: "Good", Scope: "System", Source: "sysfs"},
 		{Name: "PS2", Type: "Mains", Online: 1, Present: 1, Health: "Overheat", Source: "sysfs"},
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got  %+v\nwant %+v", got, want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("supplies (-want +got):\n%s", diff)
 	}
 	if got[0].IsMains() != true || got[1].IsMains() != false {
 		t.Errorf("IsMains: AC %v, BAT0 %v", got[0].IsMains(), got[1].IsMains())
@@ -395,8 +395,8 @@ func TestCollectPSUsCorpus(t *testing.T) {
 			if len(errs) > 0 {
 				t.Errorf("errors: %v", errs)
 			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("got  %+v\nwant %+v", got, want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("supplies (-want +got):\n%s", diff)
 			}
 		})
 	}

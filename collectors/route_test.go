@@ -3,9 +3,10 @@ package collectors
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // routeHeader is the header line of /proc/net/route as Linux 6.1 prints it (padded).
@@ -67,8 +68,8 @@ func TestParseRoutes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseRoutes() error = %v", err)
 			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("parseRoutes() = %+v, want %+v", got, tt.want)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("parseRoutes (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -110,8 +111,8 @@ func TestCollectRoutesFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.root), func(t *testing.T) {
 			got, errs := collectRoutes(TreeRoots(tt.root))
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("routes = %+v, want %+v", got, tt.want)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("routes (-want +got):\n%s", diff)
 			}
 			if tt.wantErr == "" {
 				if len(errs) != 0 {
@@ -148,8 +149,8 @@ func TestCollectRoutesCorpus(t *testing.T) {
 				t.Fatalf("errors = %v", errs)
 			}
 			want := []Route{{Iface: "bond2", Gateway: "192.0.2.1", Metric: 0}}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("routes = %+v, want %+v", got, want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("routes (-want +got):\n%s", diff)
 			}
 		})
 	}
