@@ -102,10 +102,12 @@ func TestSignalStopsBlockedCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
+	// The lock is never released (f stays open past the test): the command
+	// Run abandoned is still blocked on it, and releasing it would let that
+	// command write state.json while the test's TempDir is being removed.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	code, _, stderr := runGuarded(t, ctx, "maintenance", "on", "--for", "1h", "--reason", "x", "--state-dir", state)

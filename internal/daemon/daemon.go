@@ -369,9 +369,11 @@ func (d *Daemon) doReload() bool {
 	}
 	if err != nil {
 		last := d.Reloaded().LastSuccess
-		d.reloaded.Store(&ReloadStatus{Successful: false, LastSuccess: last})
+		// Logged before it is recorded: whoever sees the failed status finds
+		// the reason already in the log.
 		d.log.Error("reload failed; keeping the configuration in force", "err", err,
 			"in_force_since", last.Format(time.RFC3339))
+		d.reloaded.Store(&ReloadStatus{Successful: false, LastSuccess: last})
 		return false
 	}
 	setup = normalize(setup)
