@@ -323,7 +323,7 @@ func crashHelper() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	m, err := NewManager(cfg, os.Getenv("REDWATCH_STATE"), testHost, time.Now, nil)
+	m, err := NewManager(cfg, os.Getenv("REDWATCH_STATE"), testHost, nil, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

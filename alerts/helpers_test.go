@@ -174,8 +174,8 @@ func newHarnessClock(t *testing.T, cfg Config, dir string, clk *testutil.Clock, 
 	t.Helper()
 	buf := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts = append([]Option{WithTimer(clk.After), WithRandom(func() float64 { return 0.5 })}, opts...)
-	m, err := NewManager(cfg, dir, testHost, clk.Now, logger, opts...)
+	opts = append([]Option{WithRandom(func() float64 { return 0.5 })}, opts...)
+	m, err := NewManager(cfg, dir, testHost, clk, logger, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

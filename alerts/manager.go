@@ -49,6 +49,7 @@ import (
 
 	"github.com/redwatch/redwatch/alerts/notify"
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/safefile"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -62,16 +63,9 @@ const maxInbox = 16
 type Option func(*options)
 
 type options struct {
-	after          func(time.Duration) <-chan time.Time
 	random         func() float64
 	notifiers      map[string]notify.Notifier
 	attemptTimeout time.Duration
-}
-
-// WithTimer sets the function the retry backoff waits with (default
-// time.After); tests pass a fake clock's so that no test sleeps.
-func WithTimer(after func(time.Duration) <-chan time.Time) Option {
-	return func(o *options) { o.after = after }
 }
 
 // WithRandom sets the jitter source, a function returning [0, 1).
@@ -218,22 +212,24 @@ type queued struct {
 }
 
 // NewManager validates cfg, builds each channel's notifier, and loads the
-// alert state and the queued notifications from stateDir. clock is the time
-// source (time.Now in production); logger may be nil.
-func NewManager(cfg Config, stateDir, host string, clock func() time.Time, logger *slog.Logger, opts ...Option) (*Manager, error) {
+// alert state and the queued notifications from stateDir. clk gives the
+// time and the timers group_wait and the retry backoff wait with (nil is
+// the wall clock; tests pass a fake one so that no test sleeps); logger may
+// be nil.
+func NewManager(cfg Config, stateDir, host string, clk clock.Clock, logger *slog.Logger, opts ...Option) (*Manager, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if stateDir == "" {
 		return nil, errors.New("alerts: no state directory")
 	}
-	if clock == nil {
-		clock = time.Now
+	if clk == nil {
+		clk = clock.Real{}
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	o := options{after: time.After, notifiers: map[string]notify.Notifier{}, attemptTimeout: DefaultAttemptTimeout}
+	o := options{notifiers: map[string]notify.Notifier{}, attemptTimeout: DefaultAttemptTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -242,8 +238,8 @@ func NewManager(cfg Config, stateDir, host string, clock func() time.Time, logge
 		cfg:      cfg,
 		host:     host,
 		stateDir: stateDir,
-		now:      clock,
-		after:    o.after,
+		now:      clk.Now,
+		after:    func(d time.Duration) <-chan time.Time { return clk.NewTimer(d).C() },
 		random:   o.random,
 		log:      logger,
 		backoff:  cfg.backoff(),
@@ -271,7 +267,7 @@ func NewManager(cfg Config, stateDir, host string, clock func() time.Time, logge
 		n := o.notifiers[cc.Name]
 		if n == nil {
 			var err error
-			if n, err = BuildNotifier(cc, clock, logger); err != nil {
+			if n, err = BuildNotifier(cc, clk.Now, logger); err != nil {
 				return nil, err
 			}
 		}

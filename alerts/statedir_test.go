@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestStateDirRefused: the alert state and outbox live in the state
@@ -16,7 +15,7 @@ func TestStateDirRefused(t *testing.T) {
 	if err := os.Chmod(open, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewManager(Config{}, open, testHost, time.Now, nil); err == nil || !strings.Contains(err.Error(), "is writable by others (mode 0777)") {
+	if _, err := NewManager(Config{}, open, testHost, nil, nil); err == nil || !strings.Contains(err.Error(), "is writable by others (mode 0777)") {
 		t.Errorf("a world-writable state dir: %v", err)
 	}
 
@@ -31,7 +30,7 @@ func TestStateDirRefused(t *testing.T) {
 	if err := os.Symlink(secret, filepath.Join(dir, "alerts", "state.json")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewManager(Config{}, dir, testHost, time.Now, nil); err == nil || !strings.Contains(err.Error(), "state.json is a symbolic link") {
+	if _, err := NewManager(Config{}, dir, testHost, nil, nil); err == nil || !strings.Contains(err.Error(), "state.json is a symbolic link") {
 		t.Errorf("a planted alerts/state.json link: %v", err)
 	}
 }

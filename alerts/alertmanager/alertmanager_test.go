@@ -98,7 +98,7 @@ func TestRealAlertmanager(t *testing.T) {
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
-	m, err := alerts.NewManager(cfg, t.TempDir(), "db7", time.Now, logger)
+	m, err := alerts.NewManager(cfg, t.TempDir(), "db7", nil, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,7 +130,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return s.setup(c, eng), nil
 	}
 
-	am, err := newAlerts(cfg, eng.StateDir, s.Roots, clock.Now, log)
+	am, err := newAlerts(cfg, eng.StateDir, s.Roots, clock, log)
 	if err != nil {
 		return err
 	}
@@ -345,14 +345,14 @@ func validateWebConfig(path string) error {
 // survive a restart: a captured tree (--root) without --state-dir gets none,
 // and then configured channels are disabled with one warning. With no
 // channels the manager still keeps the alert state and redwatch_alerts_active.
-func newAlerts(cfg *config.Config, stateDir string, roots collectors.Roots, now func() time.Time, log *slog.Logger) (*alerts.Manager, error) {
+func newAlerts(cfg *config.Config, stateDir string, roots collectors.Roots, clk Clock, log *slog.Logger) (*alerts.Manager, error) {
 	if stateDir == "" {
 		if len(cfg.Alerts.Channels) > 0 {
 			log.Warn("alerts disabled: no state directory (give --state-dir)", "channels", len(cfg.Alerts.Channels))
 		}
 		return nil, nil
 	}
-	m, err := alerts.NewManager(cfg.Alerts, stateDir, collectors.Hostname(roots), now, log)
+	m, err := alerts.NewManager(cfg.Alerts, stateDir, collectors.Hostname(roots), clk, log)
 	if err != nil {
 		if len(cfg.Alerts.Channels) == 0 { // nothing to deliver: not worth stopping for
 			log.Warn("alerts disabled", "err", err)

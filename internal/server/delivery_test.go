@@ -38,7 +38,7 @@ func deliveringServer(t *testing.T, now time.Time) *Server {
 		return alerts.ChannelConfig{Name: name, Type: alerts.TypeWebhook, Webhook: &webhook.Config{URL: url, Timeout: 5 * time.Second}}
 	}
 	cfg := alerts.Config{Channels: []alerts.ChannelConfig{hook("dead", dead), hook("ops", ok.URL), hook("strict", strict.URL)}}
-	m, err := alerts.NewManager(cfg, t.TempDir(), "db-17", time.Now, nil)
+	m, err := alerts.NewManager(cfg, t.TempDir(), "db-17", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

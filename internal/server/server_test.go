@@ -321,7 +321,7 @@ func TestMetricsExtra(t *testing.T) {
 		Name: "ops", Type: alerts.TypeWebhook,
 		Webhook: &webhook.Config{URL: "http://127.0.0.1:9/hook"},
 	}}}
-	m, err := alerts.NewManager(cfg, t.TempDir(), "db7", func() time.Time { return passTime }, nil)
+	m, err := alerts.NewManager(cfg, t.TempDir(), "db7", clock.NewFake(passTime), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

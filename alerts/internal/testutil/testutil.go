@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redwatch/redwatch/internal/clock"
 )
 
 // Clock is a fake clock: Now is fixed until Advance; After returns channels
@@ -52,6 +54,31 @@ func (c *Clock) After(d time.Duration) <-chan time.Time {
 	default:
 	}
 	return ch
+}
+
+// NewTimer is After as a clock.Timer, so that the clock is a clock.Clock;
+// Stop only drops the channel from the pending timers.
+func (c *Clock) NewTimer(d time.Duration) clock.Timer {
+	return fakeTimer{c: c, ch: c.After(d)}
+}
+
+type fakeTimer struct {
+	c  *Clock
+	ch <-chan time.Time
+}
+
+func (t fakeTimer) C() <-chan time.Time { return t.ch }
+
+func (t fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	for i, x := range t.c.timers {
+		if x.ch == t.ch {
+			t.c.timers = append(t.c.timers[:i], t.c.timers[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // Advance moves the clock forward and fires every timer that is due.
