@@ -1,7 +1,14 @@
 # redwatch — see README.md. `make test` is what CI runs.
 GO      ?= go
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/redwatch/redwatch/internal/cli.Version=$(VERSION)
+# The version is the git tag when there is one, else the commit, "-dirty" for a
+# tree with uncommitted changes; BUILD_DATE honours SOURCE_DATE_EPOCH
+# (reproducible builds). A `go build`/`go install` without these flags takes
+# them from the Go toolchain's VCS stamp instead (internal/buildinfo).
+VERSION    ?= $(shell git describe --tags --always --dirty --abbrev=12 2>/dev/null || echo dev)
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u $${SOURCE_DATE_EPOCH:+-d @$$SOURCE_DATE_EPOCH} +%Y-%m-%dT%H:%M:%SZ)
+BUILDINFO  := github.com/redwatch/redwatch/internal/buildinfo
+LDFLAGS    := -s -w -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).revision=$(REVISION) -X $(BUILDINFO).buildDate=$(BUILD_DATE)
 # An execution count, not a duration: go1.26's fuzz coordinator can report a
 # spurious "context deadline exceeded" when a -fuzztime duration ends while a
 # worker is busy (golang/go#75804, fixed in go1.27); a count has no deadline.

@@ -9,11 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/buildinfo"
 	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/daemon"
@@ -107,9 +107,6 @@ func lookupCommand(path []string) *command {
 
 // isHelp reports whether arg asks for help.
 func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" }
-
-// Version is set at build time with -ldflags "-X github.com/redwatch/redwatch/internal/cli.Version=...".
-var Version = "dev"
 
 // Run runs the command line args and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -217,7 +214,7 @@ func runVersion(_ context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		return errorf(e, "version: unexpected argument %q", fs.Arg(0))
 	}
-	fmt.Fprintf(e.stdout, "redwatch %s (%s)\n", Version, runtime.Version())
+	fmt.Fprint(e.stdout, buildinfo.Get())
 	return exitOK
 }
 

@@ -70,7 +70,7 @@ func TestHelpEveryCommand(t *testing.T) {
 func TestHelpAndVersion(t *testing.T) {
 	for _, args := range [][]string{{"--version"}, {"-version"}, {"version"}} {
 		code, out, _ := runCLI(t, args...)
-		if code != 0 || !strings.HasPrefix(out, "redwatch dev (go") {
+		if code != 0 || !strings.HasPrefix(out, "redwatch, version dev\n  go version: go") || !strings.Contains(out, "\n  platform:   linux/") {
 			t.Errorf("%v: exit %d, %q", args, code, out)
 		}
 	}

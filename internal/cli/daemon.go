@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/redwatch/redwatch/internal/buildinfo"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/daemon"
 	"github.com/redwatch/redwatch/internal/server"
@@ -60,7 +61,7 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 		Overrides:   f.over,
 		Clock:       e.clock,
 		Logger:      log,
-		Version:     Version,
+		Build:       buildinfo.Get(),
 		StopTimeout: stopTimeout,
 	}
 	if e.daemonHook != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/redwatch/redwatch/alerts"
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/buildinfo"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/engine"
 	"github.com/redwatch/redwatch/internal/safefile"
@@ -57,8 +58,8 @@ type Service struct {
 	Clock Clock
 	// Logger receives the daemon's log; nil means slog.Default().
 	Logger *slog.Logger
-	// Version is redwatch's version, for the log and /metrics.
-	Version string
+	// Build is the running build, for the log and /metrics.
+	Build buildinfo.Info
 	// StopTimeout bounds the stop; zero means DefaultStopTimeout.
 	StopTimeout time.Duration
 
@@ -175,7 +176,7 @@ func (s *Service) Run(ctx context.Context) error {
 		Reload:   d.Reloaded,
 		Clock:    clock,
 		Started:  clock.Now(),
-		Version:  s.Version,
+		Build:    s.Build,
 		Logger:   log,
 		Extra:    extra,
 		Alerts:   alertsFor(am),
@@ -196,7 +197,7 @@ func (s *Service) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	log.Info("starting", "version", s.Version, "listen", ln.Addr().String(), "interval", d.Interval(),
+	log.Info("starting", "version", s.Build.Version, "listen", ln.Addr().String(), "interval", d.Interval(),
 		"sys", s.Roots.Sys, "proc", s.Roots.Proc, "live", s.Roots.Live, "tls_auth", webConfig != "",
 		"max_connections", maxConns, "nofile", nofile)
 

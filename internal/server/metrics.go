@@ -1,12 +1,12 @@
 package server
 
 import (
-	"runtime"
 	"sort"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/redwatch/redwatch/internal/buildinfo"
 	"github.com/redwatch/redwatch/internal/daemon/report"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -56,7 +56,8 @@ var (
 	descReloadTime = prometheus.NewDesc("redwatch_config_last_reload_success_timestamp_seconds",
 		"When the configuration in force was loaded (at start or by the last successful reload), in seconds since the Unix epoch.", nil, nil)
 	descBuildInfo = prometheus.NewDesc("redwatch_build_info",
-		"Build of the running redwatch; the value is always 1.", []string{"version", "goversion"}, nil)
+		"Build of the running redwatch; the value is always 1.",
+		[]string{"version", "revision", "builddate", "goversion", "goos", "goarch"}, nil)
 )
 
 var allDescs = []*prometheus.Desc{
@@ -67,9 +68,9 @@ var allDescs = []*prometheus.Desc{
 
 // passCollector is the Prometheus collector over the last pass.
 type passCollector struct {
-	last    func() *report.Report
-	reload  func() report.ReloadStatus
-	version string
+	last   func() *report.Report
+	reload func() report.ReloadStatus
+	build  buildinfo.Info
 }
 
 // Describe implements prometheus.Collector.
@@ -84,7 +85,8 @@ func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		send(ch, d, prometheus.GaugeValue, v, labels...)
 	}
-	gauge(descBuildInfo, 1, c.version, runtime.Version())
+	b := c.build
+	gauge(descBuildInfo, 1, b.Version, b.Revision, b.BuildDate, b.GoVersion, b.GOOS, b.GOARCH)
 	if c.reload != nil {
 		rs := c.reload()
 		gauge(descReloadOK, boolFloat(rs.Successful))

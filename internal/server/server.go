@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/redwatch/redwatch/internal/buildinfo"
 	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/daemon/report"
 	"github.com/redwatch/redwatch/rules"
@@ -53,8 +54,8 @@ type Options struct {
 	// Started is when the daemon started (the reference for /healthz before
 	// the first pass).
 	Started time.Time
-	// Version is the build version for redwatch_build_info.
-	Version string
+	// Build is the running build, for redwatch_build_info.
+	Build buildinfo.Info
 	// Logger logs server errors; nil means slog.Default().
 	Logger *slog.Logger
 	// Extra are more collectors for /metrics (the alerts manager's
@@ -96,7 +97,7 @@ func New(opts Options) (*Server, error) {
 	}
 	reg := prometheus.NewRegistry()
 	for _, c := range append([]prometheus.Collector{
-		&passCollector{last: opts.Last, reload: opts.Reload, version: opts.Version},
+		&passCollector{last: opts.Last, reload: opts.Reload, build: opts.Build},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}, opts.Extra...) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/internal/buildinfo"
 	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/testtree"
 
@@ -66,7 +67,7 @@ func newTestServer(t *testing.T, last *report.Report, now time.Time) *Server {
 		},
 		Clock:   clock.NewFake(now),
 		Started: passTime.Add(-time.Second),
-		Version: "v0.0.0-test",
+		Build:   testBuild,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +232,7 @@ func TestMetrics(t *testing.T) {
 		`redwatch_interval_seconds 30`,
 		`redwatch_config_last_reload_successful 0`,
 		`redwatch_config_last_reload_success_timestamp_seconds 1.7487756e+09`,
-		`redwatch_build_info{goversion="go`,
+		`redwatch_build_info{builddate="2026-11-30T21:00:00Z",goarch="amd64",goos="linux",goversion="go1.26.8",revision="0a1e9b2c3d4e5f60718293a4b5c6d7e8f9012345",version="v0.0.0-test"} 1`,
 		`go_goroutines`,
 		`process_cpu_seconds_total`,
 	} {
@@ -250,6 +251,12 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("before the first pass:\n%s", body)
 	}
 	promtoolCheck(t, body)
+}
+
+// testBuild is the build the test servers report in redwatch_build_info.
+var testBuild = buildinfo.Info{
+	Version: "v0.0.0-test", Revision: "0a1e9b2c3d4e5f60718293a4b5c6d7e8f9012345", BuildDate: "2026-11-30T21:00:00Z",
+	GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64",
 }
 
 // promtoolCheck runs `promtool check metrics` on the exposition. Without
@@ -330,10 +337,10 @@ func TestMetricsExtra(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := New(Options{
-		Last:    func() *report.Report { return r },
-		Clock:   clock.NewFake(passTime),
-		Version: "v0.0.0-test",
-		Extra:   []prometheus.Collector{m},
+		Last:  func() *report.Report { return r },
+		Clock: clock.NewFake(passTime),
+		Build: testBuild,
+		Extra: []prometheus.Collector{m},
 	})
 	if err != nil {
 		t.Fatal(err)
