@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps-alerts.sh installs the real parts the alerts tests run against:
-# Debian's prometheus-alertmanager, Mailpit, and msmtp (the MTA binary the
+# Debian's prometheus-alertmanager (also amtool, for packaging/'s
+# check-config test), Mailpit, and msmtp (the MTA binary the
 # sendmail transport is tested with; the msmtp package alone, not msmtp-mta,
 # so that a machine's own MTA is never replaced). Idempotent: it only touches
 # apt when the binary is missing, and only builds Mailpit when it is not on
@@ -10,7 +11,7 @@ set -euo pipefail
 GO=${GO:-go}
 MAILPIT_VERSION=v1.33.1
 
-if ! command -v prometheus-alertmanager >/dev/null 2>&1 && ! command -v alertmanager >/dev/null 2>&1; then
+if ! command -v amtool >/dev/null 2>&1 || { ! command -v prometheus-alertmanager >/dev/null 2>&1 && ! command -v alertmanager >/dev/null 2>&1; }; then
 	echo "deps-alerts: installing prometheus-alertmanager"
 	export DEBIAN_FRONTEND=noninteractive
 	SUDO=""

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # deps-daemon.sh installs what the daemon and endpoint tests run against:
-# promtool (Debian's prometheus), chromium (the status page in a real
+# promtool (Debian's prometheus; also packaging/'s rule tests), chromium (the status page in a real
 # browser), wrk (the request-flood test), systemd-analyze (unit verify) and
 # setpriv (util-linux: the audit run as nobody, internal/cli TestAuditAsNobody).
 # Idempotent: apt-get update runs only when something is missing.
