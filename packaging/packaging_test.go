@@ -3,6 +3,8 @@
 package packaging
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,5 +173,116 @@ func TestAlertmanagerConfig(t *testing.T) {
 		if err != nil || strings.TrimSpace(string(out)) != want {
 			t.Errorf("%s routes to %q (%v), want %s", labels, strings.TrimSpace(string(out)), err, want)
 		}
+	}
+}
+
+// dashboardVars are the values the dashboard's template variables take in
+// the test: the job of the rules' test series and every host.
+var dashboardVars = strings.NewReplacer(`$job`, `redwatch`, `$instance`, `.*`)
+
+// dashboardExprs returns the PromQL of every panel of the Grafana dashboard,
+// template variables replaced.
+func dashboardExprs(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type panel struct {
+		Title   string `json:"title"`
+		Targets []struct {
+			Expr string `json:"expr"`
+		} `json:"targets"`
+		Panels []json.RawMessage `json:"panels"`
+	}
+	var dash struct {
+		Panels []json.RawMessage `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var exprs []string
+	var walk func([]json.RawMessage)
+	walk = func(ps []json.RawMessage) {
+		for _, raw := range ps {
+			var p panel
+			if err := json.Unmarshal(raw, &p); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			for _, tg := range p.Targets {
+				e := dashboardVars.Replace(tg.Expr)
+				if e == "" || strings.Contains(e, "$") {
+					t.Errorf("%s: panel %q: expression %q is empty or has an unknown variable", path, p.Title, tg.Expr)
+					continue
+				}
+				exprs = append(exprs, e)
+			}
+			walk(p.Panels)
+		}
+	}
+	walk(dash.Panels)
+	return exprs
+}
+
+// TestGrafanaDashboard: every PromQL expression of the dashboard parses
+// (promtool check rules, each as a recording rule) and returns series on the
+// synthetic fleet of the rules' unit test (promtool test rules: count(expr)
+// is 1 or more at 70m).
+func TestGrafanaDashboard(t *testing.T) {
+	promtool := tool(t, "promtool", promtoolInstall)
+	exprs := dashboardExprs(t, filepath.Join("grafana", "redwatch-fleet.json"))
+	if len(exprs) < 10 {
+		t.Fatalf("only %d expressions in the dashboard", len(exprs))
+	}
+	var rt struct {
+		Tests []struct {
+			InputSeries any `yaml:"input_series"`
+		} `yaml:"tests"`
+	}
+	readYAML(t, filepath.Join("prometheus", rulesTest), &rt)
+	type rule struct {
+		Record string `yaml:"record"`
+		Expr   string `yaml:"expr"`
+	}
+	type sample struct {
+		Labels string  `yaml:"labels"`
+		Value  float64 `yaml:"value"`
+	}
+	type exprTest struct {
+		Expr       string   `yaml:"expr"`
+		EvalTime   string   `yaml:"eval_time"`
+		ExpSamples []sample `yaml:"exp_samples"`
+	}
+	var rs []rule
+	var tests []exprTest
+	for i, e := range exprs {
+		rs = append(rs, rule{Record: fmt.Sprintf("dashboard:expr_%d", i), Expr: e})
+		tests = append(tests, exprTest{Expr: "count(" + e + ") > bool 0", EvalTime: "70m", ExpSamples: []sample{{Labels: "{}", Value: 1}}})
+	}
+	dir := t.TempDir()
+	writeYAML(t, filepath.Join(dir, "dashboard.rules.yml"), map[string]any{
+		"groups": []any{map[string]any{"name": "dashboard", "rules": rs}},
+	})
+	writeYAML(t, filepath.Join(dir, "dashboard.test.yml"), map[string]any{
+		"rule_files":          []string{"dashboard.rules.yml"},
+		"evaluation_interval": "1m",
+		"tests": []any{map[string]any{
+			"interval":         "1m",
+			"input_series":     rt.Tests[0].InputSeries,
+			"promql_expr_test": tests,
+		}},
+	})
+	run(t, dir, promtool, "check", "rules", "dashboard.rules.yml")
+	run(t, dir, promtool, "test", "rules", "dashboard.test.yml")
+}
+
+func writeYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
