@@ -286,3 +286,34 @@ func writeYAML(t *testing.T, path string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// TestFleetDocScrapeConfig: the prometheus.yml of docs/fleet.md passes
+// `promtool check config`, with its rule_files pointing at the shipped rules.
+func TestFleetDocScrapeConfig(t *testing.T) {
+	promtool := tool(t, "promtool", promtoolInstall)
+	data, err := os.ReadFile("../docs/fleet.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start = "```yaml\n# config-check: not redwatch's (prometheus.yml)\n"
+	_, block, ok := strings.Cut(string(data), start)
+	block, _, closed := strings.Cut(block, "```")
+	if !ok || !closed {
+		t.Fatalf("docs/fleet.md has no prometheus.yml block starting %q", start)
+	}
+	rules, err := filepath.Abs(filepath.Join("prometheus", rulesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const docPath = "/etc/prometheus/rules/redwatch.rules.yml"
+	if !strings.Contains(block, docPath) {
+		t.Fatalf("the prometheus.yml of docs/fleet.md does not load %s", docPath)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(strings.ReplaceAll(block, docPath, rules)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := run(t, dir, promtool, "check", "config", "prometheus.yml"); !regexp.MustCompile(`SUCCESS: [1-9][0-9]* rules found`).MatchString(out) {
+		t.Errorf("promtool check config: %s", out)
+	}
+}
