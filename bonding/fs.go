@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -115,7 +114,7 @@ func (f reader) Names() ([]string, []error) {
 	var errs []error
 	if f.Proc != "" {
 		dir := filepath.Join(f.Proc, "net", "bonding")
-		entries, err := os.ReadDir(dir)
+		entries, err := hostfs.ReadDir(dir)
 		if err != nil && !hostfs.Absent(err) {
 			errs = append(errs, pathError(dir, err))
 		}
@@ -195,7 +194,7 @@ func (r *bondReader) bondDir() string {
 // of a regular file holding a relative link target, which must stay under
 // the Sys root.
 func (f reader) resolveDir(path string) (string, bool) {
-	fi, err := os.Stat(path)
+	fi, err := hostfs.Stat(path)
 	if err != nil {
 		return "", false
 	}
@@ -218,7 +217,7 @@ func (f reader) resolveDir(path string) (string, bool) {
 	if p != root && !strings.HasPrefix(p, root+string(filepath.Separator)) && root != string(filepath.Separator) {
 		return "", false
 	}
-	if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+	if fi, err := hostfs.Stat(p); err != nil || !fi.IsDir() {
 		return "", false
 	}
 	return p, true
@@ -240,11 +239,11 @@ func (r *bondReader) slaveDir(slave string) (string, bool) {
 			continue
 		}
 		// The common live case: a real symlink to the device, one stat.
-		if fi, err := os.Stat(filepath.Join(p, "bonding_slave")); err == nil && fi.IsDir() {
+		if fi, err := hostfs.Stat(filepath.Join(p, "bonding_slave")); err == nil && fi.IsDir() {
 			return p, true
 		}
 		if d, ok := r.fs.resolveDir(p); ok && d != p {
-			if fi, err := os.Stat(filepath.Join(d, "bonding_slave")); err == nil && fi.IsDir() {
+			if fi, err := hostfs.Stat(filepath.Join(d, "bonding_slave")); err == nil && fi.IsDir() {
 				return d, true
 			}
 		}
@@ -394,7 +393,7 @@ func (r *bondReader) fromSys() (Bond, error) {
 			Err: fmt.Errorf("listed but absent: %w", fs.ErrNotExist)}
 	}
 	bd := dirJoin(r.bondDir(), "bonding")
-	if fi, err := os.Stat(bd); bd == "" || err != nil || !fi.IsDir() {
+	if fi, err := hostfs.Stat(bd); bd == "" || err != nil || !fi.IsDir() {
 		return Bond{}, hostfs.Error{Collector: collector, Path: filepath.Join(r.fs.Sys, "class", "net", r.name, "bonding"),
 			Err: fmt.Errorf("neither /proc/net/bonding/%s nor a sysfs bonding directory exists (listed in bonding_masters?): %w", r.name, fs.ErrNotExist)}
 	}
@@ -443,7 +442,7 @@ func (r *bondReader) fromSys() (Bond, error) {
 	}
 	// Older layouts (and trees captured from them) show slaves as
 	// <bond>/slave_<name>, sometimes with an empty slaves file.
-	if entries, err := os.ReadDir(r.bondDir()); err == nil {
+	if entries, err := hostfs.ReadDir(r.bondDir()); err == nil {
 		for _, e := range entries {
 			if n, ok := strings.CutPrefix(e.Name(), "slave_"); ok && ValidName(n) && !contains(names, n) {
 				names = append(names, n)

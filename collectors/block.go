@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -16,11 +15,11 @@ import (
 // regular file whose content is the target ("../devices/virtual/block/md0"):
 // such a file is accepted when its content looks like a link target.
 func readLink(path string) (string, error) {
-	t, err := os.Readlink(path)
+	t, err := hostfs.Readlink(path)
 	if err == nil {
 		return t, nil
 	}
-	fi, serr := os.Lstat(path)
+	fi, serr := hostfs.Lstat(path)
 	if serr != nil || !fi.Mode().IsRegular() || fi.Size() > 1024 {
 		return "", err
 	}
@@ -62,8 +61,8 @@ func underRoot(root, p string) bool {
 // host (/sys/block/md0, /sys/class/block/sda1): the path itself when it is (or
 // leads to) a directory, else the resolved link of a captured tree.
 func sysDir(root, path string) (string, error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		if t, lerr := os.Readlink(path); lerr == nil && !filepath.IsAbs(t) {
+	if fi, err := hostfs.Stat(path); err == nil && fi.IsDir() {
+		if t, lerr := hostfs.Readlink(path); lerr == nil && !filepath.IsAbs(t) {
 			return filepath.Join(filepath.Dir(path), t), nil // the device path, for walking up
 		}
 		return path, nil
@@ -74,7 +73,7 @@ func sysDir(root, path string) (string, error) {
 // exists reports whether path exists; errors other than "does not exist"
 // (permission) count as existing so that the caller's read reports them.
 func exists(path string) bool {
-	_, err := os.Stat(path)
+	_, err := hostfs.Stat(path)
 	return err == nil || !errors.Is(err, fs.ErrNotExist)
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -160,7 +159,7 @@ func unwrapJoined(err error) []error {
 // (/sys/block/<md>/md, resolved through the link in a captured tree).
 func mdSysfsDirs(sys string) (map[string]string, error) {
 	blockDir := filepath.Join(sys, "block")
-	ents, err := os.ReadDir(blockDir)
+	ents, err := hostfs.ReadDir(blockDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -178,7 +177,7 @@ func mdSysfsDirs(sys string) (map[string]string, error) {
 			continue
 		}
 		md := filepath.Join(dev, "md")
-		if fi, err := os.Stat(md); err == nil && fi.IsDir() {
+		if fi, err := hostfs.Stat(md); err == nil && fi.IsDir() {
 			dirs[name] = md
 		}
 	}
@@ -234,7 +233,7 @@ func (ar *mdAttrReader) readInt(rel string, dst *int) {
 
 // readMDSysfs refines (withMDStat) or fills a from its md sysfs directory.
 func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Error {
-	ents, err := os.ReadDir(dir)
+	ents, err := hostfs.ReadDir(dir)
 	if err != nil {
 		return []Error{{Collector: "md", Path: dir, Err: fmt.Errorf("list md directory: %w", err)}}
 	}

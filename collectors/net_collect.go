@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -61,6 +60,7 @@ type nicReader struct {
 	sys      string // cleaned sys root
 	classDir string // <sys>/class/net
 	classFd  int    // <sys>/class/net opened, for readlinkat
+	ifDir    string // the interface directory being read (its fd is the dirfd of readAt and link)
 	prober   nicProber
 	buf      []byte
 	errs     []Error
@@ -78,7 +78,7 @@ func newNICReader(sys string, p nicProber) *nicReader {
 
 // readAll reads every entry of <sys>/class/net but bonding_masters, sorted by name.
 func (rd *nicReader) readAll() ([]NIC, []Error) {
-	dir, err := os.Open(rd.classDir)
+	dir, err := hostfs.Open(rd.classDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -119,6 +119,7 @@ func (rd *nicReader) read(name string) (n NIC, ok bool) {
 		return n, true
 	}
 	rd.dirs++
+	rd.ifDir = ifDir
 	fd, err := openDirFd(ifDir)
 	if errors.Is(err, unix.ENOENT) {
 		// Gone with its class entry: vanished. A class entry still there
@@ -209,7 +210,7 @@ func (rd *nicReader) ifaceDir(name string) (string, error) {
 	}
 	if err != nil {
 		p := filepath.Join(rd.classDir, name)
-		if fi, serr := os.Lstat(p); serr == nil && fi.IsDir() {
+		if fi, serr := hostfs.Lstat(p); serr == nil && fi.IsDir() {
 			return p, nil
 		}
 		if isAbsent(err) { // link returns these bare
@@ -262,14 +263,38 @@ func (rd *nicReader) readAt(dirfd int, name string) ([]byte, error) {
 	rd.opens++
 	fd, err := retryEINTR(func() (int, error) { return unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0) })
 	if err != nil {
+		rd.record(dirfd, name, nil, err)
 		return nil, err
 	}
 	n, err := retryEINTR(func() (int, error) { return unix.Read(fd, rd.buf) })
 	unix.Close(fd)
 	if err != nil {
+		rd.record(dirfd, name, nil, err)
 		return nil, err
 	}
+	rd.record(dirfd, name, rd.buf[:n], nil)
 	return rd.buf[:n], nil
+}
+
+// record tells a capture (hostfs.StartRecording) about a read or a link
+// relative to dirfd: data nil for a link.
+func (rd *nicReader) record(dirfd int, name string, data []byte, err error) {
+	if !hostfs.Recording() {
+		return
+	}
+	p := name
+	switch dirfd {
+	case unix.AT_FDCWD:
+	case rd.classFd:
+		p = rd.classDir + "/" + name
+	default:
+		p = rd.ifDir + "/" + name
+	}
+	if data == nil {
+		hostfs.RecordPath(p, err)
+		return
+	}
+	hostfs.RecordRead(p, data, err)
 }
 
 // link returns the target of the sysfs link name (relative to dirfd). A
@@ -279,6 +304,7 @@ func (rd *nicReader) readAt(dirfd int, name string) ([]byte, error) {
 func (rd *nicReader) link(dirfd int, name string) (string, error) {
 	rd.links++
 	n, err := unix.Readlinkat(dirfd, name, rd.buf)
+	rd.record(dirfd, name, nil, err)
 	if err == nil {
 		if n >= len(rd.buf) {
 			return "", fmt.Errorf("link %s: target longer than %d bytes", name, len(rd.buf))

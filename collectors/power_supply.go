@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -96,7 +95,7 @@ func (powerSource) Collect(_ context.Context, r Roots) (Part, error) {
 // a value that does not parse silently becomes nil.
 func collectPSUs(r Roots) ([]PSU, []Error) {
 	dir := filepath.Join(r.Sys, "class", "power_supply")
-	ents, err := os.ReadDir(dir)
+	ents, err := hostfs.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -112,7 +111,7 @@ func collectPSUs(r Roots) ([]PSU, []Error) {
 		if e.Type()&fs.ModeSymlink != 0 || e.IsDir() {
 			// The kernel's entries are symlinks into /sys/devices; a
 			// dangling one is a supply that cannot be read.
-			fi, err := os.Stat(path)
+			fi, err := hostfs.Stat(path)
 			if err != nil {
 				errs = append(errs, Error{Collector: "power", Path: path, Err: fmt.Errorf("power supply %s: %w", e.Name(), err)})
 				continue

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -153,7 +152,7 @@ func (w *stackWalker) visit(name string, depth int) bool {
 			w.errs = append(w.errs, Error{Collector: "rootfs", Path: lp, Err: fmt.Errorf("read md level: %w", err)})
 		}
 	}
-	slaves, err := os.ReadDir(filepath.Join(dir, "slaves"))
+	slaves, err := hostfs.ReadDir(filepath.Join(dir, "slaves"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		w.errs = append(w.errs, Error{Collector: "rootfs", Path: filepath.Join(dir, "slaves"), Err: fmt.Errorf("list slaves: %w", err)})
 	}

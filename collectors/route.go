@@ -9,9 +9,10 @@ import (
 	"io"
 	"io/fs"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
 // rtfUp is RTF_UP from <linux/route.h>: the route is usable.
@@ -40,7 +41,7 @@ func (routeSource) Collect(_ context.Context, r Roots) (Part, error) {
 // reads as 10); it also reads the whole file into memory.
 func collectRoutes(r Roots) ([]Route, []Error) {
 	path := filepath.Join(r.Proc, "net/route")
-	f, err := os.Open(path)
+	f, err := hostfs.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

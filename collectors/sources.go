@@ -3,9 +3,10 @@ package collectors
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
 // SourceCollector is the Collector of the Error that says a tree holds
@@ -33,7 +34,7 @@ func sourcePaths(r Roots) []string {
 func NoSource(r Roots) *Error {
 	paths := sourcePaths(r)
 	for _, p := range paths {
-		if _, err := os.Lstat(p); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		if _, err := hostfs.Lstat(p); err == nil || !errors.Is(err, fs.ErrNotExist) {
 			return nil // there, or there but unreadable: the collector says so itself
 		}
 	}

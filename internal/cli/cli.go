@@ -80,6 +80,7 @@ func init() {
 		{name: "notify", summary: "Send a test alert through the configured channels.", run: runNotify, subs: []command{
 			{name: "test", summary: "Send a test alert through every configured channel, or the one named: exit 0 when all delivered, 1 when one failed."},
 		}},
+		{name: "capture", summary: "Archive exactly the files one pass reads (sysfs, procfs; symlinks kept; a manifest of what was read and what failed; no state or secrets) as a tar.gz that `redwatch audit --root` reproduces the verdict from: for bug reports and new fixtures.", run: runCapture},
 		{name: "version", summary: "Print the version.", run: runVersion},
 		{name: "help", args: "[COMMAND [SUBCOMMAND]]", summary: "Print the help of redwatch or of a command.", run: runHelp},
 	}

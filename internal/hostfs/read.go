@@ -68,8 +68,9 @@ func ReadsSince(mark uint64) []string {
 
 // ReadAttr reads a sysfs attribute with one bounded read of MaxAttrSize:
 // some hwmon drivers block or misbehave on a second read.
-func ReadAttr(path string) ([]byte, error) {
+func ReadAttr(path string) (b []byte, err error) {
 	defer track(path)()
+	defer func() { record(Read{Path: path, Data: b, Err: err, Kept: true}) }()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -115,17 +116,18 @@ func ReadAttrTimeout(ctx context.Context, path string, d time.Duration) ([]byte,
 
 // ReadFile reads a whole file bounded by limit bytes (MaxFileSize when
 // limit <= 0); a larger file is an error wrapping ErrTooLarge.
-func ReadFile(path string, limit int64) ([]byte, error) {
+func ReadFile(path string, limit int64) (b []byte, err error) {
 	if limit <= 0 {
 		limit = MaxFileSize
 	}
 	defer track(path)()
+	defer func() { record(Read{Path: path, Data: b, Err: err, Kept: true}) }()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	b, err = io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
