@@ -204,12 +204,16 @@ func (t *tree) add(root, top, rel string, rd hostfs.Read, depth int) error {
 	cur := ""
 	for i, p := range parts {
 		next := path.Join(cur, p)
+		last := i == len(parts)-1
+		if !last && t.dirs[path.Join(top, next)] {
+			cur = next // walked before: a directory, not a link
+			continue
+		}
 		src := filepath.Join(root, filepath.FromSlash(next))
 		fi, err := os.Lstat(src)
 		if err != nil {
 			return fmt.Errorf("capture: %w", err)
 		}
-		last := i == len(parts)-1
 		switch {
 		case fi.Mode()&fs.ModeSymlink != 0:
 			target, err := os.Readlink(src)
