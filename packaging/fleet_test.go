@@ -114,9 +114,13 @@ func waitFor(t *testing.T, what string, cond func() (bool, string)) {
 	}
 }
 
+// fleetClient is the fleet test's HTTP client: a hung server fails one poll,
+// not the whole test run.
+var fleetClient = &http.Client{Timeout: 5 * time.Second}
+
 // promAPI gets a Prometheus HTTP API path and decodes its data.
 func promAPI(base, path string, params url.Values, data any) error {
-	resp, err := http.Get(base + path + "?" + params.Encode())
+	resp, err := fleetClient.Get(base + path + "?" + params.Encode())
 	if err != nil {
 		return err
 	}
@@ -231,7 +235,7 @@ func TestFleetRealPrometheus(t *testing.T) {
 			want[labelKey(ls)] = true
 		}
 		waitFor(t, h.scenario+" daemon answers /metrics", func() (bool, string) {
-			resp, err := http.Get("http://" + addr + "/metrics")
+			resp, err := fleetClient.Get("http://" + addr + "/metrics")
 			if err != nil {
 				return false, err.Error()
 			}
