@@ -14,7 +14,7 @@ LDFLAGS    := -s -w -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).revision=
 # worker is busy (golang/go#75804, fixed in go1.27); a count has no deadline.
 FUZZTIME ?= 30000x
 
-.PHONY: all build audit deps test unit fuzz e2e bench vet lint tidy clean
+.PHONY: all build audit deps test unit fuzz e2e bench vet lint tidy clean package
 
 all: build
 
@@ -65,5 +65,22 @@ e2e:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
+## package: dist/redwatch_*.deb and dist/redwatch-*.rpm with nfpm (scripts/deps-go.sh installs it)
+## from packaging/nfpm.yaml. A version that is not a tag (a commit) becomes 0.0.0~git.COMMIT,
+## which sorts before every release.
+NFPM     ?= $(shell $(GO) env GOPATH)/bin/nfpm
+PKG_VERSION ?= $(shell echo '$(VERSION)' | sed -E 's/^v([0-9])/\1/; /^[0-9]/!s/^/0.0.0~git./; s/-/+/g')
+ARCH     ?= $(shell $(GO) env GOARCH)
+package: build
+	mkdir -p dist
+	gzip -9n < packaging/man/redwatch.1 > dist/redwatch.1.gz
+	packaging/debian-copyright.sh NOTICE > dist/copyright
+	printf 'redwatch (%s-1) unstable; urgency=medium\n\n  * Built from revision %s.\n\n -- redwatch maintainers <redwatch@users.noreply.github.com>  %s\n' \
+	  '$(PKG_VERSION)' '$(REVISION)' "$$(date -u -R $${SOURCE_DATE_EPOCH:+-d @$$SOURCE_DATE_EPOCH})" | gzip -9n > dist/changelog.Debian.gz
+	rm -f dist/*.deb dist/*.rpm
+	PKG_VERSION='$(PKG_VERSION)' ARCH='$(ARCH)' $(NFPM) package -f packaging/nfpm.yaml -p deb -t dist/
+	PKG_VERSION='$(PKG_VERSION)' ARCH='$(ARCH)' $(NFPM) package -f packaging/nfpm.yaml -p rpm -t dist/
+
 clean:
 	rm -f redwatch
+	rm -rf dist

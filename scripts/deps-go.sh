@@ -16,3 +16,13 @@ else
 	echo "deps-go: installing golangci-lint $GOLANGCI_LINT_VERSION"
 	$GO install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
 fi
+
+# nfpm builds the .deb and .rpm (`make package`).
+NFPM_VERSION=v2.45.2
+nfpm="$($GO env GOPATH)/bin/nfpm"
+if [ -x "$nfpm" ] && $GO version -m "$nfpm" 2>/dev/null | grep -q "mod[[:space:]]*github.com/goreleaser/nfpm/v2[[:space:]]*$NFPM_VERSION"; then
+	echo "deps-go: nfpm $NFPM_VERSION present"
+else
+	echo "deps-go: installing nfpm $NFPM_VERSION"
+	$GO install "github.com/goreleaser/nfpm/v2/cmd/nfpm@$NFPM_VERSION"
+fi
