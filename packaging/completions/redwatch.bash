@@ -3,7 +3,7 @@
 _redwatch() {
 	local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]} sub=${COMP_WORDS[2]} words=
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W 'audit daemon config baseline maintenance rules notify version help --help --version' -- "$cur"))
+		COMPREPLY=($(compgen -W 'audit daemon config baseline maintenance rules notify capture version help --help --version' -- "$cur"))
 		return
 	fi
 	case $cmd in
@@ -49,8 +49,9 @@ _redwatch() {
 		test) words='-h --help --channel --config --host --timeout' ;;
 		esac
 		;;
+	capture) words='-h --help --collector-timeout --config --dev -o --output --procfs --path.procfs --root --state-dir --sysfs --path.sysfs' ;;
 	version) words='-h --help' ;;
-	help) words='audit daemon config baseline maintenance rules notify version help' ;;
+	help) words='audit daemon config baseline maintenance rules notify capture version help' ;;
 	esac
 	COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

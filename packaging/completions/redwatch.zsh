@@ -12,6 +12,7 @@ _redwatch() {
 			'maintenance:Start, end or show maintenance windows, for the whole host or some subjects and rules: the findings a window covers are reported, marked maintenance, and no notification or action fires.'
 			'rules:List every rule with its severity, what it checks and the remediation.'
 			'notify:Send a test alert through the configured channels.'
+			'capture:Archive exactly the files one pass reads (sysfs, procfs; symlinks kept; a manifest of what was read and what failed; no state or secrets) as a tar.gz that `redwatch audit --root` reproduces the verdict from: for bug reports and new fixtures.'
 			'version:Print the version.'
 			'help:Print the help of redwatch or of a command.'
 		)
@@ -80,8 +81,9 @@ _redwatch() {
 		test) words_=(-h --help --channel --config --host --timeout) ;;
 		esac
 		;;
+	capture) words_=(-h --help --collector-timeout --config --dev -o --output --procfs --path.procfs --root --state-dir --sysfs --path.sysfs) ;;
 	version) words_=(-h --help) ;;
-	help) words_=(audit daemon config baseline maintenance rules notify version help) ;;
+	help) words_=(audit daemon config baseline maintenance rules notify capture version help) ;;
 	esac
 	compadd -a words_
 	_files
