@@ -61,12 +61,12 @@ func runCapture(ctx context.Context, e *env, args []string) int {
 	} else if err := safefile.WriteAtomic(output, buf.Bytes(), 0o644, false); err != nil {
 		return errorf(e, "capture: %v", err)
 	}
-	name := output
-	if name == "-" {
-		name = "standard output"
+	name, file := output, output
+	if output == "-" {
+		name, file = "standard output", "FILE"
 	}
 	fmt.Fprintf(e.stderr, "redwatch: capture: wrote %s (%d bytes): %d files, %d symlinks, %d failed reads; extract with tar -xzf %s -C DIR, audit with redwatch audit --root DIR\n",
-		esc(name), buf.Len(), len(m.Files), len(m.Links), len(m.Failures), esc(output))
+		esc(name), buf.Len(), len(m.Files), len(m.Links), len(m.Failures), esc(file))
 	for _, f := range m.Failures {
 		fmt.Fprintf(e.stderr, "redwatch: capture: could not read %s: %s\n", esc(f.Path), esc(f.Error))
 	}
