@@ -7,15 +7,27 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
 const packageInstall = "scripts/deps-go.sh installs nfpm, scripts/deps-package.sh lintian and rpm"
 
-// buildPackages runs `make package` in the repository and returns the .deb
-// and the .rpm it made in dist/.
+// built is the outcome of the one `make package` the package tests share.
+var built struct {
+	sync.Mutex
+	deb, rpm string
+}
+
+// buildPackages runs `make package` in the repository (once per test
+// binary) and returns the .deb and the .rpm it made in dist/.
 func buildPackages(t *testing.T) (deb, rpm string) {
 	t.Helper()
+	built.Lock()
+	defer built.Unlock()
+	if built.deb != "" {
+		return built.deb, built.rpm
+	}
 	gopath, err := exec.Command("go", "env", "GOPATH").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +46,8 @@ func buildPackages(t *testing.T) (deb, rpm string) {
 	if len(debs) != 1 || len(rpms) != 1 {
 		t.Fatalf("make package made %v and %v, want one .deb and one .rpm", debs, rpms)
 	}
-	return debs[0], rpms[0]
+	built.deb, built.rpm = debs[0], rpms[0]
+	return built.deb, built.rpm
 }
 
 // installed are the files the packages install (besides the per-format
