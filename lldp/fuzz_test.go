@@ -1,0 +1,41 @@
+package lldp
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func FuzzParseJSON0(f *testing.F) {
+	f.Add([]byte(`{"lldp":[{}]}`))
+	f.Add([]byte(`{"lldp":[{"interface":[` + neighborJSON0("eth0", "00:00:5e:00:53:01", "sw-a", "swp1", "120") + `]}]}`))
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "lldp", "*.json"))
+	for _, p := range paths {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ns, err := ParseJSON0(data)
+		if err != nil && ns != nil {
+			t.Fatalf("neighbours %v with error %v", ns, err)
+		}
+		for _, n := range ns {
+			if n.Interface == "" || n.Chassis.Subtype == "" || n.Chassis.Value == "" || n.Port.Subtype == "" || n.Port.Value == "" || n.TTL < 0 {
+				t.Fatalf("incomplete neighbour %+v without an error", n)
+			}
+		}
+	})
+}
+
+func FuzzDecodePDU(f *testing.F) {
+	f.Add(pdu(chassisMAC, portMAC, ttl8, sysName, sysDescr, caps, mgmtV4, mgmtV6, portDescr, orgSpecific, end))
+	f.Add(pdu(tlv(tlvChassisID, 5, 2, 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), tlv(tlvPortID, 7, '1'), ttl8))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := DecodePDU(data)
+		if err == nil && (n.Chassis.Subtype == "" || n.Chassis.Value == "" || n.Port.Subtype == "" || n.Port.Value == "") {
+			t.Fatalf("incomplete neighbour %+v without an error", n)
+		}
+	})
+}
