@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
@@ -70,6 +71,11 @@ type Manifest struct {
 	// Absent are the files a collector looked for that do not exist (absent
 	// hardware): not an error, and absent from the capture as from the host.
 	Absent []string `json:"absent,omitempty"`
+	// NoValue are the attributes the kernel had no value for (EINVAL,
+	// EOPNOTSUPP, ENODATA: carrier and speed of an interface that is down),
+	// which the collectors read as unknown without an error; absent from
+	// the capture, they read the same there.
+	NoValue []string `json:"no_value,omitempty"`
 	// Failures are the reads that failed, and why: the capture does not have
 	// them, so an audit of it may differ there.
 	Failures []Failure `json:"failures,omitempty"`
@@ -134,6 +140,9 @@ func Capture(ctx context.Context, w io.Writer, o Options) (*Manifest, error) {
 		case rd.Err != nil && errors.Is(rd.Err, fs.ErrNotExist):
 			m.Absent = append(m.Absent, rd.Path)
 			continue
+		case noValue(rd.Err):
+			m.NoValue = append(m.NoValue, rd.Path)
+			continue
 		case rd.Err != nil:
 			m.Failures = append(m.Failures, Failure{Path: rd.Path, Error: rd.Err.Error()})
 			continue
@@ -161,6 +170,11 @@ func Capture(ctx context.Context, w io.Writer, o Options) (*Manifest, error) {
 	}
 	sort.Slice(m.Links, func(i, j int) bool { return m.Links[i].Path < m.Links[j].Path })
 	return m, t.write(w, m)
+}
+
+// noValue reports whether err is a sysfs attribute's "no value now".
+func noValue(err error) bool {
+	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENODATA)
 }
 
 // excluded reports whether p is one of ex or under one.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,4 +104,24 @@ func BenchmarkCaptureLarge(b *testing.B) {
 		size = buf.Len()
 	}
 	b.ReportMetric(float64(size), "bytes")
+}
+
+// TestNoValue checks which read errors are the kernel's "no value" and not
+// a failure.
+func TestNoValue(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&os.PathError{Op: "read", Path: "/sys/class/net/eth1/speed", Err: syscall.EINVAL}, true},
+		{&os.PathError{Op: "read", Path: "x", Err: syscall.EOPNOTSUPP}, true},
+		{syscall.ENODATA, true},
+		{&os.PathError{Op: "open", Path: "x", Err: syscall.EACCES}, false},
+		{syscall.EIO, false},
+		{nil, false},
+	} {
+		if got := noValue(c.err); got != c.want {
+			t.Errorf("noValue(%v) = %t, want %t", c.err, got, c.want)
+		}
+	}
 }
