@@ -39,8 +39,8 @@ func buildPackages(t *testing.T) (deb, rpm string) {
 		}
 		t.Skipf("nfpm not installed (%s)", packageInstall)
 	}
-	make := tool(t, "make", "Debian package make")
-	run(t, "..", make, "package")
+	makeTool := tool(t, "make", "Debian package make")
+	run(t, "..", makeTool, "package")
 	debs, _ := filepath.Glob(filepath.Join("..", "dist", "redwatch_*.deb"))
 	rpms, _ := filepath.Glob(filepath.Join("..", "dist", "redwatch-*.rpm"))
 	if len(debs) != 1 || len(rpms) != 1 {
