@@ -224,3 +224,21 @@ func TestCaptureHelp(t *testing.T) {
 		t.Errorf("capture -h: exit %d, %s", code, out)
 	}
 }
+
+// TestCaptureStdoutAndBadRoot checks `-o -` (the archive on standard
+// output, the summary on standard error) and that a missing root is a
+// usage error (exit 3) that writes nothing.
+func TestCaptureStdoutAndBadRoot(t *testing.T) {
+	code, out, stderr := runCLI(t, "capture", "--root", filepath.Join("..", "..", "testdata", "md_raid1_degraded"), "-o", "-")
+	if code != 0 || !strings.HasPrefix(out, "\x1f\x8b") || !strings.Contains(stderr, "wrote standard output") {
+		t.Errorf("capture -o -: exit %d, stdout %d bytes starting %q, stderr %s", code, len(out), out[:min(len(out), 4)], stderr)
+	}
+	archive := filepath.Join(t.TempDir(), "x.tgz")
+	code, _, stderr = runCLI(t, "capture", "--root", filepath.Join(t.TempDir(), "missing"), "-o", archive)
+	if code != exitError || !strings.Contains(stderr, "no such directory") {
+		t.Errorf("capture of a missing root: exit %d, stderr %s", code, stderr)
+	}
+	if _, err := os.Stat(archive); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("capture of a missing root wrote %s", archive)
+	}
+}
