@@ -58,6 +58,9 @@ type Snapshot struct {
 	PSUs []PSU `json:"psus"`
 	// RootFS is the block stack under "/" (/proc/self/mountinfo, /sys/class/block); nil when unknown.
 	RootFS *RootFS `json:"rootfs,omitempty"`
+	// LLDP are the LLDP neighbours per interface (lldpd's, or lldp/neighbors.json
+	// in a tree); nil when a tree holds none.
+	LLDP *LLDP `json:"lldp,omitempty"`
 	// Errors are what could not be read or parsed, with the path and why.
 	Errors []Error `json:"errors"`
 	// Stale are the facts above that a failed collector could not read in
