@@ -66,10 +66,10 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 ## package: dist/redwatch_*.deb and dist/redwatch-*.rpm with nfpm (scripts/deps-go.sh installs it)
-## from packaging/nfpm.yaml. A version that is not a tag (a commit) becomes 0.0.0~git.COMMIT,
-## which sorts before every release.
+## from packaging/nfpm.yaml. A tag v1.2.3 is version 1.2.3; a version that is not a tag (a commit,
+## even one whose hash starts with a digit) becomes 0.0.0~git.COMMIT, sorting before every release.
 NFPM     ?= $(shell $(GO) env GOPATH)/bin/nfpm
-PKG_VERSION ?= $(shell echo '$(VERSION)' | sed -E 's/^v([0-9])/\1/; /^[0-9]/!s/^/0.0.0~git./; s/-/+/g')
+PKG_VERSION ?= $(shell echo '$(VERSION)' | sed -E 's/^v([0-9]+\.)/\1/; /^[0-9]+\.[0-9]/!s/^/0.0.0~git./; s/-/+/g')
 ARCH     ?= $(shell $(GO) env GOARCH)
 package: build
 	mkdir -p dist

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -86,6 +87,12 @@ func TestDebPackage(t *testing.T) {
 	}
 	if err != nil || len(tags) > 0 {
 		t.Errorf("lintian %s: %v\n%s", filepath.Base(deb), err, strings.Join(tags, "\n"))
+	}
+
+	// A tag is the version; a commit is 0.0.0~git.COMMIT, before every release.
+	version := strings.TrimSpace(run(t, ".", "dpkg-deb", "-f", deb, "Version"))
+	if !regexp.MustCompile(`^([0-9]+\.[0-9]+\S*|0\.0\.0~git\.[0-9a-f]+\S*)-1$`).MatchString(version) {
+		t.Errorf("package version %q: want TAG-1 or 0.0.0~git.COMMIT-1", version)
 	}
 
 	root := t.TempDir()
