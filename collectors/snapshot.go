@@ -56,6 +56,9 @@ type Snapshot struct {
 	DefaultRoutes []Route `json:"default_routes"`
 	// PSUs are the power supplies (/sys/class/power_supply of type Mains, IPMI).
 	PSUs []PSU `json:"psus"`
+	// Disks are the disks with their SMART / NVMe health (ROOT/smartctl/<disk>.json
+	// in --root mode; not read on a live host yet, see docs/disks.md).
+	Disks []Disk `json:"disks,omitempty"`
 	// RootFS is the block stack under "/" (/proc/self/mountinfo, /sys/class/block); nil when unknown.
 	RootFS *RootFS `json:"rootfs,omitempty"`
 	// LLDP are the LLDP neighbours per interface (lldpd's, or lldp/neighbors.json

@@ -17,7 +17,7 @@ const SourceCollector = "sources"
 // collectors start reading: mdstat and the md sysfs, the bonding files, the
 // NICs, the power supplies, the routes and the mount table.
 func sourcePaths(r Roots) []string {
-	return []string{
+	paths := []string{
 		filepath.Join(r.Proc, "mdstat"),
 		filepath.Join(r.Proc, "net/bonding"),
 		filepath.Join(r.Proc, "net/route"),
@@ -26,6 +26,10 @@ func sourcePaths(r Roots) []string {
 		filepath.Join(r.Sys, "block"),
 		filepath.Join(r.Sys, "class/power_supply"),
 	}
+	if d := SmartctlDir(r); d != "" {
+		paths = append(paths, d)
+	}
+	return paths
 }
 
 // NoSource returns an Error when none of the sources the collectors read

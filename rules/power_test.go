@@ -18,10 +18,14 @@ import (
 func psuNow() time.Time { return time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC) }
 
 // psuFindings returns the power findings of a result as "rule severity subject".
-func psuFindings(res Result) []string {
+func psuFindings(res Result) []string { return prefixFindings(res, "psu_") }
+
+// prefixFindings returns the findings of rules whose ID starts with prefix
+// as "rule severity subject", sorted.
+func prefixFindings(res Result, prefix string) []string {
 	var out []string
 	for _, f := range res.Findings {
-		if strings.HasPrefix(f.Rule, "psu_") {
+		if strings.HasPrefix(f.Rule, prefix) {
 			out = append(out, f.Rule+" "+f.Severity.String()+" "+f.Subject)
 		}
 	}

@@ -22,7 +22,8 @@ type Env struct {
 	Groups []GroupEnv `expr:"groups" json:"groups"`
 	Bonds  []BondEnv  `expr:"bonds" json:"bonds"`
 	MD     []MDEnv    `expr:"md" json:"md"`
-	// Disks are the disks with their SMART/NVMe health; no collector fills it yet, so it is empty.
+	// Disks are the disks with their SMART/NVMe health (read from captured
+	// smartctl output in --root mode; empty on a live host until smartctl runs there).
 	Disks []DiskEnv `expr:"disks" json:"disks"`
 	PSUs  []PSUEnv  `expr:"psus" json:"psus"`
 }
@@ -85,8 +86,8 @@ type MDMemberEnv struct {
 	Controller string `expr:"controller" json:"controller"`
 }
 
-// DiskEnv is a disk's health as user rules see it. The field set is the
-// contract for the disk collector to come; until it exists disks is empty.
+// DiskEnv is a disk's health as user rules see it (collectors.SmartReport);
+// a fact the disk does not report is -1.
 type DiskEnv struct {
 	Name            string `expr:"name" json:"name"`
 	Model           string `expr:"model" json:"model"`
@@ -253,6 +254,11 @@ func NewEnv(s *collectors.Snapshot, groups []Group) Env {
 		p := &s.PSUs[i]
 		st := psuState(p)
 		e.PSUs = append(e.PSUs, PSUEnv{Name: p.Name, Type: p.Type, State: st, Present: p.Present != 0, Healthy: st == StateOnline, Health: p.Health})
+	}
+	for _, d := range s.Disks {
+		sm := &d.Smart
+		e.Disks = append(e.Disks, DiskEnv{Name: d.Name, Model: sm.Model, Serial: sm.Serial, SmartPassed: sm.Passed != nil && *sm.Passed,
+			PercentageUsed: sm.PercentageUsed, CriticalWarning: sm.CriticalWarning, TemperatureC: sm.TemperatureC})
 	}
 	return e
 }

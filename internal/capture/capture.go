@@ -118,6 +118,9 @@ func Capture(ctx context.Context, w io.Writer, o Options) (*Manifest, error) {
 	m := &Manifest{Format: 1, Version: o.Version, Host: snap.Host, Time: o.Now().UTC(),
 		Roots: map[string]string{}, Files: []string{}, Links: []Link{}}
 	tops := []struct{ name, dir string }{{"sys", o.Roots.Sys}, {"proc", o.Roots.Proc}, {"dev", o.Roots.Dev}}
+	if d := collectors.SmartctlDir(o.Roots); d != "" {
+		tops = append(tops, struct{ name, dir string }{"smartctl", d}) // a captured tree's smartctl outputs
+	}
 	for _, t := range tops {
 		if t.dir != "" {
 			m.Roots[t.name] = t.dir

@@ -14,7 +14,7 @@ import (
 var corpusDir = filepath.Join("..", "..", "..", "shared", "corpus")
 
 // corpusKinds are the sample kinds the audit reads today.
-var corpusKinds = []string{"bonding", "mdstat", "lab", "power_supply"}
+var corpusKinds = []string{"bonding", "mdstat", "lab", "power_supply", "smartctl"}
 
 // corpusSample is one row of MANIFEST.tsv.
 type corpusSample struct {
@@ -49,7 +49,7 @@ func readManifest(t *testing.T) []corpusSample {
 	return out
 }
 
-// TestCorpusVerdicts runs every bonding, mdstat, power_supply and lab sample of the corpus
+// TestCorpusVerdicts runs every bonding, mdstat, power_supply, smartctl and lab sample of the corpus
 // through the audit and checks the status against MANIFEST.tsv.
 func TestCorpusVerdicts(t *testing.T) {
 	n := 0
