@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -137,4 +138,30 @@ func FuzzParseSmartctl(f *testing.F) {
 		_ = NVMeCriticalWarningWords(r.CriticalWarning)
 		_ = SmartExitWords(r.ExitStatus)
 	})
+}
+
+// BenchmarkCollectSmart128 measures reading and parsing 128 captured
+// smartctl outputs (a 128-disk host's warm cache, as files).
+func BenchmarkCollectSmart128(b *testing.B) {
+	root := b.TempDir()
+	dir := filepath.Join(root, "smartctl")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "disk_smart_realloc", "smartctl", "sda.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 128 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("sd%03d.json", i)), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r := TreeRoots(root)
+	b.ResetTimer()
+	for range b.N {
+		if disks, errs := collectSmart(r); len(disks) != 128 || errs != nil {
+			b.Fatalf("%d disks, errors %v", len(disks), errs)
+		}
+	}
 }
