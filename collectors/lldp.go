@@ -104,6 +104,7 @@ func (src lldpSource) collect(ctx context.Context, r Roots) (*LLDP, error) {
 		if err != nil {
 			return nil, hostfs.New("lldp", path, err)
 		}
+		hostfs.RecordOutput(LLDPCapturePath, data) // a capture of a tree keeps it
 		ns, err := lldp.ParseJSON0(data)
 		if err != nil {
 			return nil, hostfs.New("lldp", path, err)

@@ -50,7 +50,7 @@ func MemberStates(kind, state string) []string {
 func Groups(s *collectors.Snapshot, nics map[string]*collectors.NIC) []Group {
 	groups := make([]Group, 0, len(s.Bonds)+len(s.MD))
 	for i := range s.Bonds {
-		groups = append(groups, bondGroup(&s.Bonds[i], nics))
+		groups = append(groups, bondGroup(&s.Bonds[i], nics, s.LLDP))
 	}
 	for i := range s.MD {
 		if g, ok := mdGroup(&s.MD[i]); ok {
@@ -64,7 +64,10 @@ func Groups(s *collectors.Snapshot, nics map[string]*collectors.NIC) []Group {
 // carries traffic — in 802.3ad, when it is in the bond's active aggregator;
 // an up slave outside it is in state StateIdle. A bond needs two healthy
 // slaves to survive the next failure.
-func bondGroup(b *bonding.Bond, nics map[string]*collectors.NIC) Group {
+//
+// A slave's LLDP neighbour, when one is known, is a member resource: "switch"
+// is its chassis ID (subtype:value), with "switch_name" and "switch_port".
+func bondGroup(b *bonding.Bond, nics map[string]*collectors.NIC, l *collectors.LLDP) Group {
 	g := Group{Kind: KindBond, Name: b.Name, Needed: 2, Total: len(b.Slaves), Members: make([]Member, 0, len(b.Slaves))}
 	for i := range b.Slaves {
 		sl := &b.Slaves[i]
@@ -75,6 +78,7 @@ func bondGroup(b *bonding.Bond, nics map[string]*collectors.NIC) Group {
 		if n := nics[sl.Name]; n != nil && n.PCISlot != "" {
 			m.Resources = map[string]string{"pci_slot": n.PCISlot, "pci_function": n.PCIFunction}
 		}
+		addSwitch(&m, l)
 		if m.Healthy {
 			g.Healthy++
 		}

@@ -15,7 +15,7 @@ const (
 var subjectShapes = map[string]string{
 	"bond_member_down": ShapeMember, "bond_below_min_healthy": ShapeGroup, "bond_single_member": ShapeGroup,
 	"bond_lacp_aggregator_mismatch": ShapeMember, "bond_lacp_no_active_aggregator": ShapeGroup,
-	"bond_no_link_monitor": ShapeGroup, "bond_shared_pci_card": ShapeGroup,
+	"bond_no_link_monitor": ShapeGroup, "bond_shared_pci_card": ShapeGroup, "bond_same_switch": ShapeGroup, "lldp_blind": ShapeMember,
 	"md_degraded": ShapeGroup, "md_member_faulty": ShapeMember, "md_rebuilding": ShapeGroup, "md_inactive": ShapeGroup,
 	"md_members_same_disk": ShapeGroup, "default_route_single_nic": ShapeGroup, "rootfs_single_disk": ShapeGroup,
 	"psu_offline": ShapeMember, "psu_single": ShapeMember, "psu_health": ShapeMember, "no_redundancy_groups": ShapeGroup,

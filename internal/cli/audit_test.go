@@ -63,6 +63,8 @@ var scenarios = map[string]struct {
 	"bond_ab_healthy":        {status: "ok"},
 	"bond_lacp_healthy":      {status: "ok"},
 	"bond_two_cards":         {status: "ok"},
+	"bond_same_switch":       {status: "warning", findings: []string{"bond_same_switch bond0"}},
+	"bond_two_switches":      {status: "ok"},
 	"bond_slave_down":        {status: "warning", findings: []string{"bond_member_down bond0/eth1", "bond_below_min_healthy bond0"}},
 	"bond_all_down":          {status: "critical", findings: []string{"bond_below_min_healthy bond0", "bond_member_down bond0/eth0", "bond_member_down bond0/eth1"}},
 	"bond_lacp_agg_mismatch": {status: "warning", findings: []string{"bond_lacp_aggregator_mismatch bond0/eth1"}},

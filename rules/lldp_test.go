@@ -1,0 +1,81 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/lldp"
+)
+
+func lldpMember(name string, healthy bool, l *collectors.LLDP) Member {
+	m := Member{Name: name, Healthy: healthy}
+	addSwitch(&m, l)
+	return m
+}
+
+// TestSameSwitch: one switch under every live slave is a finding naming it;
+// two switches, a blind live slave or a single live slave are not.
+func TestSameSwitch(t *testing.T) {
+	swA := lldp.ID{Subtype: "mac", Value: "a6:da:6f:9f:9f:f8"}
+	swB := lldp.ID{Subtype: "mac", Value: "2e:8d:8c:7c:fd:96"}
+	l := &collectors.LLDP{Source: collectors.LLDPSourceLLDPD, Neighbors: []lldp.Neighbor{
+		{Interface: "eth0", Chassis: swA, SystemName: "sw-a", Port: lldp.ID{Subtype: "ifname", Value: "swp1"}},
+		{Interface: "eth1", Chassis: swA, SystemName: "sw-a", Port: lldp.ID{Subtype: "ifname", Value: "swp2"}},
+		{Interface: "eth2", Chassis: swB, SystemName: "sw-b", Port: lldp.ID{Subtype: "ifname", Value: "swp1"}},
+		// eth5 has the same value as sw-a's chassis but another subtype: another switch.
+		{Interface: "eth5", Chassis: lldp.ID{Subtype: "local", Value: swA.Value}, SystemName: "sw-c", Port: lldp.ID{Subtype: "local", Value: "1"}},
+	}}
+	for _, tc := range []struct {
+		name    string
+		members []Member
+		want    string // "" for no finding
+	}{
+		{"two legs on sw-a", []Member{lldpMember("eth0", true, l), lldpMember("eth1", true, l)},
+			"members eth0 and eth1 are all cabled to one switch sw-a (chassis mac:a6:da:6f:9f:9f:f8, ports eth0=swp1, eth1=swp2)"},
+		{"a down leg on sw-b does not count", []Member{lldpMember("eth0", true, l), lldpMember("eth1", true, l), lldpMember("eth2", false, l)},
+			"one switch sw-a"},
+		{"two switches (MLAG)", []Member{lldpMember("eth0", true, l), lldpMember("eth2", true, l)}, ""},
+		{"three legs, two switches", []Member{lldpMember("eth0", true, l), lldpMember("eth1", true, l), lldpMember("eth2", true, l)}, ""},
+		{"same value, other subtype", []Member{lldpMember("eth0", true, l), lldpMember("eth5", true, l)}, ""},
+		{"a blind live leg is unknown, not fine and not the same", []Member{lldpMember("eth0", true, l), lldpMember("eth3", true, l)}, ""},
+		{"one live leg", []Member{lldpMember("eth0", true, l), lldpMember("eth1", false, l)}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []Finding
+			sameSwitch(Group{Kind: KindBond, Name: "bond0", Members: tc.members}, func(f Finding) { got = append(got, f) })
+			switch {
+			case tc.want == "" && len(got) != 0:
+				t.Errorf("findings %+v, want none", got)
+			case tc.want != "" && (len(got) != 1 || !strings.Contains(got[0].Message, tc.want) || got[0].Facts["switch_name"] != "sw-a"):
+				t.Errorf("findings %+v, want one containing %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLLDPBlind: a live slave without a known neighbour is an info finding
+// when there is LLDP data, saying whether lldpd runs; none without data.
+func TestLLDPBlind(t *testing.T) {
+	blind := lldpRules[1]
+	run := func(l *collectors.LLDP) []Finding {
+		g := Group{Kind: KindBond, Name: "bond0", Members: []Member{lldpMember("eth0", true, l), lldpMember("eth1", true, l), lldpMember("eth2", false, l)}}
+		var got []Finding
+		blind.check(&input{snap: &collectors.Snapshot{LLDP: l}, groups: []Group{g}}, func(f Finding) { got = append(got, f) })
+		return got
+	}
+	l := &collectors.LLDP{Source: collectors.LLDPSourceLLDPD, Neighbors: []lldp.Neighbor{
+		{Interface: "eth0", Chassis: lldp.ID{Subtype: "mac", Value: "a6:da:6f:9f:9f:f8"}, Port: lldp.ID{Subtype: "ifname", Value: "swp1"}}}}
+	if got := run(l); len(got) != 1 || got[0].Subject != "bond0/eth1" || !strings.Contains(got[0].Message, "no neighbour heard by lldpd") {
+		t.Errorf("lldpd: findings %+v, want bond0/eth1 blind", got)
+	}
+	if got := run(&collectors.LLDP{Source: collectors.LLDPSourceNone}); len(got) != 2 || !strings.Contains(got[0].Message, "not yet learned") {
+		t.Errorf("no lldpd: findings %+v, want eth0 and eth1 not yet learned", got)
+	}
+	if got := run(nil); len(got) != 0 {
+		t.Errorf("no LLDP data: findings %+v, want none", got)
+	}
+	if blind.ID != "lldp_blind" || blind.Severity != Info {
+		t.Errorf("rule %s %v", blind.ID, blind.Severity)
+	}
+}
