@@ -55,6 +55,9 @@ var (
 		"1 if the last configuration reload (SIGHUP) succeeded, 0 if it failed and an older configuration is in force.", nil, nil)
 	descReloadTime = prometheus.NewDesc("redwatch_config_last_reload_success_timestamp_seconds",
 		"When the configuration in force was loaded (at start or by the last successful reload), in seconds since the Unix epoch.", nil, nil)
+	descLLDPNeighbor = prometheus.NewDesc("redwatch_lldp_neighbor_info",
+		"An LLDP neighbour heard on a local interface (lldpd's, or a captured tree's lldp/neighbors.json): chassis_id and port_id are subtype:value; the value is always 1.",
+		[]string{"interface", "chassis_id", "system_name", "port_id"}, nil)
 	descBuildInfo = prometheus.NewDesc("redwatch_build_info",
 		"Build of the running redwatch; the value is always 1.",
 		[]string{"version", "revision", "builddate", "goversion", "goos", "goarch"}, nil)
@@ -64,6 +67,7 @@ var allDescs = []*prometheus.Desc{
 	descStatus, descGroupMembers, descGroupHealthy, descGroupNeeded, descMemberHealthy, descMemberState,
 	descFinding, descFindings, descCollectorSuccess, descCollectorDuration, descErrors, descPasses,
 	descEvents, descSourceUp, descPassDuration, descLastPass, descInterval, descBuildInfo, descReloadOK, descReloadTime,
+	descLLDPNeighbor,
 }
 
 // passCollector is the Prometheus collector over the last pass.
@@ -153,6 +157,17 @@ func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, s := range sortedKeys(counts) {
 		gauge(descFindings, float64(counts[s]), s)
+	}
+
+	if p.Snapshot != nil && p.Snapshot.LLDP != nil {
+		seen := map[[4]string]bool{}
+		for _, n := range p.Snapshot.LLDP.Neighbors {
+			k := [4]string{n.Interface, n.Chassis.String(), n.SystemName, n.Port.String()}
+			if !seen[k] {
+				seen[k] = true
+				gauge(descLLDPNeighbor, 1, k[:]...)
+			}
+		}
 	}
 
 	errs := map[string]int{}

@@ -253,6 +253,22 @@ func TestMetrics(t *testing.T) {
 	promtoolCheck(t, body)
 }
 
+// TestMetricsLLDP exports each LLDP neighbour of the pass as an info
+// metric, promtool-clean.
+func TestMetricsLLDP(t *testing.T) {
+	_, body, _ := get(t, newTestServer(t, fixtureReport(t, "bond_same_switch"), passTime).Handler(), "/metrics")
+	for _, want := range []string{
+		`redwatch_lldp_neighbor_info{chassis_id="mac:a6:da:6f:9f:9f:f8",interface="eth2",port_id="ifname:swp1",system_name="sw-a"} 1`,
+		`redwatch_lldp_neighbor_info{chassis_id="mac:a6:da:6f:9f:9f:f8",interface="eth4",port_id="ifname:swp2",system_name="sw-a"} 1`,
+		`redwatch_finding{rule="bond_same_switch",severity="warning",subject="bond0"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	promtoolCheck(t, body)
+}
+
 // testBuild is the build the test servers report in redwatch_build_info.
 var testBuild = buildinfo.Info{
 	Version: "v0.0.0-test", Revision: "0a1e9b2c3d4e5f60718293a4b5c6d7e8f9012345", BuildDate: "2026-11-30T21:00:00Z",
