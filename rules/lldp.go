@@ -33,6 +33,20 @@ func addSwitch(m *Member, l *collectors.LLDP) {
 	m.Resources[resSwitchPort] = n.Port.Value
 }
 
+// Switch returns the LLDP neighbour of a bond member as "SWITCH PORT" (the
+// system name, or the chassis ID when it announces none), or "" when the
+// member's switch is unknown.
+func (m Member) Switch() string {
+	sw := m.Resources[resSwitch]
+	if sw == "" {
+		return ""
+	}
+	if n := m.Resources[resSwitchName]; n != "" {
+		sw = n
+	}
+	return sw + " " + m.Resources[resSwitchPort]
+}
+
 var lldpRules = []Rule{
 	{
 		ID: "bond_same_switch", Severity: Warning,

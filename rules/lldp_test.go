@@ -79,3 +79,15 @@ func TestLLDPBlind(t *testing.T) {
 		t.Errorf("rule %s %v", blind.ID, blind.Severity)
 	}
 }
+
+func TestMemberSwitch(t *testing.T) {
+	l := &collectors.LLDP{Neighbors: []lldp.Neighbor{
+		{Interface: "eth0", Chassis: lldp.ID{Subtype: "mac", Value: "a6:da:6f:9f:9f:f8"}, SystemName: "sw-a", Port: lldp.ID{Subtype: "ifname", Value: "swp1"}},
+		{Interface: "eth1", Chassis: lldp.ID{Subtype: "mac", Value: "2e:8d:8c:7c:fd:96"}, Port: lldp.ID{Subtype: "ifname", Value: "Et7"}},
+	}}
+	for ifc, want := range map[string]string{"eth0": "sw-a swp1", "eth1": "mac:2e:8d:8c:7c:fd:96 Et7", "eth2": ""} {
+		if got := lldpMember(ifc, true, l).Switch(); got != want {
+			t.Errorf("%s: Switch() = %q, want %q", ifc, got, want)
+		}
+	}
+}

@@ -108,7 +108,11 @@ func writeTable(w io.Writer, p *engine.Pass, color bool) {
 		for _, g := range r.Groups {
 			members := make([]string, 0, len(g.Members))
 			for _, m := range g.Members {
-				members = append(members, paint(color, memberColor(m), esc(m.Name+"("+m.State+")")))
+				label := m.Name + "(" + m.State + ")"
+				if sw := m.Switch(); sw != "" {
+					label = m.Name + "(" + m.State + ", " + sw + ")"
+				}
+				members = append(members, paint(color, memberColor(m), esc(label)))
 			}
 			fmt.Fprintf(w, "  %-4s  %-10s  %d/%d healthy, %d needed  %s\n", esc(g.Kind), esc(g.Name), g.Healthy, g.Total, g.Needed, strings.Join(members, " "))
 		}

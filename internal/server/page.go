@@ -135,7 +135,7 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 {{if .Groups}}<div class="groups">
 {{range .Groups}}<div class="group {{groupClass .}}"><h3>{{.Kind}} {{.Name}} <span class="count">{{.Healthy}}/{{.Total}} healthy, needs {{.Needed}}</span></h3>
 {{with .Stale}}<div class="rem">stale: not read since {{.Since.UTC.Format "2006-01-02T15:04:05Z"}} ({{.Error}})</div>{{end}}
-{{range .Members}}<span class="member {{memberClass .}}" title="{{.State}}">{{.Name}} · {{.State}}</span>{{end}}
+{{range .Members}}<span class="member {{memberClass .}}" title="{{.State}}">{{.Name}} · {{.State}}{{with .Switch}} · {{.}}{{end}}</span>{{end}}
 </div>
 {{end}}</div>{{else}}<p class="none">No redundancy groups found.</p>{{end}}
 {{if .ShowAlerts}}<h2>Alerts</h2>

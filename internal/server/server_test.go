@@ -253,6 +253,14 @@ func TestMetrics(t *testing.T) {
 	promtoolCheck(t, body)
 }
 
+// TestStatusPageLLDP shows each bond member's LLDP switch and port.
+func TestStatusPageLLDP(t *testing.T) {
+	_, body, _ := get(t, newTestServer(t, fixtureReport(t, "bond_same_switch"), passTime).Handler(), "/")
+	if want := `eth2 · up · sw-a swp1</span>`; !strings.Contains(body, want) {
+		t.Errorf("page lacks %q", want)
+	}
+}
+
 // TestMetricsLLDP exports each LLDP neighbour of the pass as an info
 // metric, promtool-clean.
 func TestMetricsLLDP(t *testing.T) {
