@@ -259,6 +259,13 @@ func TestStatusPageLLDP(t *testing.T) {
 	if want := `eth2 · up · sw-a swp1</span>`; !strings.Contains(body, want) {
 		t.Errorf("page lacks %q", want)
 	}
+	// /health carries each member's switch in the group model.
+	_, body, _ = get(t, newTestServer(t, fixtureReport(t, "bond_same_switch"), passTime).Handler(), "/health")
+	for _, want := range []string{`"switch":"mac:a6:da:6f:9f:9f:f8","switch_name":"sw-a","switch_port":"swp2"`, `"rule":"bond_same_switch"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/health lacks %s", want)
+		}
+	}
 }
 
 // TestMetricsLLDP exports each LLDP neighbour of the pass as an info
