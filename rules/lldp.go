@@ -64,13 +64,17 @@ var lldpRules = []Rule{
 	},
 	{
 		ID: "lldp_blind", Severity: Info,
-		Checks: "a live bond slave with no LLDP neighbour known (lldpd runs but heard none, or lldpd does not run: not yet learned): " +
-			"bond_same_switch cannot judge the bond",
+		Checks: "a live bond slave with no LLDP neighbour while lldpd runs (or in a captured lldp/neighbors.json): " +
+			"bond_same_switch cannot judge the bond. Without lldpd nothing is learned yet and no finding is made",
 		Remediation: "run lldpd (`apt-get install lldpd`) and check that the switch sends LLDP on the port; " +
 			"an Intel NIC's firmware LLDP agent may swallow the frames (see docs/lldp.md)",
 		check: func(in *input, emit func(Finding)) {
-			if in.snap.LLDP == nil {
-				return // no LLDP data at all (a tree without lldp/neighbors.json)
+			if in.snap.LLDP == nil || in.snap.LLDP.Source == collectors.LLDPSourceNone {
+				// No LLDP data at all (a tree without lldp/neighbors.json), or
+				// a live host without lldpd: nothing is learned yet, which the
+				// snapshot says (lldp.source "none"); bond_same_switch stays
+				// unknown. The built-in receiver will learn, then judge.
+				return
 			}
 			for _, g := range in.groups {
 				if g.Kind != KindBond {
@@ -81,8 +85,8 @@ var lldpRules = []Rule{
 						continue
 					}
 					why := "no neighbour heard by lldpd"
-					if in.snap.LLDP.Source == collectors.LLDPSourceNone {
-						why = "not yet learned (lldpd does not run)"
+					if in.snap.LLDP.Source == collectors.LLDPSourceCapture {
+						why = "no neighbour in the captured lldp/neighbors.json"
 					}
 					emit(Finding{
 						Subject: g.Name + "/" + m.Name,

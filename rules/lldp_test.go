@@ -55,7 +55,8 @@ func TestSameSwitch(t *testing.T) {
 }
 
 // TestLLDPBlind: a live slave without a known neighbour is an info finding
-// when there is LLDP data, saying whether lldpd runs; none without data.
+// when lldpd runs or a capture has the file; none without LLDP data or
+// without lldpd (nothing learned yet).
 func TestLLDPBlind(t *testing.T) {
 	blind := lldpRules[1]
 	run := func(l *collectors.LLDP) []Finding {
@@ -69,8 +70,11 @@ func TestLLDPBlind(t *testing.T) {
 	if got := run(l); len(got) != 1 || got[0].Subject != "bond0/eth1" || !strings.Contains(got[0].Message, "no neighbour heard by lldpd") {
 		t.Errorf("lldpd: findings %+v, want bond0/eth1 blind", got)
 	}
-	if got := run(&collectors.LLDP{Source: collectors.LLDPSourceNone}); len(got) != 2 || !strings.Contains(got[0].Message, "not yet learned") {
-		t.Errorf("no lldpd: findings %+v, want eth0 and eth1 not yet learned", got)
+	if got := run(&collectors.LLDP{Source: collectors.LLDPSourceNone}); len(got) != 0 {
+		t.Errorf("no lldpd: findings %+v, want none (nothing learned yet)", got)
+	}
+	if got := run(&collectors.LLDP{Source: collectors.LLDPSourceCapture}); len(got) != 2 || !strings.Contains(got[0].Message, "captured") {
+		t.Errorf("capture: findings %+v, want eth0 and eth1 blind", got)
 	}
 	if got := run(nil); len(got) != 0 {
 		t.Errorf("no LLDP data: findings %+v, want none", got)
