@@ -13,13 +13,14 @@ import (
 	"github.com/redwatch/redwatch/alerts/exec"
 	"github.com/redwatch/redwatch/alerts/notify"
 	"github.com/redwatch/redwatch/alerts/webhook"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/rules"
 )
 
 // BuildNotifier builds the notifier of one channel from its configuration,
-// reading its secret and CA files. clock and logger are used by the channels
+// reading its secret and CA files. clk and logger are used by the channels
 // that need them (Alertmanager's endsAt); logger may be nil.
-func BuildNotifier(cc ChannelConfig, clock func() time.Time, logger *slog.Logger) (notify.Notifier, error) {
+func BuildNotifier(cc ChannelConfig, clk clock.Clock, logger *slog.Logger) (notify.Notifier, error) {
 	var (
 		n   notify.Notifier
 		err error
@@ -30,7 +31,7 @@ func BuildNotifier(cc ChannelConfig, clock func() time.Time, logger *slog.Logger
 	case cc.Type == TypeEmail && cc.Email != nil:
 		n, err = email.New(*cc.Email)
 	case cc.Type == TypeAlertmanager && cc.Alertmanager != nil:
-		n, err = alertmanager.New(*cc.Alertmanager, clock, logger)
+		n, err = alertmanager.New(*cc.Alertmanager, clk, logger)
 	case cc.Type == TypeExec && cc.Exec != nil:
 		n, err = exec.New(*cc.Exec)
 	default:
@@ -51,7 +52,7 @@ func BuildNotifier(cc ChannelConfig, clock func() time.Time, logger *slog.Logger
 func CheckChannels(cfg Config) error {
 	var errs []error
 	for _, cc := range cfg.Channels {
-		if _, err := BuildNotifier(cc, time.Now, nil); err != nil {
+		if _, err := BuildNotifier(cc, clock.Real{}, nil); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -89,12 +90,12 @@ type TestResult struct {
 // one named, when channel is not empty) at once, directly (no outbox, no
 // retry), each bounded by timeout, and returns the results in configuration
 // order. An unknown channel name is an error.
-func SendTest(ctx context.Context, cfg Config, host, channel string, clock func() time.Time, logger *slog.Logger, timeout time.Duration) ([]TestResult, error) {
+func SendTest(ctx context.Context, cfg Config, host, channel string, clk clock.Clock, logger *slog.Logger, timeout time.Duration) ([]TestResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if clock == nil {
-		clock = time.Now
+	if clk == nil {
+		clk = clock.Real{}
 	}
 	var picked []ChannelConfig
 	for _, cc := range cfg.Channels {
@@ -110,13 +111,13 @@ func SendTest(ctx context.Context, cfg Config, host, channel string, clock func(
 	var wg sync.WaitGroup
 	for i, cc := range picked {
 		results[i] = TestResult{Channel: cc.Name, Type: cc.Type}
-		n, err := BuildNotifier(cc, clock, logger)
+		n, err := BuildNotifier(cc, clk, logger)
 		if err != nil {
 			results[i].Err = err
 			continue
 		}
 		wg.Go(func() {
-			tn := TestNotification(host, clock())
+			tn := TestNotification(host, clk.Now())
 			tn.ExternalURL = cfg.ExternalURL
 			tctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()

@@ -236,7 +236,7 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 				return
 			}
 		}
-		now := m.now()
+		now := m.clock.Now()
 		if age := now.Sub(e.n.CreatedAt); age > m.cfg.MaxAge {
 			err := fmt.Errorf("alerts: undelivered after %s (max_age %s)", age.Round(time.Second), m.cfg.MaxAge)
 			m.finish(ch, e, "expired", "expired", err)
@@ -250,9 +250,7 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 		// group_wait: let later passes join the head's message. Capped at
 		// group_wait itself, so that a clock stepped back cannot hold it.
 		if wait := min(e.n.CreatedAt.Add(ch.groupWait).Sub(now), ch.groupWait); attempt == 0 && waited != e.n.ID && wait > 0 {
-			select {
-			case <-m.after(wait):
-			case <-ctx.Done():
+			if !m.wait(ctx, wait) {
 				return
 			}
 			waited = e.n.ID
@@ -281,24 +279,22 @@ func (m *Manager) dispatch(ctx context.Context, ch *channel) {
 				"alerts", len(g.Alerts), "summary", g.Summary())
 			m.finishBatch(ch, batch, "delivered", "", nil)
 			m.settled(ch, batch, "")
-			ch.record(m.now(), nil) // after the alerts: who sees the channel's state sees theirs
+			ch.record(m.clock.Now(), nil) // after the alerts: who sees the channel's state sees theirs
 			attempt = 0
 		case notify.IsPermanent(err):
 			m.finishBatch(ch, batch, "failed", "permanent", err)
 			m.settled(ch, batch, "permanent error: "+err.Error())
-			ch.record(m.now(), err)
+			ch.record(m.clock.Now(), err)
 			attempt = 0
 		default:
-			ch.record(m.now(), err)
+			ch.record(m.clock.Now(), err)
 			attempt++
 			m.metrics.notified(ch.name, "retry")
 			ra, _ := notify.RetryAfter(err)
 			delay := m.backoff.Delay(attempt, ra, m.random)
 			m.log.Warn("alerts: delivery failed, will retry", "channel", ch.name, "id", g.ID, "group", g.Key,
 				"alerts", len(g.Alerts), "attempt", attempt, "retry_in", delay, "err", err)
-			select {
-			case <-m.after(delay):
-			case <-ctx.Done():
+			if !m.wait(ctx, delay) {
 				return
 			}
 		}
@@ -330,5 +326,17 @@ func (m *Manager) finish(ch *channel, e entry, result, reason string, cause erro
 	}
 	if result != "" {
 		m.metrics.notified(ch.name, result)
+	}
+}
+
+// wait waits d on the manager's clock; false means ctx ended first.
+func (m *Manager) wait(ctx context.Context, d time.Duration) bool {
+	t := m.clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }

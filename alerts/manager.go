@@ -136,8 +136,7 @@ type Manager struct {
 	cfg      Config
 	host     string
 	stateDir string
-	now      func() time.Time
-	after    func(time.Duration) <-chan time.Time
+	clock    clock.Clock
 	random   func() float64
 	log      *slog.Logger
 	backoff  notify.Backoff
@@ -238,8 +237,7 @@ func NewManager(cfg Config, stateDir, host string, clk clock.Clock, logger *slog
 		cfg:      cfg,
 		host:     host,
 		stateDir: stateDir,
-		now:      clk.Now,
-		after:    func(d time.Duration) <-chan time.Time { return clk.NewTimer(d).C() },
+		clock:    clk,
 		random:   o.random,
 		log:      logger,
 		backoff:  cfg.backoff(),
@@ -267,7 +265,7 @@ func NewManager(cfg Config, stateDir, host string, clk clock.Clock, logger *slog
 		n := o.notifiers[cc.Name]
 		if n == nil {
 			var err error
-			if n, err = BuildNotifier(cc, clk.Now, logger); err != nil {
+			if n, err = BuildNotifier(cc, clk, logger); err != nil {
 				return nil, err
 			}
 		}
@@ -310,7 +308,7 @@ func NewManager(cfg Config, stateDir, host string, clk clock.Clock, logger *slog
 // and returns at once: evaluation, the outbox writes and delivery happen in
 // Run. ctx is unused and accepted for symmetry with the engine.
 func (m *Manager) Process(_ context.Context, res rules.Result) {
-	in := passInput{at: m.now(), findings: slices.Clone(res.Findings), groups: map[string]rules.Group{}}
+	in := passInput{at: m.clock.Now(), findings: slices.Clone(res.Findings), groups: map[string]rules.Group{}}
 	for _, g := range res.Groups {
 		if _, dup := in.groups[g.Name]; !dup {
 			g.Members = slices.Clone(g.Members)
@@ -445,7 +443,7 @@ func (m *Manager) publish() {
 func (m *Manager) settled(ch *channel, batch []entry, why string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now, changed := m.now(), false
+	now, changed := m.clock.Now(), false
 	for _, e := range batch {
 		r := m.alerts[e.n.Fingerprint]
 		if r == nil || e.n.Status != notify.Firing {

@@ -93,7 +93,7 @@ func (m *Manager) Collect(out chan<- prometheus.Metric) {
 		}
 	}
 	mt.mu.Unlock()
-	now := m.now()
+	now := m.clock.Now()
 	for _, ch := range m.channels {
 		out <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(ch.depth()), ch.name)
 		age := 0.0

@@ -86,7 +86,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	out.Write(js)
 	fmt.Fprintf(&out, "%+v %+v %+v %+v %#v", *cfg.Channels[0].Webhook, *cfg.Channels[1].Webhook, *cfg.Channels[2].Email, *cfg.Channels[3].Alertmanager, *cfg.Channels[0].Webhook)
 
-	results, err := SendTest(context.Background(), cfg, "db7", "", time.Now, nil, 5*time.Second)
+	results, err := SendTest(context.Background(), cfg, "db7", "", nil, nil, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

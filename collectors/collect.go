@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
@@ -52,9 +53,9 @@ func Sources() []Source {
 // Collect runs every source against the roots once with DefaultTimeout and
 // returns the snapshot (see Runner.Collect). For one-shot callers: a source
 // that hangs is abandoned with the Runner.
-func Collect(ctx context.Context, r Roots, now func() time.Time) *Snapshot {
-	var rn Runner
-	return rn.Collect(ctx, r, now, 0)
+func Collect(ctx context.Context, r Roots, clk clock.Clock) *Snapshot {
+	rn := Runner{Clock: clk}
+	return rn.Collect(ctx, r, 0)
 }
 
 // Runner runs the sources of a pass concurrently, each cut off after the
@@ -68,9 +69,10 @@ func Collect(ctx context.Context, r Roots, now func() time.Time) *Snapshot {
 type Runner struct {
 	// Sources are the sources to run; nil means Sources().
 	Sources []Source
-	// After is the timer used for the timeout; nil means time.After. Tests
-	// inject their own so that no test waits for real time to pass.
-	After func(time.Duration) <-chan time.Time
+	// Clock stamps the snapshot, times the sources and runs the timeout;
+	// nil means clock.Real{}. Tests inject a clock.Fake so that no test
+	// waits for real time to pass.
+	Clock clock.Clock
 
 	mu   sync.Mutex
 	hung map[string]*time.Time // source name -> the pass it was started in
@@ -93,7 +95,12 @@ type outcome struct {
 // A source that is cut off is reported as an Error and contributes nothing
 // else to the snapshot; the others are not delayed by it. Running
 // Sources(), a tree where none of their files exists gets a NoSource error.
-func (rn *Runner) Collect(ctx context.Context, r Roots, now func() time.Time, timeout time.Duration) *Snapshot {
+func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *Snapshot {
+	clk := rn.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	now := clk.Now
 	list := rn.Sources
 	if list == nil {
 		list = Sources()
@@ -101,10 +108,6 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, now func() time.Time, ti
 	s := &Snapshot{Time: now(), Host: Hostname(r), Durations: make(map[string]time.Duration, len(list))}
 	if timeout == 0 {
 		timeout = DefaultTimeout
-	}
-	after := rn.After
-	if after == nil {
-		after = time.After
 	}
 
 	type started struct {
@@ -140,7 +143,9 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, now func() time.Time, ti
 
 	var deadline <-chan time.Time
 	if timeout > 0 {
-		deadline = after(timeout)
+		timer := clk.NewTimer(timeout)
+		defer timer.Stop()
+		deadline = timer.C()
 	}
 	var cause error // set once the deadline passed or ctx ended
 	var hung []int  // indexes into s.Errors of the sources cut off

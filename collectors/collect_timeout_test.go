@@ -14,11 +14,29 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
-// fixedNow is a clock that never moves.
+// fixedNow is the time of the fake clocks here.
 func fixedNow() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
+
+// timerClock is a clock.Fake that tells made each time a timer is made, so
+// that a test advances the time only once the pass's deadline exists.
+type timerClock struct {
+	*clock.Fake
+	made chan struct{}
+}
+
+func newTimerClock() timerClock {
+	return timerClock{Fake: clock.NewFake(fixedNow()), made: make(chan struct{}, 8)}
+}
+
+func (c timerClock) NewTimer(d time.Duration) clock.Timer {
+	t := c.Fake.NewTimer(d)
+	c.made <- struct{}{}
+	return t
+}
 
 // funcSource is a Source made of a function, for tests.
 type funcSource struct {
@@ -65,14 +83,12 @@ func TestCollectHungCollectorIsCutOff(t *testing.T) {
 		}},
 	}}
 	roots := Roots{Sys: t.TempDir(), Proc: t.TempDir()}
-	fire := make(chan time.Time, 1)
-	rn.After = func(time.Duration) <-chan time.Time {
-		// The deadline fires as soon as the hung source has started.
-		go func() { <-started; fire <- fixedNow() }()
-		return fire
-	}
+	clk := newTimerClock()
+	rn.Clock = clk
+	// The deadline fires as soon as the hung source has started.
+	go func() { <-started; <-clk.made; clk.Add(time.Second) }()
 
-	s := rn.Collect(context.Background(), roots, fixedNow, time.Second)
+	s := rn.Collect(context.Background(), roots, time.Second)
 	if diff := cmp.Diff([]MDArray{{Name: "md0"}}, s.MD); diff != "" {
 		t.Errorf("md facts (-want +got):\n%s", diff)
 	}
@@ -87,8 +103,9 @@ func TestCollectHungCollectorIsCutOff(t *testing.T) {
 	}
 
 	// Second pass: the goroutine is still blocked, so it is not restarted.
-	rn.After = func(time.Duration) <-chan time.Time { return nil }
-	s2 := rn.Collect(context.Background(), roots, fixedNow, time.Second)
+	// A clock never advanced: its timers never fire.
+	rn.Clock = clock.NewFake(fixedNow())
+	s2 := rn.Collect(context.Background(), roots, time.Second)
 	if len(s2.Errors) != 1 || !strings.Contains(s2.Errors[0].Reason(), "still hung") {
 		t.Fatalf("second pass errors = %+v, want 'still hung'", s2.Errors)
 	}
@@ -98,8 +115,8 @@ func TestCollectHungCollectorIsCutOff(t *testing.T) {
 	default:
 	}
 	// Another Runner (another engine) knows nothing of this one's hung source.
-	other := &Runner{Sources: []Source{funcSource{"hwmon", func(Roots) (Part, error) { return Part{}, nil }}}}
-	if s := other.Collect(context.Background(), roots, fixedNow, time.Second); len(s.Errors) != 0 {
+	other := &Runner{Sources: []Source{funcSource{"hwmon", func(Roots) (Part, error) { return Part{}, nil }}}, Clock: rn.Clock}
+	if s := other.Collect(context.Background(), roots, time.Second); len(s.Errors) != 0 {
 		t.Errorf("a second runner inherited the hung mark: %+v", s.Errors)
 	}
 
@@ -112,7 +129,7 @@ func TestCollectHungCollectorIsCutOff(t *testing.T) {
 		}
 		runtime.Gosched() // waiting for the released goroutine, not for time
 	}
-	s3 := rn.Collect(context.Background(), roots, fixedNow, time.Second)
+	s3 := rn.Collect(context.Background(), roots, time.Second)
 	if len(s3.Errors) != 0 || len(s3.PSUs) != 1 {
 		t.Fatalf("third pass: errors %+v PSUs %+v, want a clean run", s3.Errors, s3.PSUs)
 	}
@@ -124,8 +141,8 @@ func TestCollectCancelled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	var rn Runner
-	s := rn.Collect(ctx, Roots{Sys: t.TempDir(), Proc: t.TempDir()}, fixedNow, 0)
+	rn := Runner{Clock: clock.NewFake(fixedNow())}
+	s := rn.Collect(ctx, Roots{Sys: t.TempDir(), Proc: t.TempDir()}, 0)
 	var names []string
 	for _, e := range s.Errors {
 		if !errors.Is(e, context.Canceled) {
@@ -154,8 +171,8 @@ func TestCollectSourceError(t *testing.T) {
 		funcSource{"b", func(Roots) (Part, error) {
 			return Part{}, Error{Collector: "b", Path: "/q", Err: boom}
 		}},
-	}}
-	s := rn.Collect(context.Background(), Roots{}, fixedNow, -1)
+	}, Clock: clock.NewFake(fixedNow())}
+	s := rn.Collect(context.Background(), Roots{}, -1)
 	var got [][3]string
 	for _, e := range s.Errors {
 		got = append(got, e.Key())
@@ -184,20 +201,19 @@ func TestHungCollectorNamesItsFile(t *testing.T) {
 			f.Close()
 		}
 	}()
-	fire := make(chan time.Time, 1)
+	clk := newTimerClock()
 	// The md source alone: the others, cut off by the same early deadline,
 	// would make the hung read ambiguous.
-	rn := &Runner{Sources: []Source{mdSource{}}, After: func(time.Duration) <-chan time.Time {
-		// The deadline fires once the md source is blocked in its read.
-		go func() {
-			for !slices.Contains(hostfs.ReadsSince(0), fifo) {
-				runtime.Gosched()
-			}
-			fire <- fixedNow()
-		}()
-		return fire
-	}}
-	s := rn.Collect(context.Background(), roots, fixedNow, time.Second)
+	rn := &Runner{Sources: []Source{mdSource{}}, Clock: clk}
+	// The deadline fires once the md source is blocked in its read.
+	go func() {
+		<-clk.made
+		for !slices.Contains(hostfs.ReadsSince(0), fifo) {
+			runtime.Gosched()
+		}
+		clk.Add(time.Second)
+	}()
+	s := rn.Collect(context.Background(), roots, time.Second)
 	var hung []Error
 	for _, e := range s.Errors {
 		if strings.Contains(e.Reason(), "timed out") {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/testtree"
 )
 
@@ -81,7 +82,7 @@ func TestPowerFixtures(t *testing.T) {
 	for name, want := range tests {
 		t.Run(name, func(t *testing.T) {
 			root := filepath.Join("..", "testdata", name)
-			s := collectors.Collect(context.Background(), collectors.TreeRoots(root), psuNow)
+			s := collectors.Collect(context.Background(), collectors.TreeRoots(root), clock.NewFake(psuNow()))
 			res := Evaluate(s)
 			if len(res.Errors) > 0 {
 				t.Fatalf("errors: %v", res.Errors)
@@ -229,7 +230,7 @@ func TestPowerCorpus(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			res := Evaluate(collectors.Collect(context.Background(), collectors.TreeRoots(root), psuNow))
+			res := Evaluate(collectors.Collect(context.Background(), collectors.TreeRoots(root), clock.NewFake(psuNow())))
 			if !slices.Contains(expect, res.Status.String()) {
 				t.Errorf("status %s, manifest allows %v (findings %v, errors %v)", res.Status, expect, psuFindings(res), res.Errors)
 			}

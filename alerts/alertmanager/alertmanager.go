@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/alerts/notify"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/secret"
 )
 
@@ -76,23 +77,24 @@ type Notifier struct {
 	client *http.Client
 	token  string
 	resend time.Duration
-	now    func() time.Time
+	clock  clock.Clock
 	log    *slog.Logger
 }
 
-// New builds the notifier. now is the clock endsAt is computed from; logger
+// New builds the notifier. clk is the clock endsAt is computed from (nil:
+// clock.Real{}); logger
 // (may be nil) hears about single Alertmanagers failing while others accept.
-func New(c Config, now func() time.Time, logger *slog.Logger) (*Notifier, error) {
+func New(c Config, clk clock.Clock, logger *slog.Logger) (*Notifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if now == nil {
-		now = time.Now
+	if clk == nil {
+		clk = clock.Real{}
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	n := &Notifier{resend: c.ResendInterval, now: now, log: logger}
+	n := &Notifier{resend: c.ResendInterval, clock: clk, log: logger}
 	if n.resend == 0 {
 		n.resend = DefaultResendInterval
 	}
@@ -153,7 +155,7 @@ func (a *Notifier) Alert(n *notify.Notification, now time.Time) PostableAlert {
 // gossips it to the others). When all fail the error is permanent only if
 // every failure was.
 func (a *Notifier) Notify(ctx context.Context, g *notify.Group) error {
-	now := a.now()
+	now := a.clock.Now()
 	alerts := make([]PostableAlert, len(g.Alerts))
 	for i := range g.Alerts {
 		alerts[i] = a.Alert(&g.Alerts[i], now)

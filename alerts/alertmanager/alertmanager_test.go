@@ -18,6 +18,7 @@ import (
 	"github.com/redwatch/redwatch/alerts/internal/testutil"
 	"github.com/redwatch/redwatch/alerts/notify"
 	"github.com/redwatch/redwatch/alerts/webhook"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/rules"
 )
 
@@ -185,7 +186,7 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 
 func TestEndsAt(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	a, err := alertmanager.New(alertmanager.Config{URLs: []string{"http://127.0.0.1:1"}, ResendInterval: 30 * time.Second}, func() time.Time { return now }, nil)
+	a, err := alertmanager.New(alertmanager.Config{URLs: []string{"http://127.0.0.1:1"}, ResendInterval: 30 * time.Second}, clock.NewFake(now), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
@@ -45,8 +46,8 @@ type Options struct {
 	// Exclude are paths never archived, nor anything under them: the state
 	// directory, the configuration and its secret files.
 	Exclude []string
-	// Now is the clock.
-	Now func() time.Time
+	// Clock is the clock; nil means clock.Real{}.
+	Clock clock.Clock
 	// Timeout cuts off one hung collector (0: collectors.DefaultTimeout).
 	Timeout time.Duration
 	// Version is redwatch's version, for the manifest.
@@ -108,14 +109,14 @@ type tree struct {
 // Capture runs one pass over o.Roots recording its reads, and writes the
 // archive of them to w. It returns the manifest written.
 func Capture(ctx context.Context, w io.Writer, o Options) (*Manifest, error) {
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
 	}
 	rec := hostfs.StartRecording()
-	snap := (&collectors.Runner{}).Collect(ctx, o.Roots, o.Now, o.Timeout)
+	snap := (&collectors.Runner{Clock: o.Clock}).Collect(ctx, o.Roots, o.Timeout)
 	rec.Stop()
 
-	m := &Manifest{Format: 1, Version: o.Version, Host: snap.Host, Time: o.Now().UTC(),
+	m := &Manifest{Format: 1, Version: o.Version, Host: snap.Host, Time: o.Clock.Now().UTC(),
 		Roots: map[string]string{}, Files: []string{}, Links: []Link{}}
 	tops := []struct{ name, dir string }{{"sys", o.Roots.Sys}, {"proc", o.Roots.Proc}, {"dev", o.Roots.Dev}}
 	if d := collectors.SmartctlDir(o.Roots); d != "" {

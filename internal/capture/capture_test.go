@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/hostfs"
 	"github.com/redwatch/redwatch/internal/hostgen"
 )
@@ -64,7 +65,7 @@ func TestCaptureLinkLeavingTree(t *testing.T) {
 	}
 	var buf strings.Builder
 	roots := hostfs.TreeRoots(tree)
-	m, err := Capture(context.Background(), &buf, Options{Roots: roots, Now: fixedNow,
+	m, err := Capture(context.Background(), &buf, Options{Roots: roots, Clock: clock.NewFake(fixedNow()),
 		Exclude: []string{filepath.Join(tree, "proc", "mdstat")}})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func BenchmarkCaptureLarge(b *testing.B) {
 	var size int
 	for b.Loop() {
 		var buf strings.Builder
-		if _, err := Capture(context.Background(), &buf, Options{Roots: roots, Now: fixedNow}); err != nil {
+		if _, err := Capture(context.Background(), &buf, Options{Roots: roots, Clock: clock.NewFake(fixedNow())}); err != nil {
 			b.Fatal(err)
 		}
 		size = buf.Len()

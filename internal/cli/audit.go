@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/engine"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -55,7 +56,7 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 		return errorf(e, "audit: %v", err)
 	}
 	eng := &engine.Engine{Roots: roots, Clock: e.clock, Config: cfg, StateDir: cf.passDir(cfg, roots)}
-	pass := runBounded(ctx, eng.Run, e.clock.Now, timeout)
+	pass := runBounded(ctx, eng.Run, e.clock, timeout)
 	for _, n := range pass.Notes {
 		fmt.Fprintf(e.stderr, "redwatch: audit: %s\n", esc(n))
 	}
@@ -78,13 +79,13 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 // error saying so: a pass that returned has what it read by then (the
 // collectors it cut off are errors), one that has not returned is abandoned
 // (audit prints and exits) and has nothing else.
-func runBounded(ctx context.Context, run func(context.Context) *engine.Pass, now func() time.Time, timeout time.Duration) *engine.Pass {
+func runBounded(ctx context.Context, run func(context.Context) *engine.Pass, clk clock.Clock, timeout time.Duration) *engine.Pass {
 	if timeout <= 0 {
 		return run(ctx)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	started := now()
+	started := clk.Now()
 	done := make(chan *engine.Pass, 1) // buffered: an abandoned pass never blocks on it
 	go func() { done <- run(ctx) }()
 	var p *engine.Pass

@@ -106,7 +106,7 @@ func baselineShow(e *env, dir, output string, settle time.Duration) int {
 }
 
 func baselineAccept(ctx context.Context, e *env, dir string, roots collectors.Roots, group string) int {
-	snap := collectors.Collect(ctx, roots, e.clock.Now)
+	snap := collectors.Collect(ctx, roots, e.clock)
 	if len(snap.Errors) > 0 {
 		return errorf(e, "baseline accept: the host could not be read fully (%v): nothing recorded, fix that first", snap.Errors[0])
 	}

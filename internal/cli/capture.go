@@ -49,7 +49,7 @@ func runCapture(ctx context.Context, e *env, args []string) int {
 		exclude = append(exclude, cfg.StateDir, cfg.Daemon.WebConfigFile)
 	}
 	var buf bytes.Buffer
-	m, err := capture.Capture(ctx, &buf, capture.Options{Roots: roots, Exclude: exclude, Now: e.clock.Now,
+	m, err := capture.Capture(ctx, &buf, capture.Options{Roots: roots, Exclude: exclude, Clock: e.clock,
 		Timeout: timeout, Version: buildinfo.Get().Version})
 	if err != nil {
 		return errorf(e, "capture: %v", err)

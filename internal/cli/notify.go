@@ -53,7 +53,7 @@ func runNotify(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	results, err := alerts.SendTest(ctx, c.Alerts, host, channel, e.clock.Now, logger, timeout)
+	results, err := alerts.SendTest(ctx, c.Alerts, host, channel, e.clock, logger, timeout)
 	if err != nil {
 		return errorf(e, "notify: %v", err)
 	}

@@ -76,7 +76,7 @@ func TestRunBoundedAbandonsHungPass(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	hung := func(context.Context) *engine.Pass { <-release; return &engine.Pass{} }
-	p := runBounded(context.Background(), hung, fixedNow, time.Millisecond)
+	p := runBounded(context.Background(), hung, fixedClock{}, time.Millisecond)
 	if p.Result.Status != rules.StatusUnknown || len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "--timeout 1ms") {
 		t.Errorf("hung pass: %+v", p.Result)
 	}

@@ -40,10 +40,8 @@ type Engine struct {
 	// SetCollectorTimeout.
 	CollectorTimeout time.Duration
 	// Sources are the sources a pass runs; nil means collectors.Sources().
-	// After is the collectors' timer (tests); nil means time.After. Both
-	// are read once, at the first pass.
+	// Read once, at the first pass, with Clock (the collectors' clock too).
 	Sources []collectors.Source
-	After   func(time.Duration) <-chan time.Time
 
 	// collect runs the sources and remembers the ones still hung from an
 	// earlier pass: this engine started them.
@@ -97,11 +95,11 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 	}
 	now := clk.Now
 	start := now()
-	e.collectInit.Do(func() { e.collect.Sources, e.collect.After = e.Sources, e.After })
+	e.collectInit.Do(func() { e.collect.Sources, e.collect.Clock = e.Sources, clk })
 	e.mu.Lock()
 	timeout := e.CollectorTimeout
 	e.mu.Unlock()
-	snap := e.collect.Collect(ctx, e.Roots, now, timeout)
+	snap := e.collect.Collect(ctx, e.Roots, timeout)
 
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -525,17 +525,13 @@ func TestEngineOwnsCollectorTimeout(t *testing.T) {
 	defer close(release)
 	var asked []time.Duration
 	var mu sync.Mutex
-	after := func(d time.Duration) <-chan time.Time {
+	clk := askedClock{Fake: newClock(), ask: func(d time.Duration) {
 		mu.Lock()
 		asked = append(asked, d)
 		mu.Unlock()
-		c := make(chan time.Time, 1)
-		c <- time.Time{} // the deadline has passed already
-		return c
-	}
-	clk := newClock()
+	}}
 	e := &Engine{Roots: tree(t, "bond_ab_healthy", ""), Clock: clk, CollectorTimeout: 3 * time.Second,
-		Sources: []collectors.Source{hangSource{release}}, After: after}
+		Sources: []collectors.Source{hangSource{release}}}
 	p := e.Run(context.Background())
 	if len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "timed out after 3s") {
 		t.Fatalf("errors %+v, want hwmon timed out after 3s", p.Result.Errors)
@@ -546,7 +542,7 @@ func TestEngineOwnsCollectorTimeout(t *testing.T) {
 		t.Fatalf("second pass errors %+v, want still hung", p.Result.Errors)
 	}
 	other := &Engine{Roots: e.Roots, Clock: clk, CollectorTimeout: 7 * time.Second,
-		Sources: []collectors.Source{hangSource{release}}, After: after}
+		Sources: []collectors.Source{hangSource{release}}}
 	p = other.Run(context.Background())
 	if len(p.Result.Errors) != 1 || !strings.Contains(p.Result.Errors[0].Reason(), "timed out after 7s") {
 		t.Fatalf("another engine: errors %+v, want its own timeout, not the first engine's hung mark", p.Result.Errors)
@@ -577,4 +573,16 @@ func FuzzParseState(f *testing.F) {
 			t.Fatalf("re-reading what was written: %v\n%s", err, out)
 		}
 	})
+}
+
+// askedClock is a clock.Fake whose timers tell ask their duration and fire
+// at once: the deadline has passed already.
+type askedClock struct {
+	*clock.Fake
+	ask func(time.Duration)
+}
+
+func (c askedClock) NewTimer(d time.Duration) clock.Timer {
+	c.ask(d)
+	return c.Fake.NewTimer(0)
 }

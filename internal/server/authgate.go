@@ -5,9 +5,10 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/redwatch/redwatch/internal/clock"
 )
 
 // Failed basic-auth attempts cost a bcrypt comparison each (tens of
@@ -30,16 +31,16 @@ const knownGoodMax = 64
 
 // authGate is the gate in front of exporter-toolkit's authentication.
 type authGate struct {
-	next http.Handler
-	now  func() time.Time
-	lim  *rate.Limiter
+	next  http.Handler
+	clock clock.Clock
+	lim   *rate.Limiter
 
 	mu   sync.Mutex
 	good map[[32]byte]struct{}
 }
 
-func newAuthGate(next http.Handler, now func() time.Time) *authGate {
-	return &authGate{next: next, now: now, lim: rate.NewLimiter(AuthChecksPerSecond, AuthCheckBurst), good: map[[32]byte]struct{}{}}
+func newAuthGate(next http.Handler, clk clock.Clock) *authGate {
+	return &authGate{next: next, clock: clk, lim: rate.NewLimiter(AuthChecksPerSecond, AuthCheckBurst), good: map[[32]byte]struct{}{}}
 }
 
 func (g *authGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +53,7 @@ func (g *authGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	_, known := g.good[key]
 	g.mu.Unlock()
-	if !known && !g.lim.AllowN(g.now(), 1) {
+	if !known && !g.lim.AllowN(g.clock.Now(), 1) {
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "too many authentication attempts", http.StatusTooManyRequests)
 		return

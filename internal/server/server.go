@@ -146,7 +146,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, webConfigFile string
 	// a descriptor too.
 	l = limitListener(l, s.opts.MaxConnections)
 	if webConfigFile != "" {
-		l = &gateListener{Listener: l, install: func() { srv.Handler = newAuthGate(srv.Handler, s.opts.Clock.Now) }}
+		l = &gateListener{Listener: l, install: func() { srv.Handler = newAuthGate(srv.Handler, s.opts.Clock) }}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- web.Serve(l, srv, flags, s.opts.Logger) }()
