@@ -39,8 +39,10 @@ vet:
 
 ## lint: golangci-lint (pinned in scripts/deps-go.sh; the rules and their reasons are in .golangci.yml).
 GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
+# --allow-parallel-runners: another checkout's lint on the same machine waits
+# for its lock instead of failing this run.
 lint:
-	$(GOLANGCI_LINT) run ./...
+	$(GOLANGCI_LINT) run --allow-parallel-runners ./...
 
 ## tidy: fails when `go mod tidy` would change go.mod or go.sum.
 tidy:
