@@ -19,7 +19,12 @@ const alertReps = 5
 // configuration, and starts both. The receiver is busybox httpd on
 // 127.0.0.1:8081 (the guest's loopback: the guest has no other network) with
 // a CGI script that appends each request body as one line to /tmp/hooks.log.
-const alertsGuestSetup = `set -e
+var alertsGuestSetup = webhookGuestSetup("1h", "")
+
+// webhookGuestSetup is alertsGuestSetup's script with the daemon's interval
+// and YAML put before the alerts: block of its configuration.
+func webhookGuestSetup(interval, yamlHead string) string {
+	return fmt.Sprintf(`set -e
 mkdir -p /www/cgi-bin /tmp/rw
 cat > /www/cgi-bin/hook <<'EOS'
 #!/bin/sh
@@ -28,7 +33,7 @@ printf 'Content-Type: text/plain\r\n\r\nok\n'
 EOS
 chmod 755 /www/cgi-bin/hook
 cat > /tmp/rw.yaml <<'EOS'
-alerts:
+%salerts:
   retry: {initial: 200ms, max: 2s}
   channels:
     - name: lab
@@ -37,7 +42,8 @@ alerts:
 EOS
 : > /tmp/hooks.log
 setsid busybox httpd -f -p 127.0.0.1:8081 -h /www </dev/null >/tmp/httpd.log 2>&1 3>&- &
-setsid redwatch daemon --interval 1h --listen 127.0.0.1:29100 --state-dir /tmp/rw --config /tmp/rw.yaml --log-level debug </dev/null >/tmp/rwd.log 2>&1 3>&- &`
+setsid redwatch daemon --interval %s --listen 127.0.0.1:29100 --state-dir /tmp/rw --config /tmp/rw.yaml --log-level debug </dev/null >/tmp/rwd.log 2>&1 3>&- &`, yamlHead, interval)
+}
 
 // waitHooks is a guest script that polls /tmp/hooks.log every 5 ms until at
 // least n bodies for bond_member_down carry the status, then prints how many

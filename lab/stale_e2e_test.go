@@ -12,31 +12,11 @@ import (
 	"time"
 )
 
-// staleGuestSetup starts the webhook receiver (as alertsGuestSetup) and the
-// daemon with a 1 s interval: a bind mount over /proc/mdstat is no md event,
-// so only interval passes read the garbage. The baseline records md0 the
-// first time it is seen healthy (settle 0s).
-const staleGuestSetup = `set -e
-mkdir -p /www/cgi-bin /tmp/rw
-cat > /www/cgi-bin/hook <<'EOS'
-#!/bin/sh
-{ head -c "$CONTENT_LENGTH"; echo; } >> /tmp/hooks.log
-printf 'Content-Type: text/plain\r\n\r\nok\n'
-EOS
-chmod 755 /www/cgi-bin/hook
-cat > /tmp/rw.yaml <<'EOS'
-baseline:
-  settle: 0s
-alerts:
-  retry: {initial: 200ms, max: 2s}
-  channels:
-    - name: lab
-      type: webhook
-      webhook: {url: "http://127.0.0.1:8081/cgi-bin/hook", timeout: 5s}
-EOS
-: > /tmp/hooks.log
-setsid busybox httpd -f -p 127.0.0.1:8081 -h /www </dev/null >/tmp/httpd.log 2>&1 3>&- &
-setsid redwatch daemon --interval 1s --listen 127.0.0.1:29100 --state-dir /tmp/rw --config /tmp/rw.yaml --log-level debug </dev/null >/tmp/rwd.log 2>&1 3>&- &`
+// staleGuestSetup starts the webhook receiver and the daemon with a 1 s
+// interval: a bind mount over /proc/mdstat is no md event, so only interval
+// passes read the garbage. The baseline records md0 the first time it is seen
+// healthy (settle 0s).
+var staleGuestSetup = webhookGuestSetup("1s", "baseline:\n  settle: 0s\n")
 
 // pollPage is a guest script that fetches the status page until it
 // matches (grep -E) or, with negate, until a fetched page does not match.
