@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,23 +26,11 @@ func TestFailedAuthCostBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newTestServer(t, degraded(t), passTime)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln, webConfig, time.Second) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
+	addr := serve(t, s, webConfig)
 	client := &http.Client{Timeout: 10 * time.Second}
 	do := func(user, pass string) int {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/metrics", nil)
+		req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,20 +36,8 @@ func TestStatusPageInChromium(t *testing.T) {
 		t.Skip("chromium not installed (run scripts/deps-daemon.sh)")
 	}
 	s := deliveringServer(t, passTime.Add(3*time.Second))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln, "", time.Second) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
-	url := "http://" + ln.Addr().String() + "/"
+	addr := serve(t, s, "")
+	url := "http://" + addr + "/"
 
 	run := func(extra ...string) string {
 		t.Helper()

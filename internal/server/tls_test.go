@@ -78,21 +78,9 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	}
 
 	s := newTestServer(t, degraded(t), passTime)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln, webConfig, time.Second) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
+	addr := serve(t, s, webConfig)
 
-	base := "https://" + ln.Addr().String()
+	base := "https://" + addr
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	do := func(user, pass, path string) int {
 		t.Helper()
@@ -125,7 +113,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	}
 
 	// Plain HTTP to the TLS port gets no page.
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + ln.Addr().String() + "/metrics")
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + addr + "/metrics")
 	if err == nil {
 		body := readAll(t, resp.Body)
 		resp.Body.Close()
@@ -148,4 +136,24 @@ func TestValidateWebConfigRejects(t *testing.T) {
 	if err := ValidateWebConfig(p); err == nil || !strings.HasPrefix(err.Error(), "server: web config") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// serve runs s on a free loopback port with the web config (or none) until
+// the test ends, and returns the address; Serve's error fails the test.
+func serve(t *testing.T, s *Server, webConfig string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, webConfig, time.Second) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return ln.Addr().String()
 }
