@@ -53,8 +53,22 @@ type PSU struct {
 	// Scope is POWER_SUPPLY_SCOPE from <name>/uevent, else <name>/scope:
 	// "System", "Device" or "Unknown"; "" when the supply has none.
 	Scope string `json:"scope,omitempty"`
-	// Source is where the supply was read: "sysfs" (PSUSourceSysfs).
+	// Source is where the supply was read: "sysfs" (PSUSourceSysfs),
+	// "ipmi", "redfish" or "hwmon" (see power_redundancy.go). A source other
+	// than sysfs sets Type "Mains" for a server supply, Present/Online as
+	// well as it can tell (Unknown otherwise), and State and Reason.
 	Source string `json:"source"`
+	// Slot is the supply's bay as its source numbers it ("1", "2"; from the
+	// IPMI sensor name or entity instance, the Redfish MemberId, the hwmon
+	// label), "" when unknown. Two sources' supplies with the same Slot are
+	// the same supply (one member of the power group).
+	Slot string `json:"slot,omitempty"`
+	// State is the supply's decoded state (PSUState* constants) from a
+	// source that knows more than online/present; "" for sysfs.
+	State string `json:"state,omitempty"`
+	// Reason says State in words, as the source said it, e.g. "Power Supply
+	// Failure detected; Power Supply input lost (AC/DC)"; "" when none.
+	Reason string `json:"reason,omitempty"`
 }
 
 // IsMains reports whether the supply is a Mains input of the system: the

@@ -54,8 +54,11 @@ type Snapshot struct {
 	NICs []NIC `json:"nics"`
 	// DefaultRoutes are the IPv4 default routes (/proc/net/route); nil when the file is absent.
 	DefaultRoutes []Route `json:"default_routes"`
-	// PSUs are the power supplies (/sys/class/power_supply of type Mains, IPMI).
+	// PSUs are the power supplies (/sys/class/power_supply, IPMI, Redfish, hwmon).
 	PSUs []PSU `json:"psus"`
+	// PowerRedundancy are the power supply redundancy sets a BMC reports
+	// (IPMI, Redfish); nil when no source reports one.
+	PowerRedundancy []PowerRedundancy `json:"power_redundancy,omitempty"`
 	// Disks are the disks with their SMART / NVMe health (ROOT/smartctl/<disk>.json
 	// in --root mode; not read on a live host yet, see docs/disks.md).
 	Disks []Disk `json:"disks,omitempty"`
