@@ -62,6 +62,9 @@ type Snapshot struct {
 	// Disks are the disks with their SMART / NVMe health (ROOT/smartctl/<disk>.json
 	// in --root mode; not read on a live host yet, see docs/disks.md).
 	Disks []Disk `json:"disks,omitempty"`
+	// BlockDisks are the whole disks with their identity, transport,
+	// controller and state (/sys/block, see BlockDisk).
+	BlockDisks []BlockDisk `json:"block_disks,omitempty"`
 	// RootFS is the block stack under "/" (/proc/self/mountinfo, /sys/class/block); nil when unknown.
 	RootFS *RootFS `json:"rootfs,omitempty"`
 	// LLDP are the LLDP neighbours per interface (lldpd's, or lldp/neighbors.json
