@@ -14,7 +14,7 @@ LDFLAGS    := -s -w -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).revision=
 # worker is busy (golang/go#75804, fixed in go1.27); a count has no deadline.
 FUZZTIME ?= 30000x
 
-.PHONY: all build audit deps test unit fuzz e2e bench vet lint tidy clean package
+.PHONY: all build audit deps test unit fuzz fuzz-long e2e bench vet lint tidy vulncheck clean package
 
 all: build
 
@@ -29,9 +29,9 @@ audit: build
 deps:
 	@for s in scripts/deps-*.sh lab/deps.sh; do [ -f "$$s" ] || continue; echo "== $$s"; bash "$$s" || exit 1; done
 
-## test: everything CI runs: deps, vet, lint, the tidy check, unit tests with -race, every fuzz
-## target briefly, the lab.
-test: deps vet lint tidy unit fuzz e2e
+## test: everything CI runs: deps, vet, lint, the tidy check, govulncheck, unit tests with -race,
+## every fuzz target briefly, the lab.
+test: deps vet lint tidy vulncheck unit fuzz e2e
 
 vet:
 	$(GO) vet ./...
@@ -47,6 +47,11 @@ lint:
 ## tidy: fails when `go mod tidy` would change go.mod or go.sum.
 tidy:
 	$(GO) mod tidy -diff
+
+## vulncheck: govulncheck (pinned in scripts/deps-go.sh) against a local database built from the
+## golang.org/x/vulndb module; a called vulnerability not in scripts/vulncheck-accepted.txt fails.
+vulncheck:
+	GO=$(GO) bash scripts/vulncheck.sh
 
 unit:
 	$(GO) test -race -count=1 ./...

@@ -26,3 +26,16 @@ else
 	echo "deps-go: installing nfpm $NFPM_VERSION"
 	$GO install "github.com/goreleaser/nfpm/v2/cmd/nfpm@$NFPM_VERSION"
 fi
+
+# govulncheck runs in `make vulncheck` (scripts/vulncheck.sh), against a local
+# database built from the golang.org/x/vulndb module (downloaded here, so that
+# the check needs no network).
+GOVULNCHECK_VERSION=v1.9.0
+govulncheck="$($GO env GOPATH)/bin/govulncheck"
+if [ -x "$govulncheck" ] && $GO version -m "$govulncheck" 2>/dev/null | grep -q "mod[[:space:]]*golang.org/x/vuln[[:space:]]*$GOVULNCHECK_VERSION"; then
+	echo "deps-go: govulncheck $GOVULNCHECK_VERSION present"
+else
+	echo "deps-go: installing govulncheck $GOVULNCHECK_VERSION"
+	$GO install "golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION"
+fi
+$GO mod download "golang.org/x/vulndb@$(sed -n 's/^VULNDB_VERSION=//p' scripts/vulncheck.sh)"
