@@ -93,7 +93,7 @@ func (powerSource) Name() string { return "power" }
 
 func (powerSource) Collect(_ context.Context, r Roots) (Part, error) {
 	psus, errs := collectPSUs(r)
-	return Part{Set: func(s *Snapshot) { s.PSUs = psus }, Errors: errs}, nil
+	return Part{Set: func(s *Snapshot) { s.PSUs = append(s.PSUs, psus...) }, Errors: errs}, nil
 }
 
 // collectPSUs reads every supply under <sys>/class/power_supply. Each

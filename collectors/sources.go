@@ -15,7 +15,7 @@ const SourceCollector = "sources"
 
 // sourcePaths are the files and directories under the roots where the
 // collectors start reading: mdstat and the md sysfs, the bonding files, the
-// NICs, the power supplies, the routes and the mount table.
+// NICs, the power supplies (power_supply and hwmon), the routes and the mount table.
 func sourcePaths(r Roots) []string {
 	paths := []string{
 		filepath.Join(r.Proc, "mdstat"),
@@ -25,6 +25,7 @@ func sourcePaths(r Roots) []string {
 		filepath.Join(r.Sys, "class/net"),
 		filepath.Join(r.Sys, "block"),
 		filepath.Join(r.Sys, "class/power_supply"),
+		filepath.Join(r.Sys, "class/hwmon"),
 	}
 	if d := SmartctlDir(r); d != "" {
 		paths = append(paths, d)

@@ -37,6 +37,9 @@ func healthOK(h string) bool { return h == "" || h == "Good" || h == "Unknown" }
 
 // psuState is a Mains supply's member state.
 func psuState(p *collectors.PSU) string {
+	if st, ok := decodedState(p); ok {
+		return st
+	}
 	switch {
 	case p.Present == 0:
 		return StateAbsent
@@ -93,6 +96,12 @@ func psuFacts(p *collectors.PSU) map[string]string {
 	}
 	if p.Status != "" {
 		f["status"] = p.Status
+	}
+	if p.State != "" {
+		f["state"] = p.State
+	}
+	if p.Reason != "" {
+		f["reason"] = p.Reason
 	}
 	return f
 }
@@ -156,10 +165,14 @@ var powerRules = []Rule{
 	},
 	{
 		ID: "psu_health", Severity: Warning,
-		Checks:      "a Mains power supply whose POWER_SUPPLY_HEALTH is neither Good nor Unknown",
+		Checks:      "a Mains power supply whose POWER_SUPPLY_HEALTH is neither Good nor Unknown, or whose source (hwmon, IPMI, Redfish) reports it failed or predicting its failure, with the reason",
 		Remediation: "check the supply's fan, airflow and input voltage, then replace the supply before it fails",
 		check: func(in *input, emit func(Finding)) {
 			for _, p := range mainsPSUs(in.snap) {
+				if msg, ok := decodedHealth(p); ok {
+					emit(Finding{Subject: PowerGroup + "/" + p.Name, Message: msg, Facts: psuFacts(p)})
+					continue
+				}
 				if healthOK(p.Health) {
 					continue
 				}

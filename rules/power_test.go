@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"path/filepath"
@@ -58,6 +57,9 @@ func checkFindingShape(t *testing.T, res Result) {
 		if f.Facts["type"] != collectors.PSUTypeMains || f.Facts["online"] == "" || f.Facts["source"] == "" {
 			t.Errorf("finding %s %s: facts %v", f.Rule, f.Subject, f.Facts)
 		}
+		if f.Rule == "psu_health" && !strings.Contains(f.Message, f.Facts["reason"]) {
+			t.Errorf("finding %s %s: message %q lacks the source's reason %q", f.Rule, f.Subject, f.Message, f.Facts["reason"])
+		}
 	}
 }
 
@@ -78,6 +80,14 @@ func TestPowerFixtures(t *testing.T) {
 			findings: []string{"psu_single warning power/PS1"}},
 		"psu_none_online": {status: StatusCritical, healthy: 0, total: 2, states: []string{"offline", "offline"},
 			findings: []string{"psu_offline critical power/PS1", "psu_offline critical power/PS2"}},
+		// PMBus supplies (hwmon): a CPU sensor's alarm beside them is no supply's.
+		"psu_hwmon_healthy": {status: StatusOK, healthy: 2, total: 2, states: []string{"online", "online"}},
+		"psu_hwmon_alarm": {status: StatusWarning, healthy: 1, total: 2, states: []string{"online", "unhealthy"},
+			findings: []string{"psu_health warning power/dps800@5-0059"}},
+		"psu_hwmon_fault": {status: StatusWarning, healthy: 1, total: 2, states: []string{"online", "unhealthy"},
+			findings: []string{"psu_health warning power/dps800@5-0059"}},
+		"psu_hwmon_one_gone": {status: StatusWarning, healthy: 1, total: 2, states: []string{"online", "offline"},
+			findings: []string{"psu_offline warning power/dps800@5-0059"}},
 	}
 	for name, want := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -195,21 +205,9 @@ func TestPowerCorpus(t *testing.T) {
 		// The vac Mains supply is not present (PRESENT=0, no ONLINE).
 		"power_supply/sp_endurance_n9_usb_vac_absent": {"psu_offline critical power/vac", "psu_single warning power/vac"},
 	}
-	f, err := os.Open(filepath.Join(corpus, "MANIFEST.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	n := 0
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 3 || !strings.HasPrefix(cols[0], "power_supply/") {
-			continue
-		}
-		n++
-		sample, place, expect := cols[0], cols[1], strings.Split(cols[2], ",")
+	rows := manifestRows(t, corpus, "power_supply/")
+	for _, row := range rows {
+		sample, place, expect := row.sample, row.place, row.expect
 		t.Run(sample, func(t *testing.T) {
 			wantFindings, ok := want[sample]
 			if !ok {
@@ -240,10 +238,7 @@ func TestPowerCorpus(t *testing.T) {
 			checkFindingShape(t, res)
 		})
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if n != len(want) {
-		t.Errorf("%d power_supply samples in the manifest, %d expected here", n, len(want))
+	if len(rows) != len(want) {
+		t.Errorf("%d power_supply samples in the manifest, %d expected here", len(rows), len(want))
 	}
 }
