@@ -39,7 +39,7 @@ func Builtin() []Rule { return builtin }
 
 // builtin is every built-in rule: bonds, md arrays, host-level single points
 // of failure, power, then the host with no group at all.
-var builtin = slices.Concat(bondRules, lldpRules, mdRules, hostRules, powerRules, diskRules, []Rule{noGroupsRule})
+var builtin = slices.Concat(bondRules, lldpRules, mdRules, hostRules, powerRules, diskRules, sharedRules, []Rule{noGroupsRule})
 
 var bondRules = []Rule{
 	{

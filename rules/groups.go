@@ -27,7 +27,7 @@ const (
 var memberStates = map[string][]string{
 	KindBond: {StateUp, StateDown, "going down", "going back", StateIdle},
 	KindMD: {collectors.MemberInSync, collectors.MemberRebuilding, collectors.MemberSpare, collectors.MemberFaulty,
-		StateMissing, collectors.MemberJournal, collectors.MemberUnknown},
+		StateMissing, collectors.MemberJournal, collectors.MemberUnknown, StateDiskDown},
 	KindPSU: {StateOnline, StateOffline, StateAbsent, StateUnhealthy, StateUnknown},
 }
 
@@ -54,10 +54,15 @@ func Groups(s *collectors.Snapshot, nics map[string]*collectors.NIC) []Group {
 	}
 	for i := range s.MD {
 		if g, ok := mdGroup(&s.MD[i]); ok {
+			for j := range g.Members {
+				addBlockResources(&g.Members[j], s, g.Members[j].Name)
+			}
 			groups = append(groups, g)
 		}
 	}
-	return append(groups, powerGroups(s)...)
+	groups = append(groups, powerGroups(s)...)
+	markDiskDown(groups, s)
+	return groups
 }
 
 // bondGroup maps a bond: a slave is healthy when its MII status is up and it

@@ -22,8 +22,9 @@ var subjectShapes = map[string]string{
 	"disk_smart_failed": ShapeGroup, "disk_nvme_critical_warning": ShapeGroup, "disk_spare_low": ShapeGroup,
 	"disk_wearout": ShapeGroup, "disk_media_errors": ShapeGroup, "disk_sectors_reallocated": ShapeGroup,
 	"disk_sectors_pending": ShapeGroup, "disk_sectors_uncorrectable": ShapeGroup, "disk_grown_defects": ShapeGroup,
-	"disk_selftest_failed": ShapeGroup,
-	"expect_group_missing": ShapeGroup, "expect_glob_unmatched": ShapeGroup, "expect_member_missing": ShapeMember,
+	"disk_selftest_failed": ShapeGroup, "disk_offline": ShapeGroup, "group_shared_controller": ShapeGroup,
+	"group_members_same_disk": ShapeGroup,
+	"expect_group_missing":    ShapeGroup, "expect_glob_unmatched": ShapeGroup, "expect_member_missing": ShapeMember,
 	"expect_md_member_count": ShapeGroup, "expect_md_spare_missing": ShapeGroup, "expect_power_missing": ShapeGroup,
 	"expect_power_unhealthy": ShapeGroup, "baseline_member_missing": ShapeMember, "baseline_group_missing": ShapeGroup,
 }

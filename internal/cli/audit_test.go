@@ -83,7 +83,10 @@ var scenarios = map[string]struct {
 	"md_inactive":            {status: "critical", findings: []string{"md_inactive md0"}},
 	"md_mirror_same_disk":    {status: "warning", findings: []string{"md_members_same_disk md0"}},
 	"psu_two_healthy":        {status: "ok"},
-	"disk_smart_realloc":     {status: "warning", findings: []string{"disk_sectors_reallocated sda"}},
+	// Issue 13: the disk inventory's state and the shared-controller rule.
+	"md_raid1_shared_controller": {status: "warning", findings: []string{"group_shared_controller md0"}, groups: []string{"md0 2/2"}},
+	"md_raid1_disk_offline":      {status: "critical", findings: []string{"disk_offline sdb"}, groups: []string{"md0 1/2"}},
+	"disk_smart_realloc":         {status: "warning", findings: []string{"disk_sectors_reallocated sda"}},
 	"disk_nvme_critical_warning": {status: "critical", findings: []string{"disk_smart_failed nvme0n1", "disk_nvme_critical_warning nvme0n1",
 		"disk_spare_low nvme0n1", "disk_wearout nvme0n1", "disk_media_errors nvme0n1"}},
 	"disk_smart_unreadable":          {status: "unknown", errors: 1},
