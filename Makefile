@@ -66,6 +66,12 @@ fuzz:
 	  done; \
 	done
 
+## fuzz-long: every fuzz target for FUZZTIME each (a duration; 2m unless FUZZTIME is given, e.g.
+## `make fuzz-long FUZZTIME=10m`), then a table of executions, new corpus entries and crashers
+## (scripts/fuzz-long.sh); not part of `make test`. A crasher stays in testdata/fuzz as a seed.
+fuzz-long:
+	GO=$(GO) FUZZTIME=$(if $(filter file,$(origin FUZZTIME)),2m,$(FUZZTIME)) bash scripts/fuzz-long.sh
+
 e2e:
 	$(GO) test -tags e2e -count=1 -v -timeout 40m ./lab/...
 
