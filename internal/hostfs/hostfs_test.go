@@ -110,3 +110,32 @@ func TestError(t *testing.T) {
 		t.Errorf("JSON round trip (-want +got):\n%s", diff)
 	}
 }
+
+// BenchmarkReadAttr reads one short sysfs-like attribute (allocations per
+// read: the bytes it holds, the read tracking, no page-sized buffer).
+func BenchmarkReadAttr(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "operstate")
+	if err := os.WriteFile(p, []byte("up\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ReadAttr(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadFile reads a 4 KiB procfs-like file whole.
+func BenchmarkReadFile(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "mdstat")
+	if err := os.WriteFile(p, bytes.Repeat([]byte("md0 : active raid1 sda1[0] sdb1[1]\n"), 110), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ReadFile(p, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

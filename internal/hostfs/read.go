@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // MaxAttrSize bounds one sysfs/procfs attribute read: a sysfs attribute is
@@ -67,21 +68,64 @@ func ReadsSince(mark uint64) []string {
 }
 
 // ReadAttr reads a sysfs attribute with one bounded read of MaxAttrSize:
-// some hwmon drivers block or misbehave on a second read.
+// some hwmon drivers block or misbehave on a second read. It costs three
+// system calls (open, read, close: os.Open adds four fcntl and an epoll_ctl
+// that fails for sysfs files), reads into a pooled buffer and returns a copy
+// of the bytes read, so a pass allocates what attributes hold, not a page per
+// attribute. The open blocks as os.Open's does (a FIFO without a writer
+// blocks it: ReadAttrTimeout cuts such a read off); errors are the
+// *os.PathError os.Open and Read return.
 func ReadAttr(path string) (b []byte, err error) {
 	defer track(path)()
 	defer func() { record(Read{Path: path, Data: b, Err: err, Kept: true}) }()
-	f, err := os.Open(path)
+	fd, err := openRead(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	buf := make([]byte, MaxAttrSize)
-	n, err := f.Read(buf)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+	buf := attrBufs.Get().(*[MaxAttrSize]byte)
+	defer attrBufs.Put(buf)
+	n, err := readFd(fd, buf[:])
+	unix.Close(fd)
+	if err != nil {
+		return nil, &os.PathError{Op: "read", Path: path, Err: err}
 	}
-	return buf[:n], nil
+	return append(make([]byte, 0, n), buf[:n]...), nil
+}
+
+// attrBufs are the buffers ReadAttr reads into.
+var attrBufs = sync.Pool{New: func() any { return new([MaxAttrSize]byte) }}
+
+// fileBufs are the buffers ReadFile reads into (*[]byte), kept only while
+// they stay at most maxPooledFileBuf bytes.
+var fileBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+const maxPooledFileBuf = 256 << 10
+
+// openRead opens path read-only, close-on-exec, as os.Open does (retrying
+// EINTR), and returns its error as os.Open would.
+func openRead(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			return fd, nil
+		}
+		if !errors.Is(err, unix.EINTR) {
+			return -1, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+	}
+}
+
+// readFd is one read(2) into b, retrying EINTR.
+func readFd(fd int, b []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, b)
+		if err == nil {
+			return n, nil
+		}
+		if !errors.Is(err, unix.EINTR) {
+			return 0, err
+		}
+	}
 }
 
 // ReadAttrTimeout is ReadAttr cut off after d, for attributes whose driver
@@ -115,24 +159,46 @@ func ReadAttrTimeout(ctx context.Context, path string, d time.Duration) ([]byte,
 }
 
 // ReadFile reads a whole file bounded by limit bytes (MaxFileSize when
-// limit <= 0); a larger file is an error wrapping ErrTooLarge.
+// limit <= 0); a larger file is an error wrapping ErrTooLarge. Like ReadAttr
+// it reads with raw open/read/close into a pooled buffer and returns a copy.
 func ReadFile(path string, limit int64) (b []byte, err error) {
 	if limit <= 0 {
 		limit = MaxFileSize
 	}
 	defer track(path)()
 	defer func() { record(Read{Path: path, Data: b, Err: err, Kept: true}) }()
-	f, err := os.Open(path)
+	fd, err := openRead(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err = io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
+	defer unix.Close(fd)
+	bp := fileBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
+	defer func() {
+		if cap(buf) <= maxPooledFileBuf {
+			*bp = buf[:0]
+			fileBufs.Put(bp)
+		}
+	}()
+	for int64(len(buf)) <= limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // grow
+		}
+		room := buf[len(buf):cap(buf)]
+		if over := limit + 1 - int64(len(buf)); int64(len(room)) > over {
+			room = room[:over]
+		}
+		n, err := readFd(fd, room)
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			break
+		}
+		buf = buf[:len(buf)+n]
 	}
-	if int64(len(b)) > limit {
+	if int64(len(buf)) > limit {
 		return nil, fmt.Errorf("larger than %d bytes: %w", limit, ErrTooLarge)
 	}
-	return b, nil
+	return append(make([]byte, 0, len(buf)), buf...), nil
 }
