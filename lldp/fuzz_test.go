@@ -39,3 +39,14 @@ func FuzzDecodePDU(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeFrame(f *testing.F) {
+	f.Add(append([]byte{0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e, 2, 0, 0, 0, 0, 1, 0x88, 0xcc}, pdu(chassisMAC, portMAC, ttl8, sysName, end)...))
+	f.Add([]byte{0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e, 2, 0, 0, 0, 0, 1, 0x81, 0x00, 0, 1, 0x88, 0xcc, 2})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := DecodeFrame(data)
+		if err == nil && (n.Chassis.Value == "" || n.Port.Value == "") {
+			t.Fatalf("incomplete neighbour %+v without an error", n)
+		}
+	})
+}

@@ -117,3 +117,29 @@ func first(vs []json0Value) string {
 	}
 	return vs[0].Value
 }
+
+// FormatJSON0 writes neighbours in lldpcli's json0 shape, one interface
+// object per neighbour as lldpd prints them, so that what the built-in
+// receiver heard is captured as lldp/neighbors.json and read back by
+// ParseJSON0 unchanged.
+func FormatJSON0(ns []Neighbor) ([]byte, error) {
+	var doc json0
+	doc.LLDP = make([]struct {
+		Interface []json0Interface `json:"interface"`
+	}, 1)
+	for _, n := range ns {
+		c := json0Chassis{ID: []json0Typed{{Type: n.Chassis.Subtype, Value: n.Chassis.Value}}}
+		if n.SystemName != "" {
+			c.Name = []json0Value{{n.SystemName}}
+		}
+		for _, a := range n.ManagementAddresses {
+			c.MgmtIP = append(c.MgmtIP, json0Value{a})
+		}
+		p := json0Port{ID: []json0Typed{{Type: n.Port.Subtype, Value: n.Port.Value}}, TTL: []json0Value{{strconv.Itoa(n.TTL)}}}
+		if n.PortDescription != "" {
+			p.Descr = []json0Value{{n.PortDescription}}
+		}
+		doc.LLDP[0].Interface = append(doc.LLDP[0].Interface, json0Interface{Name: n.Interface, Chassis: []json0Chassis{c}, Port: []json0Port{p}})
+	}
+	return json.Marshal(doc)
+}

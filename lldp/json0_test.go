@@ -121,3 +121,29 @@ func TestParseJSON0Corpus(t *testing.T) {
 		})
 	}
 }
+
+// TestFormatJSON0RoundTrip: what FormatJSON0 writes, ParseJSON0 reads back
+// unchanged (a receiver's neighbours in a capture).
+func TestFormatJSON0RoundTrip(t *testing.T) {
+	ns := []Neighbor{
+		{Interface: "eth0", Chassis: ID{"mac", "a6:da:6f:9f:9f:f8"}, SystemName: "sw-a", Port: ID{"ifname", "swp1"}, PortDescription: "to srv", TTL: 120, ManagementAddresses: []string{"192.0.2.1"}},
+		{Interface: "eth1", Chassis: ID{"local", "sw-b"}, Port: ID{"mac", "02:00:00:00:00:01"}, TTL: 8},
+	}
+	data, err := FormatJSON0(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseJSON0(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(ns, got); d != "" {
+		t.Errorf("round trip (-want +got):\n%s", d)
+	}
+	if data, _ := FormatJSON0(nil); string(data) != `{"lldp":[{"interface":null}]}` {
+		t.Errorf("no neighbours: %s", data)
+	}
+	if got, err := ParseJSON0([]byte(`{"lldp":[{"interface":null}]}`)); err != nil || got != nil {
+		t.Errorf("parse of no neighbours: %v, %v", got, err)
+	}
+}

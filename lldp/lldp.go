@@ -6,6 +6,8 @@
 // bytes; no input makes them panic.
 package lldp
 
+import "time"
+
 // ID is an LLDP identifier with its subtype: a chassis ID or a port ID.
 // Two chassis are the same switch when both the subtype and the value are
 // equal.
@@ -41,4 +43,21 @@ type Neighbor struct {
 	// ManagementAddresses are the neighbour's management addresses (TLV 8;
 	// json0 chassis[].mgmt-ip[]).
 	ManagementAddresses []string `json:"management_addresses,omitempty"`
+}
+
+// Port is a receiver's state on one local interface.
+type Port struct {
+	// Interface is the local interface.
+	Interface string `json:"interface"`
+	// Since is when the receiver began listening on it; zero while it
+	// cannot.
+	Since time.Time `json:"since,omitzero"`
+	// Error is why the receiver cannot listen on it ("" when it listens),
+	// e.g. a raw packet socket refused for want of CAP_NET_RAW.
+	Error string `json:"error,omitempty"`
+	// Frames counts the LLDPDUs decoded on it; Invalid those that were not
+	// (each is dropped, the last reason in LastInvalid).
+	Frames      uint64 `json:"frames"`
+	Invalid     uint64 `json:"invalid"`
+	LastInvalid string `json:"last_invalid,omitempty"`
 }
