@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/hostfs"
 	"github.com/redwatch/redwatch/lldp"
 )
@@ -158,5 +159,99 @@ func TestLLDPLive(t *testing.T) {
 	outs := rec.Outputs()
 	if len(outs) != 1 || outs[0].Name != LLDPCapturePath || !strings.Contains(string(outs[0].Data), `"lldp"`) {
 		t.Errorf("recorded outputs %+v, want lldpcli's json0 as %s", outs, LLDPCapturePath)
+	}
+}
+
+// fakeReceiver stands in for lldprecv.Receiver (a fake: the real one needs
+// raw sockets; internal/lldprecv's netns test runs it against real lldpd).
+type fakeReceiver struct {
+	listened []string
+	ports    []lldp.Port
+	heard    []lldp.Neighbor
+}
+
+func (f *fakeReceiver) Listen(ifaces []string) []lldp.Port {
+	f.listened = ifaces
+	return f.ports
+}
+
+func (f *fakeReceiver) Neighbors() []lldp.Neighbor { return f.heard }
+
+// TestLLDPReceiverSource: without lldpd the daemon's source tells the
+// receiver the physical NICs and bond slaves of class/net, returns what it
+// heard, records it for a capture, and keeps since when each interface is
+// up across passes (a link that goes down and up starts again).
+func TestLLDPReceiverSource(t *testing.T) {
+	dir := t.TempDir()
+	sys := filepath.Join(dir, "sys")
+	for name, files := range map[string][]string{
+		"eth0": {"device/vendor", "operstate=up"},
+		"eth1": {"bonding_slave/state", "operstate=up"},
+		"lo":   {"operstate=unknown"},
+	} {
+		for _, f := range files {
+			p, content, _ := strings.Cut(f, "=")
+			full := filepath.Join(sys, "class", "net", name, p)
+			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(full, []byte(content+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	setOper := func(name, state string) {
+		if err := os.WriteFile(filepath.Join(sys, "class", "net", name, "operstate"), []byte(state+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(t0)
+	heard := lldp.Neighbor{Interface: "eth0", Chassis: lldp.ID{Subtype: "local", Value: "sw-a"}, Port: lldp.ID{Subtype: "ifname", Value: "p0"}, TTL: 4}
+	recv := &fakeReceiver{ports: []lldp.Port{{Interface: "eth0", Since: t0.Add(time.Second)}, {Interface: "eth1", Error: "no CAP_NET_RAW"}}, heard: []lldp.Neighbor{heard}}
+	src := NewLLDPSource(LLDPOptions{Receiver: recv, Clock: clk, Sockets: []string{filepath.Join(dir, "no.socket")}})
+	r := Roots{Live: true, Sys: sys}
+	collect := func() *LLDP {
+		t.Helper()
+		part, err := src.Collect(context.Background(), r)
+		if err != nil || part.Errors != nil {
+			t.Fatal(err, part.Errors)
+		}
+		var s Snapshot
+		part.Set(&s)
+		return s.LLDP
+	}
+	rec := hostfs.StartRecording()
+	l := collect()
+	outs := rec.Outputs()
+	rec.Stop()
+	if strings.Join(recv.listened, ",") != "eth0,eth1" {
+		t.Errorf("listened on %v, want eth0, eth1 (not lo)", recv.listened)
+	}
+	// eth0 listens since after it came up: that counts; eth1 cannot listen: no Since.
+	want := &LLDP{Source: LLDPSourceReceiver, Neighbors: []lldp.Neighbor{heard}, Ports: recv.ports, Since: map[string]time.Time{"eth0": t0.Add(time.Second)}}
+	if d := cmp.Diff(want, l); d != "" {
+		t.Errorf("first pass (-want +got):\n%s", d)
+	}
+	if len(outs) != 1 || outs[0].Name != LLDPCapturePath {
+		t.Fatalf("recorded %+v, want the neighbours as %s", outs, LLDPCapturePath)
+	}
+	if back, err := lldp.ParseJSON0(outs[0].Data); err != nil || len(back) != 1 || !cmp.Equal(back[0], heard) {
+		t.Errorf("recorded neighbours read back as %+v, %v", back, err)
+	}
+	recv.ports = []lldp.Port{{Interface: "eth0", Since: t0}, {Interface: "eth1", Since: t0}}
+	clk.Add(time.Minute)
+	if l := collect(); !l.Since["eth0"].Equal(t0) || !l.Since["eth1"].Equal(t0) {
+		t.Errorf("a minute on: since %v, want both since the first pass", l.Since)
+	}
+	setOper("eth1", "down")
+	clk.Add(time.Minute)
+	if l := collect(); len(l.Since) != 1 {
+		t.Errorf("eth1 down: since %v, want eth0 only", l.Since)
+	}
+	setOper("eth1", "up")
+	clk.Add(time.Minute)
+	if l := collect(); !l.Since["eth1"].Equal(t0.Add(3 * time.Minute)) {
+		t.Errorf("eth1 up again: since %v, want the pass that saw it up", l.Since)
 	}
 }

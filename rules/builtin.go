@@ -32,6 +32,8 @@ type input struct {
 	groups []Group
 	nics   map[string]*collectors.NIC
 	bonds  map[string]*bonding.Bond
+	// lldp are the configured LLDP settings (Options.LLDP).
+	lldp LLDPOptions
 }
 
 // Builtin returns the built-in rules in a stable order.

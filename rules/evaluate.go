@@ -40,6 +40,8 @@ type Options struct {
 	// Maintenance are the operator's windows; the findings a window covers
 	// are marked while it is on.
 	Maintenance []Maintenance
+	// LLDP are the LLDP rules' settings (grace period, accepted stacks).
+	LLDP LLDPOptions
 }
 
 // Outcome is an evaluated pass with what the next pass needs.
@@ -72,6 +74,8 @@ type extraRule struct {
 // operator's control (disable, severity, `for`) and maintenance.
 func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 	in := newInput(s)
+	in.lldp = o.LLDP
+	markLLDP(in)
 	applyMinHealthy(in.groups, o.Expect)
 	res := Result{Groups: in.groups, Errors: append([]collectors.Error(nil), s.Errors...)}
 	var all []Finding

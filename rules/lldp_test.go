@@ -3,6 +3,7 @@ package rules
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/lldp"
@@ -43,7 +44,7 @@ func TestSameSwitch(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []Finding
-			sameSwitch(Group{Kind: KindBond, Name: "bond0", Members: tc.members}, func(f Finding) { got = append(got, f) })
+			sameSwitch(Group{Kind: KindBond, Name: "bond0", Members: tc.members}, nil, func(f Finding) { got = append(got, f) })
 			switch {
 			case tc.want == "" && len(got) != 0:
 				t.Errorf("findings %+v, want none", got)
@@ -59,28 +60,78 @@ func TestSameSwitch(t *testing.T) {
 // without lldpd (nothing learned yet).
 func TestLLDPBlind(t *testing.T) {
 	blind := lldpRules[1]
-	run := func(l *collectors.LLDP) []Finding {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	run := func(l *collectors.LLDP, now time.Time) ([]Finding, []Member) {
 		g := Group{Kind: KindBond, Name: "bond0", Members: []Member{lldpMember("eth0", true, l), lldpMember("eth1", true, l), lldpMember("eth2", false, l)}}
+		in := &input{snap: &collectors.Snapshot{Time: now, LLDP: l}, groups: []Group{g}, lldp: LLDPOptions{Grace: DefaultLLDPGrace}}
+		markLLDP(in)
 		var got []Finding
-		blind.check(&input{snap: &collectors.Snapshot{LLDP: l}, groups: []Group{g}}, func(f Finding) { got = append(got, f) })
-		return got
+		blind.check(in, func(f Finding) { got = append(got, f) })
+		return got, in.groups[0].Members
 	}
-	l := &collectors.LLDP{Source: collectors.LLDPSourceLLDPD, Neighbors: []lldp.Neighbor{
-		{Interface: "eth0", Chassis: lldp.ID{Subtype: "mac", Value: "a6:da:6f:9f:9f:f8"}, Port: lldp.ID{Subtype: "ifname", Value: "swp1"}}}}
-	if got := run(l); len(got) != 1 || got[0].Subject != "bond0/eth1" || !strings.Contains(got[0].Message, "no neighbour heard by lldpd") {
+	eth0 := []lldp.Neighbor{{Interface: "eth0", Chassis: lldp.ID{Subtype: "mac", Value: "a6:da:6f:9f:9f:f8"}, Port: lldp.ID{Subtype: "ifname", Value: "swp1"}}}
+	l := &collectors.LLDP{Source: collectors.LLDPSourceLLDPD, Neighbors: eth0}
+	if got, _ := run(l, t0); len(got) != 1 || got[0].Subject != "bond0/eth1" || !strings.Contains(got[0].Message, "no neighbour heard by lldpd") {
 		t.Errorf("lldpd: findings %+v, want bond0/eth1 blind", got)
 	}
-	if got := run(&collectors.LLDP{Source: collectors.LLDPSourceNone}); len(got) != 0 {
-		t.Errorf("no lldpd: findings %+v, want none (nothing learned yet)", got)
+	got, ms := run(&collectors.LLDP{Source: collectors.LLDPSourceNone}, t0)
+	if len(got) != 0 || !strings.HasPrefix(ms[0].Switch(), "not yet learned") {
+		t.Errorf("no lldpd: findings %+v, member %q; want none, not yet learned", got, ms[0].Switch())
 	}
-	if got := run(&collectors.LLDP{Source: collectors.LLDPSourceCapture}); len(got) != 2 || !strings.Contains(got[0].Message, "captured") {
+	if got, _ := run(&collectors.LLDP{Source: collectors.LLDPSourceCapture}, t0); len(got) != 2 || !strings.Contains(got[0].Message, "captured") {
 		t.Errorf("capture: findings %+v, want eth0 and eth1 blind", got)
 	}
-	if got := run(nil); len(got) != 0 {
+	if got, _ := run(nil, t0); len(got) != 0 {
 		t.Errorf("no LLDP data: findings %+v, want none", got)
+	}
+	// The daemon's receiver: eth1 up since t0 is not yet learned within the
+	// grace period, blind after it.
+	since := map[string]time.Time{"eth0": t0, "eth1": t0}
+	rl := &collectors.LLDP{Source: collectors.LLDPSourceReceiver, Neighbors: eth0, Since: since}
+	if got, ms := run(rl, t0.Add(DefaultLLDPGrace-time.Second)); len(got) != 0 || !strings.Contains(ms[1].Switch(), "grace period") {
+		t.Errorf("receiver within the grace period: findings %+v, member %q", got, ms[1].Switch())
+	}
+	if got, ms := run(rl, t0.Add(DefaultLLDPGrace)); len(got) != 1 || got[0].Subject != "bond0/eth1" || !strings.Contains(got[0].Message, "receiver in 1m5s") || ms[1].Switch() != "no LLDP neighbour" {
+		t.Errorf("receiver after the grace period: findings %+v, member %q", got, ms[1].Switch())
+	}
+	// Nothing heard anywhere (no switch speaks LLDP) or no CAP_NET_RAW: not yet learned, no finding.
+	if got, ms := run(&collectors.LLDP{Source: collectors.LLDPSourceReceiver, Since: since}, t0.Add(time.Hour)); len(got) != 0 || !strings.Contains(ms[1].Switch(), "no LLDP heard") {
+		t.Errorf("receiver hearing nothing: findings %+v, member %q", got, ms[1].Switch())
+	}
+	noCap := &collectors.LLDP{Source: collectors.LLDPSourceReceiver, Neighbors: eth0, Ports: []lldp.Port{{Interface: "eth1", Error: "socket: operation not permitted (a raw packet socket needs CAP_NET_RAW)"}}}
+	if got, ms := run(noCap, t0); len(got) != 0 || !strings.Contains(ms[1].Switch(), "CAP_NET_RAW") {
+		t.Errorf("receiver without CAP_NET_RAW: findings %+v, member %q", got, ms[1].Switch())
 	}
 	if blind.ID != "lldp_blind" || blind.Severity != Info {
 		t.Errorf("rule %s %v", blind.ID, blind.Severity)
+	}
+}
+
+// TestSameSwitchAccepted: lldp.accept_same_switch quiets bond_same_switch
+// for a bond glob or a chassis (ID, bare value or system name).
+func TestSameSwitchAccepted(t *testing.T) {
+	l := &collectors.LLDP{Source: collectors.LLDPSourceLLDPD, Neighbors: []lldp.Neighbor{
+		{Interface: "eth0", Chassis: lldp.ID{Subtype: "mac", Value: "a6:da:6f:9f:9f:f8"}, SystemName: "stack-1", Port: lldp.ID{Subtype: "ifname", Value: "1/1"}},
+		{Interface: "eth1", Chassis: lldp.ID{Subtype: "mac", Value: "a6:da:6f:9f:9f:f8"}, SystemName: "stack-1", Port: lldp.ID{Subtype: "ifname", Value: "2/1"}},
+	}}
+	g := Group{Kind: KindBond, Name: "bond0", Members: []Member{lldpMember("eth0", true, l), lldpMember("eth1", true, l)}}
+	for _, tc := range []struct {
+		accept []AcceptSwitch
+		quiet  bool
+	}{
+		{nil, false},
+		{[]AcceptSwitch{{Bond: "bond*"}}, true},
+		{[]AcceptSwitch{{Bond: "bond1"}}, false},
+		{[]AcceptSwitch{{Chassis: "mac:a6:da:6f:9f:9f:f8"}}, true},
+		{[]AcceptSwitch{{Chassis: "a6:da:6f:9f:9f:f8"}}, true},
+		{[]AcceptSwitch{{Chassis: "stack-1"}}, true},
+		{[]AcceptSwitch{{Chassis: "stack-2"}}, false},
+	} {
+		var got []Finding
+		sameSwitch(g, tc.accept, func(f Finding) { got = append(got, f) })
+		if (len(got) == 0) != tc.quiet {
+			t.Errorf("accept %+v: findings %+v, want quiet %v", tc.accept, got, tc.quiet)
+		}
 	}
 }
 

@@ -42,6 +42,8 @@ type Config struct {
 	Daemon   Daemon   `yaml:"daemon"`
 	Baseline Baseline `yaml:"baseline"`
 	Expect   Expect   `yaml:"expect"`
+	// LLDP is the LLDP rules' settings.
+	LLDP LLDP `yaml:"lldp"`
 	// Rules control built-in and user rules; the first entry matching a
 	// finding's rule ID and subject decides for it.
 	Rules     []RuleControl `yaml:"rules"`
@@ -81,6 +83,25 @@ type Baseline struct {
 	// Settle is how long a group must be seen fully healthy, with the same
 	// members, before its member set is recorded (0: at once).
 	Settle time.Duration `yaml:"settle"`
+}
+
+// LLDP is the LLDP rules' part of the configuration (docs/lldp.md).
+type LLDP struct {
+	// GracePeriod is how long after an interface comes up (or the daemon
+	// starts) a missing neighbour is "not yet learned" rather than
+	// lldp_blind.
+	GracePeriod time.Duration `yaml:"grace_period"`
+	// AcceptSameSwitch are the stacks or virtual chassis accepted under a
+	// bond: bond_same_switch is quiet for the bonds or chassis they match.
+	AcceptSameSwitch []AcceptSwitch `yaml:"accept_same_switch"`
+}
+
+// AcceptSwitch is one entry of lldp.accept_same_switch: exactly one of a
+// bond name glob or a chassis (ID as subtype:value, the value alone, or the
+// switch's system name).
+type AcceptSwitch struct {
+	Bond    string `yaml:"bond"`
+	Chassis string `yaml:"chassis"`
 }
 
 // Expect is the operator's declared redundancy.
@@ -140,7 +161,17 @@ func Default() *Config {
 		StateDir: DefaultStateDir,
 		Daemon:   Daemon{Interval: 30 * time.Second, CollectorTimeout: 10 * time.Second},
 		Baseline: Baseline{Settle: DefaultSettle},
+		LLDP:     LLDP{GracePeriod: rules.DefaultLLDPGrace},
 	}
+}
+
+// LLDPOptions returns the LLDP rules' settings.
+func (c *Config) LLDPOptions() rules.LLDPOptions {
+	o := rules.LLDPOptions{Grace: c.LLDP.GracePeriod}
+	for _, a := range c.LLDP.AcceptSameSwitch {
+		o.Accept = append(o.Accept, rules.AcceptSwitch{Bond: a.Bond, Chassis: a.Chassis})
+	}
+	return o
 }
 
 // Expectations returns the compiled expectations.

@@ -66,6 +66,20 @@ func TestParseGood(t *testing.T) {
 	}
 }
 
+func TestLLDPConfig(t *testing.T) {
+	c, err := Parse("f.yaml", []byte("lldp:\n  accept_same_switch:\n    - {bond: \"bond*\"}\n    - {chassis: \"mac:a6:da:6f:9f:9f:f8\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.LLDPOptions()
+	if o.Grace != rules.DefaultLLDPGrace || len(o.Accept) != 2 || o.Accept[0].Bond != "bond*" || o.Accept[1].Chassis != "mac:a6:da:6f:9f:9f:f8" {
+		t.Errorf("LLDPOptions = %+v", o)
+	}
+	if c, err := Parse("f.yaml", []byte("lldp: {grace_period: 0s}\n")); err != nil || c.LLDPOptions().Grace != 0 {
+		t.Errorf("grace_period 0s: %v", err)
+	}
+}
+
 func TestDefaults(t *testing.T) {
 	for _, src := range []string{"", "# only a comment\n", "---\n", "~\n"} {
 		c, err := Parse("x.yaml", []byte(src))
@@ -108,7 +122,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"malformed yaml", "daemon:\n  interval: 30s\n   listen: x\n", []string{"f.yaml:3:"}},
 		{"tab indentation", "daemon:\n\tinterval: 30s\n", []string{"f.yaml:2:"}},
-		{"unknown top key", "state_dir: /x\nexpects: {}\n", []string{"f.yaml:2:", "expects: unknown key", "allowed here: state_dir, daemon, baseline, expect, rules, user_rules, alerts"}},
+		{"unknown top key", "state_dir: /x\nexpects: {}\n", []string{"f.yaml:2:", "expects: unknown key", "allowed here: state_dir, daemon, baseline, expect, lldp, rules, user_rules, alerts"}},
 		{"unknown nested key", "expect:\n  bonds:\n    - name: bond0\n      min_health: 2\n", []string{"f.yaml:4:", "expect.bonds[0].min_health: unknown key", "allowed here: name, members, min_healthy"}},
 		{"wrong type int", "expect:\n  md:\n    - name: md0\n      members: two\n", []string{"f.yaml:4:", "expect.md[0].members", "cannot unmarshal"}},
 		{"wrong type duration", "daemon:\n  interval: 30\n", []string{"f.yaml:2:", "daemon.interval", "a duration such as 30s"}},
@@ -145,6 +159,11 @@ func TestBadInput(t *testing.T) {
 		{"duplicate key", "daemon: {}\ndaemon: {}\n", []string{"f.yaml:", "already defined"}},
 		{"two documents", "daemon: {}\n---\nstate_dir: /x\n", []string{"f.yaml:", "one document"}},
 		{"top level list", "- a\n", []string{"f.yaml:1:", "want a mapping"}},
+		{"negative lldp grace", "lldp:\n  grace_period: -1s\n", []string{"f.yaml:2:", "lldp.grace_period: must be a duration from 0 to 24h"}},
+		{"accept with neither", "lldp:\n  accept_same_switch:\n    - {}\n", []string{"f.yaml:3:", "lldp.accept_same_switch[0]: give exactly one of bond"}},
+		{"accept with both", "lldp:\n  accept_same_switch:\n    - {bond: bond0}\n    - {bond: bond1, chassis: sw-a}\n", []string{"f.yaml:4:", "lldp.accept_same_switch[1]: give exactly one"}},
+		{"accept bad glob", "lldp:\n  accept_same_switch:\n    - bond: \"bond[\"\n", []string{"f.yaml:3:", "lldp.accept_same_switch[0].bond: bad glob"}},
+		{"accept unknown key", "lldp:\n  accept_same_switch:\n    - {switch: sw-a}\n", []string{"f.yaml:3:", "unknown key", "allowed here: bond, chassis"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

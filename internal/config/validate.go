@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -111,6 +112,9 @@ func (c *Config) compile(doc *yaml.Node) error {
 	if c.Baseline.Settle < 0 {
 		return v.fail(fmt.Sprintf("must be a duration of 0 or more such as 5m (0 records a group the first time it is seen healthy), got %s", c.Baseline.Settle), "baseline", "settle")
 	}
+	if err := c.checkLLDP(v); err != nil {
+		return err
+	}
 	if err := c.compileExpect(v); err != nil {
 		return err
 	}
@@ -121,6 +125,26 @@ func (c *Config) compile(doc *yaml.Node) error {
 		return err
 	}
 	return c.compileControls(v)
+}
+
+// checkLLDP validates lldp:.
+func (c *Config) checkLLDP(v *validator) error {
+	if g := c.LLDP.GracePeriod; g < 0 || g > 24*time.Hour {
+		return v.fail(fmt.Sprintf("must be a duration from 0 to 24h such as 65s (0: a missing neighbour is blind at once), got %s", g), "lldp", "grace_period")
+	}
+	for i, a := range c.LLDP.AcceptSameSwitch {
+		switch {
+		case (a.Bond == "") == (a.Chassis == ""):
+			return v.fail(`give exactly one of bond (a bond name or glob, e.g. "bond*") or chassis (a chassis ID such as mac:a6:da:6f:9f:9f:f8, or the switch's system name)`, "lldp", "accept_same_switch", i)
+		case a.Bond != "":
+			if err := checkGlob(a.Bond); err != nil {
+				return v.fail(err.Error(), "lldp", "accept_same_switch", i, "bond")
+			}
+		case strings.TrimSpace(a.Chassis) != a.Chassis:
+			return v.fail(fmt.Sprintf("%q has leading or trailing spaces", a.Chassis), "lldp", "accept_same_switch", i, "chassis")
+		}
+	}
+	return nil
 }
 
 // ruleIDs are the IDs of every rule, built-in and the user rules compiled.

@@ -20,6 +20,7 @@ import (
 	"github.com/redwatch/redwatch/internal/buildinfo"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/engine"
+	"github.com/redwatch/redwatch/internal/lldprecv"
 	"github.com/redwatch/redwatch/internal/safefile"
 	"github.com/redwatch/redwatch/internal/server"
 )
@@ -103,6 +104,16 @@ func (s *Service) Run(ctx context.Context) error {
 	// One engine for the daemon's life: it remembers first-seen times and
 	// hung sources between passes. A reload hands it the new configuration.
 	eng := &engine.Engine{Roots: s.Roots, Clock: clock, Config: cfg, StateDir: s.stateDir(cfg)}
+	if s.Roots.Live {
+		// The built-in LLDP receiver listens while the daemon runs, where
+		// lldpd does not (the lldp source decides each pass, and tells it
+		// the interfaces: new ones are picked up by the pass a link event
+		// or the interval runs). A captured tree keeps Sources() (its
+		// lldp/neighbors.json).
+		recv := lldprecv.New(clock, log)
+		defer recv.Close()
+		eng.Sources = collectors.SourcesWithLLDP(collectors.NewLLDPSource(collectors.LLDPOptions{Receiver: recv, Clock: clock}))
+	}
 	first := true // the first load uses the file read above; a reload re-reads it
 	load := func() (Setup, error) {
 		c := cfg

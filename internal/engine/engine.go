@@ -110,7 +110,7 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 		cfg = config.Default()
 	}
 	opts := rules.Options{Expect: cfg.Expectations(), Controls: cfg.Controls(), UserRules: cfg.CompiledUserRules(),
-		Now: start, FirstSeen: e.firstSeen, Settle: cfg.Baseline.Settle}
+		Now: start, FirstSeen: e.firstSeen, Settle: cfg.Baseline.Settle, LLDP: cfg.LLDPOptions()}
 	p := &Pass{Snapshot: snap, Started: start}
 
 	var (
