@@ -30,6 +30,9 @@ func sourcePaths(r Roots) []string {
 	if d := SmartctlDir(r); d != "" {
 		paths = append(paths, d)
 	}
+	if !r.Live && r.Sys != "" {
+		paths = append(paths, filepath.Join(filepath.Dir(r.Sys), RedfishCaptureDir))
+	}
 	return paths
 }
 

@@ -97,6 +97,7 @@ var scenarios = map[string]struct {
 	"psu_hwmon_alarm":                {status: "warning", findings: []string{"psu_health power/dps800@5-0059"}, groups: []string{"power 1/2"}},
 	"psu_hwmon_fault":                {status: "warning", findings: []string{"psu_health power/dps800@5-0059"}, groups: []string{"power 1/2"}},
 	"psu_hwmon_one_gone":             {status: "warning", findings: []string{"psu_offline power/dps800@5-0059"}, groups: []string{"power 1/2"}},
+	"psu_redfish_bay_absent":         {status: "warning", findings: []string{"psu_offline power/Power Supply Bay 2"}, groups: []string{"power 1/2"}},
 	"no_redundancy_groups":           {status: "ok", findings: []string{"no_redundancy_groups host"}},
 	"bad_bonding_truncated":          {status: "unknown", errors: 1},
 	"bad_bonding_empty":              {status: "unknown", errors: 1},
