@@ -46,6 +46,28 @@ func keepStale(prev, cur *collectors.Snapshot) {
 	if _, ok := failed["power"]; ok {
 		cur.PSUs = carry(prev.PSUs, cur.PSUs, func(p collectors.PSU) string { return p.Name }, func(n string) { mark("power", n) })
 	}
+	// The supplies and redundancy sets of the other power sources (hwmon,
+	// Redfish), by their Source: one failing keeps its own.
+	for _, c := range []string{collectors.HwmonCollector, collectors.RedfishCollector} {
+		if _, ok := failed[c]; !ok {
+			continue
+		}
+		var psus []collectors.PSU
+		for _, p := range prev.PSUs {
+			if p.Source == c {
+				psus = append(psus, p)
+			}
+		}
+		cur.PSUs = carry(psus, cur.PSUs, func(p collectors.PSU) string { return p.Name }, func(n string) { mark(c, n) })
+		var sets []collectors.PowerRedundancy
+		for _, r := range prev.PowerRedundancy {
+			if r.Source == c {
+				sets = append(sets, r)
+			}
+		}
+		cur.PowerRedundancy = carry(sets, cur.PowerRedundancy, func(r collectors.PowerRedundancy) string { return r.Name },
+			func(n string) { mark(c, n) })
+	}
 	if _, ok := failed["route"]; ok && cur.DefaultRoutes == nil && prev.DefaultRoutes != nil {
 		cur.DefaultRoutes = prev.DefaultRoutes
 		mark("route", "")

@@ -235,3 +235,27 @@ func TestCorruptStateKeepsSettling(t *testing.T) {
 		t.Fatalf("after the corrupt file: settling %+v, %v; want md0 since %v", st.Settling, err, since)
 	}
 }
+
+// TestFailedPowerSourceKeepsSupplies: a Redfish read that fails keeps the
+// supplies and redundancy sets it read last, marked stale with its error,
+// and keeps no other source's.
+func TestFailedPowerSourceKeepsSupplies(t *testing.T) {
+	prev := &collectors.Snapshot{Time: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), PSUs: []collectors.PSU{
+		{Name: "PS1", Source: collectors.PSUSourceRedfish}, {Name: "PS2", Source: collectors.PSUSourceRedfish},
+		{Name: "dps800@5-0058", Source: collectors.PSUSourceHwmon}},
+		PowerRedundancy: []collectors.PowerRedundancy{{Source: collectors.PSUSourceRedfish, Name: "PSU Redundancy", State: collectors.RedundancyFull}}}
+	cur := &collectors.Snapshot{PSUs: []collectors.PSU{{Name: "PS2", Source: collectors.PSUSourceRedfish, State: collectors.PSUStateFailed}},
+		Errors: []collectors.Error{{Collector: collectors.RedfishCollector, Path: "https://bmc", Err: os.ErrDeadlineExceeded}}}
+	keepStale(prev, cur)
+	var got []string
+	for _, p := range cur.PSUs {
+		got = append(got, p.Name+" "+p.State)
+	}
+	if want := []string{"PS2 failed", "PS1 "}; !slices.Equal(got, want) {
+		t.Errorf("supplies %q, want %q", got, want)
+	}
+	if len(cur.PowerRedundancy) != 1 || len(cur.Stale) != 2 || cur.Stale[0].Collector != collectors.RedfishCollector ||
+		cur.Stale[0].Name != "PS1" || !strings.Contains(cur.Stale[0].Error, "https://bmc") {
+		t.Errorf("redundancy %+v, stale %+v", cur.PowerRedundancy, cur.Stale)
+	}
+}

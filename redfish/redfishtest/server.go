@@ -18,6 +18,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -203,6 +205,8 @@ func Start(t testing.TB, res Resources) *Server {
 		resources: res, sessions: map[string]string{}}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	// Refused handshakes are what the TLS tests provoke: not worth a log line.
+	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.srv.StartTLS()
 	t.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL
