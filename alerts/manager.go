@@ -494,6 +494,18 @@ func (m *Manager) handle(in passInput) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out, changed := m.apply(in)
+	m.enqueue(out)
+	if changed || len(out) > 0 {
+		if err := m.saveState(); err != nil {
+			m.log.Error("alerts: alert state not saved", "err", err)
+		}
+	}
+	m.publish()
+}
+
+// enqueue writes notifications to their channels' outboxes, syncs each
+// outbox once, then hands them to the dispatchers. m.mu is held.
+func (m *Manager) enqueue(out []queued) {
 	var written []queued
 	var entries []entry
 	for _, q := range out {
@@ -527,11 +539,43 @@ func (m *Manager) handle(in passInput) {
 			ch.push(ready[ch]...)
 		}
 	}
-	if changed || len(out) > 0 {
-		if err := m.saveState(); err != nil {
-			m.log.Error("alerts: alert state not saved", "err", err)
+}
+
+// Event is something redwatch did on the host (an action such as
+// re-enslaving a bond member), told through the alert channels as a
+// notification of its own. It is not a finding: it has no lifecycle (it
+// never resolves, repeats or enters the alert state).
+type Event struct {
+	// Rule names the event (the notification's alertname), e.g.
+	// "action_reenslave".
+	Rule     string
+	Severity rules.Severity
+	// Subject is what it was done to, e.g. "bond0/eth1".
+	Subject string
+	Message string
+	Facts   map[string]string
+}
+
+// Announce queues one firing notification for ev on every channel whose
+// routing (min_severity, rules, subjects) takes it, through the outbox
+// like any notification; it does not wait for delivery.
+func (m *Manager) Announce(ev Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock.Now()
+	f := rules.Finding{Rule: ev.Rule, Severity: ev.Severity, Subject: ev.Subject, Message: ev.Message}
+	var out []queued
+	for _, ch := range m.channels {
+		if !ch.routes(f) {
+			continue
 		}
+		out = append(out, queued{ch, notify.Notification{
+			ID: notify.NewID(), Fingerprint: Fingerprint(m.host, ev.Rule, ev.Subject), Status: notify.Firing, Host: m.host,
+			Rule: ev.Rule, Severity: ev.Severity, Subject: ev.Subject, Message: ev.Message, Facts: ev.Facts,
+			StartsAt: now, CreatedAt: now, ExternalURL: m.cfg.ExternalURL,
+		}})
 	}
+	m.enqueue(out)
 	m.publish()
 }
 

@@ -149,3 +149,18 @@ func FuzzParseSysText(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseFlags covers /sys/class/net/<name>/flags and uevent's DEVTYPE.
+func FuzzParseFlags(f *testing.F) {
+	for _, s := range []string{"0x1003\n", "0x0", "", "0x", "1003", "DEVTYPE=vlan\nINTERFACE=eth0.100\n", "INTERFACE=eth0\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if v, err := ParseFlags(data); err != nil && v != 0 || v > 0xffffffff {
+			t.Fatalf("ParseFlags(%q) = %#x, %v", data, v, err)
+		}
+		if v := ParseDevType(data); strings.ContainsAny(v, "\n") {
+			t.Fatalf("ParseDevType(%q) = %q", data, v)
+		}
+	})
+}

@@ -9,7 +9,7 @@ import (
 // RuleInfo describes one rule for `redwatch rules` and the reference in docs/rules.md.
 type RuleInfo struct {
 	ID string `json:"id"`
-	// Source is "builtin", "expect", "baseline" or "user".
+	// Source is "builtin", "expect", "baseline", "actions" or "user".
 	Source      string `json:"source"`
 	Severity    string `json:"severity"`
 	Effective   string `json:"effective_severity"`
@@ -26,6 +26,9 @@ func RuleIDs() []string {
 		ids = append(ids, r.ID)
 	}
 	for _, r := range slices.Concat(expectRules, baselineRules) {
+		ids = append(ids, r.ID)
+	}
+	for _, r := range actionRules {
 		ids = append(ids, r.ID)
 	}
 	return ids
@@ -48,6 +51,9 @@ func Catalog(cs []Control, user []*UserRule) []RuleInfo {
 	}
 	for _, r := range baselineRules {
 		add("baseline", r.Rule)
+	}
+	for _, r := range actionRules {
+		add("actions", r)
 	}
 	for _, u := range user {
 		checks := u.Spec.Checks

@@ -42,6 +42,10 @@ type Options struct {
 	Maintenance []Maintenance
 	// LLDP are the LLDP rules' settings (grace period, accepted stacks).
 	LLDP LLDPOptions
+	// Actions are the findings the daemon's actions raise about themselves
+	// (reenslave_gave_up); each names one of the action rules (others are
+	// dropped) and gets its severity and remediation unless it has its own.
+	Actions []Finding
 }
 
 // Outcome is an evaluated pass with what the next pass needs.
@@ -109,6 +113,11 @@ func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 		// Record after checking: a group first seen healthy now has nothing to compare yet.
 		if len(s.Errors) == 0 {
 			out.BaselineChanged = out.Baseline.RecordSettled(in.groups, out.Settling, o.Now, o.Settle)
+		}
+	}
+	for _, f := range o.Actions {
+		if r, ok := ActionRule(f.Rule); ok {
+			emitFor(r)(f)
 		}
 	}
 	if len(o.UserRules) > 0 {

@@ -27,6 +27,7 @@ var subjectShapes = map[string]string{
 	"expect_group_missing":    ShapeGroup, "expect_glob_unmatched": ShapeGroup, "expect_member_missing": ShapeMember,
 	"expect_md_member_count": ShapeGroup, "expect_md_spare_missing": ShapeGroup, "expect_power_missing": ShapeGroup,
 	"expect_power_unhealthy": ShapeGroup, "baseline_member_missing": ShapeMember, "baseline_group_missing": ShapeGroup,
+	ReenslaveGaveUp: ShapeMember,
 }
 
 // SubjectShape returns the subject shape of built-in rule id; false for a

@@ -51,6 +51,9 @@ type Config struct {
 	// Alerts is the alerts configuration; the alerts package owns its schema
 	// and its Validate is part of loading.
 	Alerts alerts.Config `yaml:"alerts"`
+	// Actions are what the daemon may change on the host by itself; none
+	// by default (see docs/actions.md).
+	Actions Actions `yaml:"actions"`
 
 	// Compiled forms, filled by Parse.
 	expect    rules.Expectations
@@ -130,6 +133,40 @@ type MDExpect struct {
 type PowerExpect struct {
 	Present int `yaml:"present"`
 	Healthy int `yaml:"healthy"`
+}
+
+// Actions are the opt-in actions of the daemon.
+type Actions struct {
+	// Reenslave enables re-enslaving per bond: the first entry whose Bond
+	// glob matches a bond decides for it; a bond no entry matches is left
+	// alone.
+	Reenslave []Reenslave `yaml:"reenslave"`
+}
+
+// Defaults of an actions.reenslave entry.
+const (
+	DefaultReenslaveCooldown    = 5 * time.Minute
+	DefaultReenslaveMaxPerHour  = 3
+	DefaultReenslaveCarrierWait = 5 * time.Second
+)
+
+// Reenslave is one entry of actions.reenslave: a healthy NIC that dropped
+// out of a bond matching Bond is added back, within these limits.
+type Reenslave struct {
+	// Bond is a bond name or a glob (path.Match) such as "bond*".
+	Bond string `yaml:"bond"`
+	// DryRun logs what would be done and does nothing.
+	DryRun bool `yaml:"dry_run"`
+	// Cooldown is the wait after an attempt on a member before the next
+	// one, doubled after each attempt within the hour; 0 is the default.
+	Cooldown time.Duration `yaml:"cooldown"`
+	// MaxPerHour caps the attempts per member per hour: a member that drops
+	// out again once the cap is reached is given up (reenslave_gave_up);
+	// 0 is the default.
+	MaxPerHour int `yaml:"max_per_hour"`
+	// CarrierWait is how long a member that is down is held up to read its
+	// carrier before it is judged to have none; 0 is the default.
+	CarrierWait time.Duration `yaml:"carrier_wait"`
 }
 
 // RuleControl is one entry of rules:.

@@ -122,7 +122,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"malformed yaml", "daemon:\n  interval: 30s\n   listen: x\n", []string{"f.yaml:3:"}},
 		{"tab indentation", "daemon:\n\tinterval: 30s\n", []string{"f.yaml:2:"}},
-		{"unknown top key", "state_dir: /x\nexpects: {}\n", []string{"f.yaml:2:", "expects: unknown key", "allowed here: state_dir, daemon, baseline, expect, lldp, rules, user_rules, alerts"}},
+		{"unknown top key", "state_dir: /x\nexpects: {}\n", []string{"f.yaml:2:", "expects: unknown key", "allowed here: state_dir, daemon, baseline, expect, lldp, rules, user_rules, alerts, actions"}},
 		{"unknown nested key", "expect:\n  bonds:\n    - name: bond0\n      min_health: 2\n", []string{"f.yaml:4:", "expect.bonds[0].min_health: unknown key", "allowed here: name, members, min_healthy"}},
 		{"wrong type int", "expect:\n  md:\n    - name: md0\n      members: two\n", []string{"f.yaml:4:", "expect.md[0].members", "cannot unmarshal"}},
 		{"wrong type duration", "daemon:\n  interval: 30\n", []string{"f.yaml:2:", "daemon.interval", "a duration such as 30s"}},
@@ -164,6 +164,13 @@ func TestBadInput(t *testing.T) {
 		{"accept with both", "lldp:\n  accept_same_switch:\n    - {bond: bond0}\n    - {bond: bond1, chassis: sw-a}\n", []string{"f.yaml:4:", "lldp.accept_same_switch[1]: give exactly one"}},
 		{"accept bad glob", "lldp:\n  accept_same_switch:\n    - bond: \"bond[\"\n", []string{"f.yaml:3:", "lldp.accept_same_switch[0].bond: bad glob"}},
 		{"accept unknown key", "lldp:\n  accept_same_switch:\n    - {switch: sw-a}\n", []string{"f.yaml:3:", "unknown key", "allowed here: bond, chassis"}},
+		{"reenslave without bond", "actions:\n  reenslave:\n    - dry_run: true\n", []string{"f.yaml:3:", "actions.reenslave[0]: bond is required"}},
+		{"reenslave bad glob", "actions:\n  reenslave:\n    - bond: \"bond[\"\n", []string{"f.yaml:3:", "actions.reenslave[0].bond: bad glob"}},
+		{"reenslave unknown key", "actions:\n  reenslave:\n    - bond: bond0\n      cooldwn: 1m\n", []string{"f.yaml:4:", "actions.reenslave[0].cooldwn: unknown key", "allowed here: bond, dry_run, cooldown, max_per_hour, carrier_wait"}},
+		{"reenslave negative cooldown", "actions:\n  reenslave:\n    - bond: bond0\n      cooldown: -1m\n", []string{"f.yaml:4:", "actions.reenslave[0].cooldown: must be a positive duration"}},
+		{"reenslave cap too high", "actions:\n  reenslave:\n    - bond: bond0\n      max_per_hour: 100\n", []string{"f.yaml:4:", "actions.reenslave[0].max_per_hour: must be between 1 and 60"}},
+		{"reenslave carrier wait too long", "actions:\n  reenslave:\n    - bond: bond0\n      carrier_wait: 5m\n", []string{"f.yaml:4:", "actions.reenslave[0].carrier_wait: must be a duration up to 1m"}},
+		{"reenslave a list", "actions:\n  reenslave: bond0\n", []string{"f.yaml:2:", "actions.reenslave: want a list"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,6 +187,27 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("error %q does not start with config: FILE", err)
 			}
 		})
+	}
+}
+
+// TestReenslaveConfig checks the defaults of an actions.reenslave entry
+// and that the first matching entry decides for a bond.
+func TestReenslaveConfig(t *testing.T) {
+	c, err := Parse("f.yaml", []byte("actions:\n  reenslave:\n    - {bond: bond0, dry_run: true, cooldown: 30s, max_per_hour: 2}\n    - bond: \"bond*\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.ReenslaveFor("bond0"); r == nil || !r.DryRun || r.Cooldown != 30*time.Second || r.MaxPerHour != 2 || r.CarrierWait != DefaultReenslaveCarrierWait {
+		t.Errorf("bond0: %+v", r)
+	}
+	if r := c.ReenslaveFor("bond1"); r == nil || r.DryRun || r.Cooldown != DefaultReenslaveCooldown || r.MaxPerHour != DefaultReenslaveMaxPerHour {
+		t.Errorf("bond1: %+v", r)
+	}
+	if r := c.ReenslaveFor("team0"); r != nil {
+		t.Errorf("team0 matched %+v", r)
+	}
+	if r := Default().ReenslaveFor("bond0"); r != nil {
+		t.Errorf("on by default: %+v", r)
 	}
 }
 

@@ -121,6 +121,9 @@ func (c *Config) compile(doc *yaml.Node) error {
 	if err := c.compileUserRules(v); err != nil {
 		return err
 	}
+	if err := c.compileActions(v); err != nil {
+		return err
+	}
 	if err := c.checkChannelRules(v); err != nil {
 		return err
 	}
@@ -381,6 +384,49 @@ func (c *Config) compileControls(v *validator) error {
 			}
 		}
 		c.controls = append(c.controls, ctl)
+	}
+	return nil
+}
+
+// compileActions validates actions: and fills each entry's defaults.
+func (c *Config) compileActions(v *validator) error {
+	for i := range c.Actions.Reenslave {
+		r := &c.Actions.Reenslave[i]
+		if r.Bond == "" {
+			return v.fail("bond is required: a bond name (bond0) or a glob (bond*)", "actions", "reenslave", i)
+		}
+		if err := checkGlob(r.Bond); err != nil {
+			return v.fail(err.Error(), "actions", "reenslave", i, "bond")
+		}
+		if r.Cooldown < 0 {
+			return v.fail(fmt.Sprintf("must be a positive duration such as 5m (0 is the default, %s), got %s", DefaultReenslaveCooldown, r.Cooldown), "actions", "reenslave", i, "cooldown")
+		}
+		if r.MaxPerHour < 0 || r.MaxPerHour > 60 {
+			return v.fail(fmt.Sprintf("must be between 1 and 60 (0 is the default, %d), got %d", DefaultReenslaveMaxPerHour, r.MaxPerHour), "actions", "reenslave", i, "max_per_hour")
+		}
+		if r.CarrierWait < 0 || r.CarrierWait > time.Minute {
+			return v.fail(fmt.Sprintf("must be a duration up to 1m (0 is the default, %s), got %s", DefaultReenslaveCarrierWait, r.CarrierWait), "actions", "reenslave", i, "carrier_wait")
+		}
+		if r.Cooldown == 0 {
+			r.Cooldown = DefaultReenslaveCooldown
+		}
+		if r.MaxPerHour == 0 {
+			r.MaxPerHour = DefaultReenslaveMaxPerHour
+		}
+		if r.CarrierWait == 0 {
+			r.CarrierWait = DefaultReenslaveCarrierWait
+		}
+	}
+	return nil
+}
+
+// ReenslaveFor is the first actions.reenslave entry whose glob matches
+// bond; nil when none does (re-enslaving is off for it).
+func (c *Config) ReenslaveFor(bond string) *Reenslave {
+	for i := range c.Actions.Reenslave {
+		if ok, err := path.Match(c.Actions.Reenslave[i].Bond, bond); err == nil && ok {
+			return &c.Actions.Reenslave[i]
+		}
 	}
 	return nil
 }

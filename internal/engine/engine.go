@@ -42,6 +42,9 @@ type Engine struct {
 	// Sources are the sources a pass runs; nil means collectors.Sources().
 	// Read once, at the first pass, with Clock (the collectors' clock too).
 	Sources []collectors.Source
+	// Actions, when set, returns the findings the daemon's actions raise
+	// about themselves (reenslave_gave_up), evaluated with the pass.
+	Actions func() []rules.Finding
 
 	// collect runs the sources and remembers the ones still hung from an
 	// earlier pass: this engine started them.
@@ -111,6 +114,9 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 	}
 	opts := rules.Options{Expect: cfg.Expectations(), Controls: cfg.Controls(), UserRules: cfg.CompiledUserRules(),
 		Now: start, FirstSeen: e.firstSeen, Settle: cfg.Baseline.Settle, LLDP: cfg.LLDPOptions()}
+	if e.Actions != nil {
+		opts.Actions = e.Actions()
+	}
 	p := &Pass{Snapshot: snap, Started: start}
 
 	var (
