@@ -6,8 +6,8 @@
 // Every collector and bonding/ reads through it, so a new source gets the
 // bounds, the timeout for attributes that can block and the error shape for
 // free. Files redwatch writes (the state file, the alert outbox) go through
-// internal/safefile's WriteAtomic; only internal/actions (to come) may write
-// under /sys.
+// internal/safefile's WriteAtomic; only internal/actions may write under
+// /sys.
 package hostfs
 
 import "path/filepath"
