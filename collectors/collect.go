@@ -47,7 +47,7 @@ type Part struct {
 // Sources are the sources a pass runs, in the order their errors are
 // reported.
 func Sources() []Source {
-	return []Source{bondingSource{}, mdSource{}, netSource{}, routeSource{}, rootfsSource{}, powerSource{}, hwmonSource{}, redfishSource{}, lldpSource{}, smartSource{}, diskSource{}}
+	return []Source{bondingSource{}, mdSource{}, netSource{}, routeSource{}, rootfsSource{}, powerSource{}, hwmonSource{}, redfishSource{}, lldpSource{}, smartSource{}, diskSource{}, hwraidSource{}}
 }
 
 // Collect runs every source against the roots once with DefaultTimeout and

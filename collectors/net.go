@@ -58,4 +58,22 @@ type RootFS struct {
 	Redundant bool `json:"redundant"`
 	// Stack is the path from Device down to the disks, e.g. ["dm-0", "md0", "sda1", "sda"].
 	Stack []string `json:"stack,omitempty"`
+	// DiskDevices say what each of Disks is on its bus, so that a disk that
+	// is a RAID controller's virtual drive is judged by that drive's level.
+	DiskDevices []DiskDevice `json:"disk_devices,omitempty"`
+}
+
+// DiskDevice is a whole disk's SCSI identity.
+type DiskDevice struct {
+	// Name is the disk ("sda").
+	Name string `json:"name"`
+	// Vendor and Model are /sys/class/block/<name>/device/{vendor,model}
+	// ("DELL", "PERC H730 Mini"; "HP", "LOGICAL VOLUME"), trimmed.
+	Vendor string `json:"vendor,omitempty"`
+	Model  string `json:"model,omitempty"`
+	// SCSIAddress is host:channel:target:lun, the last element of the
+	// /sys/class/block/<name>/device link ("0:2:0:0"); "" when not SCSI.
+	SCSIAddress string `json:"scsi_address,omitempty"`
+	// Controller is the PCI function on the disk's sysfs path (0000:02:00.0).
+	Controller string `json:"controller,omitempty"`
 }

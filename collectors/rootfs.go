@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -72,7 +73,38 @@ func collectRootFS(r Roots) (*RootFS, []Error) {
 	rf.Redundant = w.visit(rf.Device, 0)
 	slices.Sort(rf.Disks)
 	rf.Disks = slices.Compact(rf.Disks)
+	br := newBlockResolver(r.Sys)
+	for _, d := range rf.Disks {
+		if dd := diskDevice(r.Sys, br, d); dd.Vendor != "" || dd.Model != "" || dd.SCSIAddress != "" {
+			rf.DiskDevices = append(rf.DiskDevices, dd)
+		}
+	}
 	return rf, append(errs, w.errs...)
+}
+
+// scsiAddress matches a SCSI device's name, host:channel:target:lun.
+var scsiAddress = regexp.MustCompile(`^\d+:\d+:\d+:\d+$`)
+
+// diskDevice reads a whole disk's SCSI vendor, model and address (a disk
+// without them, NVMe or virtio, has only its controller).
+func diskDevice(sys string, br *blockResolver, name string) DiskDevice {
+	d := DiskDevice{Name: name, Controller: br.resolve(name).controller}
+	if !validDevName(name) {
+		return d
+	}
+	dev := filepath.Join(sys, "class/block", name, "device")
+	for _, a := range []struct {
+		file string
+		dst  *string
+	}{{"vendor", &d.Vendor}, {"model", &d.Model}} {
+		if b, err := hostfs.ReadAttr(filepath.Join(dev, a.file)); err == nil {
+			*a.dst = strings.TrimSpace(string(b))
+		}
+	}
+	if t, err := readLink(dev); err == nil && scsiAddress.MatchString(filepath.Base(t)) {
+		d.SCSIAddress = filepath.Base(t)
+	}
+	return d
 }
 
 // onBlockDevice reports whether a filesystem type sits on a block device;

@@ -70,6 +70,10 @@ type Snapshot struct {
 	// LLDP are the LLDP neighbours per interface (lldpd's, or lldp/neighbors.json
 	// in a tree); nil when a tree holds none.
 	LLDP *LLDP `json:"lldp,omitempty"`
+	// HWRaid are the hardware RAID controllers (the vendor tools' outputs,
+	// T/hwraid/<tool>/* in a tree) and the RAID drivers' sysfs facts; nil
+	// when there is none.
+	HWRaid *HWRaid `json:"hwraid,omitempty"`
 	// Errors are what could not be read or parsed, with the path and why.
 	Errors []Error `json:"errors"`
 	// Stale are the facts above that a failed collector could not read in

@@ -32,6 +32,7 @@ func sourcePaths(r Roots) []string {
 	}
 	if !r.Live && r.Sys != "" {
 		paths = append(paths, filepath.Join(filepath.Dir(r.Sys), RedfishCaptureDir))
+		paths = append(paths, filepath.Join(filepath.Dir(r.Sys), HWRaidDir))
 	}
 	return paths
 }

@@ -41,7 +41,7 @@ func Builtin() []Rule { return builtin }
 
 // builtin is every built-in rule: bonds, md arrays, host-level single points
 // of failure, power, then the host with no group at all.
-var builtin = slices.Concat(bondRules, lldpRules, mdRules, hostRules, powerRules, diskRules, sharedRules, []Rule{noGroupsRule})
+var builtin = slices.Concat(bondRules, lldpRules, mdRules, hwraidRules, hostRules, powerRules, diskRules, sharedRules, []Rule{noGroupsRule})
 
 var bondRules = []Rule{
 	{
@@ -331,17 +331,44 @@ var hostRules = []Rule{
 	},
 	{
 		ID: "rootfs_single_disk", Severity: Warning,
-		Checks:      "the root filesystem sits on one disk with no RAID under it",
-		Remediation: "put the root filesystem on md RAID1 (or a hardware mirror, then disable this rule for the host)",
+		Checks:      "the root filesystem sits on one disk with no RAID under it: no md array, and no hardware RAID virtual drive of a redundant level",
+		Remediation: "put the root filesystem on md RAID1 or on a hardware RAID1 virtual drive; if it already is a controller's virtual drive, install the controller's tool (storcli/perccli, ssacli, arcconf: docs/hwraid.md) so that redwatch reads its RAID level",
 		check: func(in *input, emit func(Finding)) {
 			r := in.snap.RootFS
 			if r == nil || r.Redundant || len(r.Disks) == 0 {
 				return
 			}
+			facts := map[string]string{"device": r.Device, "stack": strings.Join(r.Stack, " > ")}
+			var on []string
+			plain := 0
+			for _, d := range r.Disks {
+				dd := collectors.DiskDevice{Name: d}
+				for _, x := range r.DiskDevices {
+					if x.Name == d {
+						dd = x
+					}
+				}
+				c, v := hwraidRootVD(in.snap, dd)
+				switch {
+				case v != nil && hwraidVDRedundant(v):
+					continue // judged by its VD's own rules
+				case v != nil:
+					on = append(on, fmt.Sprintf("%s (VD %s/%s, %s, on %s)", d, c.ID, v.ID, v.Level, c.Name()))
+					facts["vd"], facts["level"] = c.ID+"/"+v.ID, v.Level
+				case hwraidVirtualDisk(dd):
+					on = append(on, fmt.Sprintf("%s (a %s %s virtual drive whose RAID level no RAID tool reported)", d, dd.Vendor, dd.Model))
+				default:
+					on = append(on, d)
+				}
+				plain++
+			}
+			if plain == 0 {
+				return
+			}
 			emit(Finding{
 				Subject: strings.Join(r.Disks, ","),
-				Message: fmt.Sprintf("the root filesystem (%s on %s) sits on %s with no RAID under it", r.FSType, r.Device, strings.Join(r.Disks, ", ")),
-				Facts:   map[string]string{"device": r.Device, "stack": strings.Join(r.Stack, " > ")},
+				Message: fmt.Sprintf("the root filesystem (%s on %s) sits on %s with no RAID under it", r.FSType, r.Device, strings.Join(on, ", ")),
+				Facts:   facts,
 			})
 		},
 	},

@@ -29,6 +29,8 @@ var memberStates = map[string][]string{
 	KindMD: {collectors.MemberInSync, collectors.MemberRebuilding, collectors.MemberSpare, collectors.MemberFaulty,
 		StateMissing, collectors.MemberJournal, collectors.MemberUnknown, StateDiskDown},
 	KindPSU: {StateOnline, StateOffline, StateAbsent, StateUnhealthy, StateUnknown},
+	KindHWRaid: {collectors.DriveOnline, collectors.DriveRebuilding, collectors.DriveFailed, collectors.DriveDown,
+		collectors.DriveMissing, collectors.DriveUnknown},
 }
 
 // MemberStates returns every state a member of kind can be in, so that a
@@ -60,6 +62,7 @@ func Groups(s *collectors.Snapshot, nics map[string]*collectors.NIC) []Group {
 			groups = append(groups, g)
 		}
 	}
+	groups = append(groups, hwraidGroups(s)...)
 	groups = append(groups, powerGroups(s)...)
 	markDiskDown(groups, s)
 	return groups

@@ -24,7 +24,11 @@ var subjectShapes = map[string]string{
 	"disk_sectors_pending": ShapeGroup, "disk_sectors_uncorrectable": ShapeGroup, "disk_grown_defects": ShapeGroup,
 	"disk_selftest_failed": ShapeGroup, "disk_offline": ShapeGroup, "group_shared_controller": ShapeGroup,
 	"group_members_same_disk": ShapeGroup,
-	"expect_group_missing":    ShapeGroup, "expect_glob_unmatched": ShapeGroup, "expect_member_missing": ShapeMember,
+	// A hardware RAID VD is named controller/VD ("c0/v0"), a drive controller/slot ("c0/252:1").
+	"hwraid_vd_degraded": ShapeMember, "hwraid_vd_offline": ShapeMember, "hwraid_vd_rebuilding": ShapeMember,
+	"hwraid_drive_failed": ShapeMember, "hwraid_drive_predictive_failure": ShapeMember, "hwraid_controller_failed": ShapeGroup,
+	"hwraid_kernel_volume_degraded": ShapeGroup, "hwraid_cache_unprotected": ShapeGroup, "hwraid_foreign_config": ShapeGroup,
+	"expect_group_missing": ShapeGroup, "expect_glob_unmatched": ShapeGroup, "expect_member_missing": ShapeMember,
 	"expect_md_member_count": ShapeGroup, "expect_md_spare_missing": ShapeGroup, "expect_power_missing": ShapeGroup,
 	"expect_power_unhealthy": ShapeGroup, "baseline_member_missing": ShapeMember, "baseline_group_missing": ShapeGroup,
 	ReenslaveGaveUp: ShapeMember,
