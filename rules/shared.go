@@ -109,7 +109,10 @@ func onOneDisk(g *Group, members string) bool {
 
 // storageKind reports whether g is a group of block devices (not a bond,
 // not power supplies).
-func storageKind(g *Group) bool { return g.Kind != KindBond && g.Kind != KindPSU }
+//
+// A hardware RAID VD (KindHWRaid) is none: its drives sit behind its
+// controller by construction, so sharing it is no finding.
+func storageKind(g *Group) bool { return g.Kind != KindBond && g.Kind != KindPSU && g.Kind != KindHWRaid }
 
 var sharedRules = []Rule{
 	{
