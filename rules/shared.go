@@ -112,7 +112,9 @@ func onOneDisk(g *Group, members string) bool {
 //
 // A hardware RAID VD (KindHWRaid) is none: its drives sit behind its
 // controller by construction, so sharing it is no finding.
-func storageKind(g *Group) bool { return g.Kind != KindBond && g.Kind != KindPSU && g.Kind != KindHWRaid }
+func storageKind(g *Group) bool {
+	return g.Kind != KindBond && g.Kind != KindPSU && g.Kind != KindHWRaid
+}
 
 var sharedRules = []Rule{
 	{
