@@ -17,6 +17,26 @@ type Spec struct {
 	ExtraNICs int
 	// Arrays are RAID6 md arrays of MembersPerArray whole-disk members.
 	Arrays, MembersPerArray int
+	// Complete adds the files a real host has that redwatch does not read
+	// but other agents do, so that node_exporter's bonding, mdadm and
+	// netclass collectors read a whole host too (`make bench`): each bond's
+	// bonding/slaves and lower_<slave> links with bonding_slave/mii_status,
+	// the common /sys/class/net attributes, and md's uuid,
+	// metadata_version, chunk_size and sync_completed.
+	Complete bool
+}
+
+// Scaled is s with f times the bonds, extra NICs and arrays (at least one
+// of each that s has); the slaves per bond and members per array stay.
+func (s Spec) Scaled(f float64) Spec {
+	scale := func(n int) int {
+		if n == 0 {
+			return 0
+		}
+		return max(1, int(float64(n)*f+0.5))
+	}
+	s.Bonds, s.ExtraNICs, s.Arrays = scale(s.Bonds), scale(s.ExtraNICs), scale(s.Arrays)
+	return s
 }
 
 // Large is the benchmark host of the audit issue: 32 bonds of 4 slaves
@@ -27,7 +47,7 @@ var Large = Spec{Bonds: 32, SlavesPerBond: 4, Arrays: 16, MembersPerArray: 8}
 // what a pass reads (plus the directories the links point at), so that
 // reading every file and link of it is the I/O floor under a pass.
 func Generate(dir string, s Spec) error {
-	g := &gen{root: dir}
+	g := &gen{root: dir, complete: s.Complete}
 	var masters []string
 	nic := 0
 	for b := 0; b < s.Bonds; b++ {
@@ -51,8 +71,10 @@ func Generate(dir string, s Spec) error {
 }
 
 type gen struct {
-	root string
-	err  error
+	root     string
+	complete bool
+	ifindex  int // interfaces given attributes so far
+	err      error
 }
 
 func (g *gen) file(rel, content string) {
@@ -96,7 +118,30 @@ func (g *gen) nic(i int, master string) string {
 		g.link(dev+"/master", "../../../../../virtual/net/"+master)
 		g.file(dev+"/bonding_slave/state", "active")
 	}
+	if g.complete {
+		g.netAttrs(dev, fmt.Sprintf("3c:ec:ef:%02x:%02x:%02x", i>>16&0xff, i>>8&0xff, i&0xff))
+		if master != "" {
+			g.file(dev+"/bonding_slave/mii_status", "up")
+			g.link("sys/devices/virtual/net/"+master+"/lower_"+name, "../../../"+strings.TrimPrefix(dev, "sys/devices/"))
+		}
+	}
 	return name
+}
+
+// netAttrs writes the /sys/class/net attributes every interface has that
+// redwatch does not read (netclass reads them all).
+func (g *gen) netAttrs(dev, mac string) {
+	g.ifindex++
+	ifindex := g.ifindex + 1 // 1 is lo
+	for k, v := range map[string]string{
+		"address": mac, "broadcast": "ff:ff:ff:ff:ff:ff", "addr_assign_type": "0", "addr_len": "6",
+		"mtu": "9000", "ifindex": fmt.Sprint(ifindex), "iflink": fmt.Sprint(ifindex), "type": "1",
+		"flags": "0x1003", "tx_queue_len": "1000", "dormant": "0", "carrier_changes": "2",
+		"carrier_up_count": "1", "carrier_down_count": "1", "dev_id": "0x0", "link_mode": "0",
+		"name_assign_type": "4", "netdev_group": "0",
+	} {
+		g.file(dev+"/"+k, v)
+	}
 }
 
 // bond writes /proc/net/bonding/<name> for an 802.3ad bond whose slaves are all up.
@@ -114,6 +159,10 @@ func (g *gen) bond(name string, slaves []string) {
 	vdev := "sys/devices/virtual/net/" + name
 	g.file(vdev+"/operstate", "up")
 	g.file(vdev+"/carrier", "1")
+	if g.complete {
+		g.file(vdev+"/bonding/slaves", strings.Join(slaves, " "))
+		g.netAttrs(vdev, "3c:ec:ef:00:00:00")
+	}
 }
 
 // mdstat writes /proc/mdstat and /sys/block/md*/md for healthy RAID6 arrays.
@@ -135,9 +184,16 @@ func (g *gen) mdstat(s Spec) {
 		for k, v := range map[string]string{"level": "raid6", "raid_disks": fmt.Sprint(s.MembersPerArray), "degraded": "0", "array_state": "clean", "sync_action": "idle", "mismatch_cnt": "0"} {
 			g.file(mdDir+"/md/"+k, v)
 		}
+		if g.complete {
+			for k, v := range map[string]string{"uuid": fmt.Sprintf("0a1b2c3d-0000-0000-0000-%012x", a), "metadata_version": "1.2", "chunk_size": "524288", "sync_completed": "none"} {
+				g.file(mdDir+"/md/"+k, v)
+			}
+		}
 		for m := 0; m < s.MembersPerArray; m++ {
 			d := diskName(disk + m)
-			host := fmt.Sprintf("pci0000:00/0000:00:%02x.0/host%d/target%d:0:0/%d:0:0:0/block/%s", 0x11+(disk+m)/16, disk+m, disk+m, disk+m, d)
+			// Member m of every array hangs off controller m: no two members
+			// of an array share a controller (group_shared_controller).
+			host := fmt.Sprintf("pci0000:00/0000:00:%02x.0/host%d/target%d:0:0/%d:0:0:0/block/%s", 0x11+m, disk+m, disk+m, disk+m, d)
 			g.dir("sys/devices/" + host)
 			g.link("sys/class/block/"+d, "../../devices/"+host)
 			g.link("sys/block/"+d, "../devices/"+host)

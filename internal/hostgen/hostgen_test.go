@@ -43,6 +43,39 @@ func TestLargeHostHealthy(t *testing.T) {
 	}
 }
 
+// TestCompleteScaledHost: a quarter-size complete host is as healthy, with a
+// quarter of the groups, and has the files node_exporter reads that redwatch
+// does not.
+func TestCompleteScaledHost(t *testing.T) {
+	spec := Large.Scaled(0.25)
+	if spec.Bonds != 8 || spec.SlavesPerBond != 4 || spec.Arrays != 4 || spec.MembersPerArray != 8 {
+		t.Fatalf("Large.Scaled(0.25) = %+v", spec)
+	}
+	if s := Large.Scaled(16); s.Bonds != 512 || s.Arrays != 256 {
+		t.Fatalf("Large.Scaled(16) = %+v", s)
+	}
+	spec.Complete = true
+	dir := t.TempDir()
+	if err := Generate(dir, spec); err != nil {
+		t.Fatal(err)
+	}
+	p := (&engine.Engine{Roots: collectors.TreeRoots(dir)}).Run(context.Background())
+	if len(p.Snapshot.Bonds) != 8 || len(p.Snapshot.MD) != 4 || p.Result.Status.String() != "ok" {
+		t.Errorf("bonds %d, arrays %d, status %s, findings %v, errors %v", len(p.Snapshot.Bonds), len(p.Snapshot.MD), p.Result.Status, p.Result.Findings, p.Result.Errors)
+	}
+	for path, want := range map[string]string{
+		"sys/class/net/bond7/bonding/slaves":                       "eth28 eth29 eth30 eth31\n",
+		"sys/class/net/bond7/lower_eth29/bonding_slave/mii_status": "up\n",
+		"sys/class/net/eth29/mtu":                                  "9000\n",
+		"sys/block/md3/md/uuid":                                    "0a1b2c3d-0000-0000-0000-000000000003\n",
+		"sys/block/md3/md/sync_completed":                          "none\n",
+	} {
+		if b, err := os.ReadFile(filepath.Join(dir, path)); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", path, b, err, want)
+		}
+	}
+}
+
 // BenchmarkPass is one full pass (collect + evaluate) on the large host.
 func BenchmarkPass(b *testing.B) {
 	dir := b.TempDir()
