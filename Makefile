@@ -14,7 +14,7 @@ LDFLAGS    := -s -w -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).revision=
 # worker is busy (golang/go#75804, fixed in go1.27); a count has no deadline.
 FUZZTIME ?= 30000x
 
-.PHONY: all build audit deps test unit fuzz fuzz-long e2e bench vet lint tidy vulncheck clean package
+.PHONY: all build audit deps test unit fuzz fuzz-long e2e bench bench-go vet lint tidy vulncheck clean package
 
 all: build
 
@@ -75,7 +75,16 @@ fuzz-long:
 e2e:
 	$(GO) test -tags e2e -count=1 -v -timeout 40m ./lab/...
 
-bench:
+## bench: redwatch daemon vs node_exporter v1.12.1 on generated hosts of ¼×, 1×, 4×, 16× (interleaved
+## rounds, CPU from schedstat; internal/tools/bench), idle cost and wrk; prints the table and writes it
+## into README.md's performance section. BENCHFLAGS passes flags (e.g. BENCHFLAGS='-rounds 5').
+## Not part of `make test`. bench-go: the Go benchmarks.
+BENCHFLAGS ?=
+bench: build
+	GO=$(GO) bash scripts/bench-deps.sh
+	$(GO) run ./internal/tools/bench -redwatch ./redwatch -node-exporter $$($(GO) env GOPATH)/bin/node_exporter -readme README.md $(BENCHFLAGS)
+
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 ## package: dist/redwatch_*.deb and dist/redwatch-*.rpm with nfpm (scripts/deps-go.sh installs it)
