@@ -140,6 +140,10 @@ type SmartReport struct {
 	SelfTestFailed bool `json:"self_test_failed"`
 	// TemperatureC is temperature.current, in °C.
 	TemperatureC int `json:"temperature_celsius"`
+	// NoSmart is set when smartctl says the device has no SMART at all
+	// (smart_support.available false: a virtual disk, a RAID volume):
+	// nothing is claimed about its health, and it is not an error.
+	NoSmart bool `json:"no_smart,omitempty"`
 }
 
 // Unreadable returns why smartctl could not read the disk's health (exit
@@ -152,6 +156,9 @@ func (r *SmartReport) Unreadable() string {
 			why += ": " + strings.Join(r.Messages, "; ")
 		}
 		return fmt.Sprintf("smartctl exit status %d (%s)", r.ExitStatus, why)
+	}
+	if r.NoSmart && r.Passed == nil {
+		return ""
 	}
 	if r.Passed == nil && r.CriticalWarning == Unknown && r.Reallocated == Unknown && r.GrownDefects == Unknown {
 		why := "no SMART health in the output"
@@ -187,6 +194,9 @@ type smartctlJSON struct {
 	SmartStatus       *struct {
 		Passed *bool `json:"passed"`
 	} `json:"smart_status"`
+	SmartSupport *struct {
+		Available *bool `json:"available"`
+	} `json:"smart_support"`
 	NVMeLog *struct {
 		CriticalWarning         int   `json:"critical_warning"`
 		AvailableSpare          *int  `json:"available_spare"`
@@ -253,6 +263,9 @@ func parseSmartctl(data []byte) (SmartReport, error) {
 	} else if j.NVMeTotalCapacity != nil {
 		r.CapacityBytes = *j.NVMeTotalCapacity
 	}
+	if j.SmartSupport != nil && j.SmartSupport.Available != nil && !*j.SmartSupport.Available {
+		r.NoSmart = true
+	}
 	if j.SmartStatus != nil && j.SmartStatus.Passed != nil {
 		p := *j.SmartStatus.Passed
 		r.Passed = &p
@@ -301,14 +314,26 @@ func intOr(p *int) int {
 	return *p
 }
 
-// smartSource reads the disks' SMART and NVMe health.
-type smartSource struct{}
+// smartSource reads the disks' SMART and NVMe health: the captured
+// outputs in --root mode, the live cache (when it has one) on a live host.
+type smartSource struct {
+	cache *SmartCache
+}
 
 func (smartSource) Name() string { return SmartCollector }
 
-func (smartSource) Collect(_ context.Context, r Roots) (Part, error) {
-	disks, errs := collectSmart(r)
-	return Part{Set: func(s *Snapshot) { s.Disks = disks }, Errors: errs}, nil
+func (src smartSource) Collect(_ context.Context, r Roots) (Part, error) {
+	if r.Live && src.cache != nil {
+		disks, errs, st, reads := src.cache.read()
+		for _, rd := range reads {
+			if rd.raw != nil {
+				hostfs.RecordOutput(SmartCaptureName(rd.target.name), rd.raw)
+			}
+		}
+		return Part{Set: func(s *Snapshot) { s.Disks, s.Smart = disks, &st }, Errors: errs}, nil
+	}
+	disks, errs, st := collectSmart(r)
+	return Part{Set: func(s *Snapshot) { s.Disks, s.Smart = disks, st }, Errors: errs}, nil
 }
 
 // SmartctlDir is where a captured tree holds `smartctl --json` outputs,
@@ -321,21 +346,21 @@ func SmartctlDir(r Roots) string {
 }
 
 // collectSmart reads ROOT/smartctl/<disk>.json in --root mode. On a live
-// host smartctl is not run yet (it needs the cache the issue asks for: a
-// scrape must never start a SMART read), so there are no disks and no
-// error: nothing is claimed about them. A disk smartctl could not read is
-// an Error (UNKNOWN) with the file and the reason, and no Disk.
-func collectSmart(r Roots) ([]Disk, []Error) {
+// host without a SmartCache there are no disks and no error: nothing is
+// claimed about them. A disk smartctl could not read is an Error (UNKNOWN)
+// with the file and the reason, and no Disk.
+func collectSmart(r Roots) ([]Disk, []Error, *SmartStatus) {
 	dir := SmartctlDir(r)
 	if dir == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	ents, err := hostfs.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
+	st := &SmartStatus{Source: SmartSourceCapture}
 	if err != nil {
-		return nil, []Error{hostfs.New(SmartCollector, dir, fmt.Errorf("list smartctl outputs: %w", err))}
+		return nil, []Error{hostfs.New(SmartCollector, dir, fmt.Errorf("list smartctl outputs: %w", err))}, st
 	}
 	var (
 		disks []Disk
@@ -352,26 +377,26 @@ func collectSmart(r Roots) ([]Disk, []Error) {
 			errs = append(errs, hostfs.New(SmartCollector, path, fmt.Errorf("read smartctl output: %w", err)))
 			continue
 		}
-		rep, err := parseSmartctl(data)
-		if err != nil {
-			errs = append(errs, hostfs.New(SmartCollector, path, err))
+		d, derr := smartDisk(name, path, data)
+		if derr != nil {
+			errs = append(errs, *derr)
 			continue
 		}
-		rep.Disk = name
-		if why := rep.Unreadable(); why != "" {
-			errs = append(errs, hostfs.New(SmartCollector, path, fmt.Errorf("disk %s: smartctl could not read it: %s", name, why)))
-			continue
-		}
-		disks = append(disks, Disk{Name: name, Smart: rep})
+		disks = append(disks, d)
 	}
 	sort.Slice(disks, func(i, j int) bool { return disks[i].Name < disks[j].Name })
-	return disks, errs
+	return disks, errs, st
 }
 
 // Disk is one whole disk and its health.
 type Disk struct {
 	// Name is the disk's kernel name ("sda", "nvme0n1").
 	Name string `json:"name"`
-	// Smart is its SMART / NVMe health (ROOT/smartctl/<name>.json).
+	// Smart is its SMART / NVMe health (ROOT/smartctl/<name>.json, or the
+	// live cache's last smartctl run).
 	Smart SmartReport `json:"smart"`
+	// Grew are the counters (SmartMediaErrors, ...) that rose since the
+	// live cache's previous read of the disk, with their previous value;
+	// nil in --root mode and on the first read.
+	Grew map[string]int64 `json:"grew,omitempty"`
 }

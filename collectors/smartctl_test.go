@@ -54,6 +54,9 @@ func TestParseSmartctl(t *testing.T) {
 		{name: "no health data at all is unreadable",
 			in: `{"smartctl":{"exit_status":4},"device":{"name":"/dev/sdb"}}`, check: func(r SmartReport) bool { return r.Passed == nil },
 			unreadable: "no SMART health in the output"},
+		{name: "a device without SMART is no error and no health",
+			in:    `{"smartctl":{"exit_status":4},"device":{"name":"/dev/sdb"},"smart_support":{"available":false}}`,
+			check: func(r SmartReport) bool { return r.NoSmart && r.Passed == nil }},
 		{name: "bit 2 alone with health data stays readable",
 			in: `{"smartctl":{"exit_status":4},"smart_status":{"passed":true}}`, check: func(r SmartReport) bool { return *r.Passed }},
 	}
@@ -113,7 +116,7 @@ func TestCollectSmart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	disks, errs := collectSmart(TreeRoots(root))
+	disks, errs, _ := collectSmart(TreeRoots(root))
 	if len(disks) != 1 || disks[0].Name != "sda" || disks[0].Smart.Serial != "S1" {
 		t.Errorf("disks = %+v", disks)
 	}
@@ -121,7 +124,7 @@ func TestCollectSmart(t *testing.T) {
 		errs[1].Path != filepath.Join(dir, "sdc.json") {
 		t.Errorf("errors = %v", errs)
 	}
-	if d, e := collectSmart(HostRoots()); d != nil || e != nil {
+	if d, e, _ := collectSmart(HostRoots()); d != nil || e != nil {
 		t.Errorf("live host: smartctl is not run yet, got %v %v", d, e)
 	}
 }
@@ -160,7 +163,7 @@ func BenchmarkCollectSmart128(b *testing.B) {
 	r := TreeRoots(root)
 	b.ResetTimer()
 	for range b.N {
-		if disks, errs := collectSmart(r); len(disks) != 128 || errs != nil {
+		if disks, errs, _ := collectSmart(r); len(disks) != 128 || errs != nil {
 			b.Fatalf("%d disks, errors %v", len(disks), errs)
 		}
 	}

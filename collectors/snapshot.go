@@ -60,8 +60,11 @@ type Snapshot struct {
 	// (IPMI, Redfish); nil when no source reports one.
 	PowerRedundancy []PowerRedundancy `json:"power_redundancy,omitempty"`
 	// Disks are the disks with their SMART / NVMe health (ROOT/smartctl/<disk>.json
-	// in --root mode; not read on a live host yet, see docs/disks.md).
+	// in --root mode, the daemon's smartctl cache on a live host; docs/disks.md).
 	Disks []Disk `json:"disks,omitempty"`
+	// Smart says where Disks come from (a capture, the live smartctl
+	// cache) or why they are not read; nil when nothing is known.
+	Smart *SmartStatus `json:"smart,omitempty"`
 	// BlockDisks are the whole disks with their identity, transport,
 	// controller and state (/sys/block, see BlockDisk).
 	BlockDisks []BlockDisk `json:"block_disks,omitempty"`

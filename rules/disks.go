@@ -63,17 +63,46 @@ func diskRule(id string, sev Severity, checks, remediation string, what func(sm 
 		}}
 }
 
-// countRule is a disk rule on one counter that is bad when above zero.
-func countRule(id, checks, remediation, noun string, get func(sm *collectors.SmartReport) int64) Rule {
-	return diskRule(id, Warning, checks, remediation, func(sm *collectors.SmartReport) (string, map[string]string, bool) {
-		n := get(sm)
-		return fmt.Sprintf("has %d %s", n, noun), map[string]string{"count": strconv.FormatInt(n, 10)}, n > 0
-	})
+// countRule is a disk rule on one counter that is bad when above zero; a
+// counter that rose since the live cache's previous read (Disk.Grew, key
+// grew) is said to be growing, with its previous value.
+func countRule(id, grew, checks, remediation, noun string, get func(sm *collectors.SmartReport) int64) Rule {
+	return Rule{ID: id, Severity: Warning, Checks: checks + "; growing since the previous read is said so", Remediation: remediation,
+		check: func(in *input, emit func(Finding)) {
+			for i := range in.snap.Disks {
+				d := &in.snap.Disks[i]
+				n := get(&d.Smart)
+				if n <= 0 {
+					continue
+				}
+				text := fmt.Sprintf("has %d %s", n, noun)
+				prev, growing := d.Grew[grew]
+				if growing {
+					text += fmt.Sprintf(", growing (%d at the previous read)", prev)
+				}
+				f := diskFinding(in, d, text)
+				f.Facts["count"] = strconv.FormatInt(n, 10)
+				if growing {
+					f.Facts["previous"] = strconv.FormatInt(prev, 10)
+				}
+				emit(f)
+			}
+		}}
 }
 
 const replaceDisk = "copy the data off or make sure its mirror is healthy, then replace the disk; `smartctl -x /dev/{disk}` shows the detail and `mdadm --detail` the arrays it backs"
 
 var diskRules = []Rule{
+	{
+		ID: "disk_smart_unavailable", Severity: Info,
+		Checks:      "smartctl is not installed on a live host: the disks' SMART and NVMe health is not read (a note, not UNKNOWN)",
+		Remediation: "install smartmontools (smartctl ≥ 7) and give redwatch CAP_SYS_RAWIO (docs/disks.md)",
+		check: func(in *input, emit func(Finding)) {
+			if st := in.snap.Smart; st != nil && st.Source == collectors.SmartSourceUnavailable {
+				emit(Finding{Subject: "host", Message: st.Note})
+			}
+		},
+	},
 	diskRule("disk_smart_failed", Critical,
 		"a disk whose SMART overall-health self-assessment failed (smart_status.passed false)",
 		"replace the disk now: "+replaceDisk,
@@ -107,18 +136,18 @@ var diskRules = []Rule{
 			return fmt.Sprintf("has used %d%% of its rated endurance", sm.PercentageUsed),
 				map[string]string{"percentage_used": strconv.Itoa(sm.PercentageUsed)}, sm.PercentageUsed >= DiskWearoutPercent
 		}),
-	countRule("disk_media_errors", "an NVMe disk with media_errors above zero (unrecovered data integrity errors)",
+	countRule("disk_media_errors", collectors.SmartMediaErrors, "an NVMe disk with media_errors above zero (unrecovered data integrity errors)",
 		replaceDisk, "NVMe media errors", func(sm *collectors.SmartReport) int64 { return sm.MediaErrors }),
-	countRule("disk_sectors_reallocated", "an ATA disk whose attribute 5 (Reallocated_Sector_Ct) raw value is above zero",
+	countRule("disk_sectors_reallocated", collectors.SmartReallocated, "an ATA disk whose attribute 5 (Reallocated_Sector_Ct) raw value is above zero",
 		"watch the count: if it grows, "+replaceDisk, "reallocated sectors (ATA attribute 5)",
 		func(sm *collectors.SmartReport) int64 { return sm.Reallocated }),
-	countRule("disk_sectors_pending", "an ATA disk whose attribute 197 (Current_Pending_Sector) raw value is above zero",
+	countRule("disk_sectors_pending", collectors.SmartPending, "an ATA disk whose attribute 197 (Current_Pending_Sector) raw value is above zero",
 		"run `smartctl -t long /dev/{disk}` and check the arrays it backs with `mdadm --detail`; if the count stays, "+replaceDisk,
 		"sectors pending reallocation (ATA attribute 197)", func(sm *collectors.SmartReport) int64 { return sm.Pending }),
-	countRule("disk_sectors_uncorrectable", "an ATA disk whose attribute 198 (Offline_Uncorrectable) raw value is above zero",
+	countRule("disk_sectors_uncorrectable", collectors.SmartOfflineUncorrectable, "an ATA disk whose attribute 198 (Offline_Uncorrectable) raw value is above zero",
 		replaceDisk, "offline uncorrectable sectors (ATA attribute 198)",
 		func(sm *collectors.SmartReport) int64 { return sm.OfflineUncorrectable }),
-	countRule("disk_grown_defects", "a SCSI/SAS disk whose grown defect list is not empty",
+	countRule("disk_grown_defects", collectors.SmartGrownDefects, "a SCSI/SAS disk whose grown defect list is not empty",
 		"watch the count: if it grows, "+replaceDisk, "entries in its grown defect list",
 		func(sm *collectors.SmartReport) int64 { return sm.GrownDefects }),
 	diskRule("disk_selftest_failed", Warning,

@@ -66,3 +66,38 @@ func TestDiskRules(t *testing.T) {
 		})
 	}
 }
+
+// TestDiskCounterGrowing: a counter that rose since the previous live read
+// is said to be growing, with its previous value; smartctl missing is one
+// info note, not UNKNOWN.
+func TestDiskCounterGrowing(t *testing.T) {
+	const U = collectors.Unknown
+	yes := true
+	sm := collectors.SmartReport{Model: "M", Serial: "S", Passed: &yes, CriticalWarning: U, AvailableSpare: U,
+		AvailableSpareThreshold: U, PercentageUsed: U, MediaErrors: U, Reallocated: 9, Pending: 2,
+		OfflineUncorrectable: U, GrownDefects: U, TemperatureC: U}
+	snap := &collectors.Snapshot{Disks: []collectors.Disk{{Name: "sda", Smart: sm, Grew: map[string]int64{collectors.SmartReallocated: 4}}}}
+	res := Evaluate(snap)
+	var realloc, pending *Finding
+	for i, f := range res.Findings {
+		switch f.Rule {
+		case "disk_sectors_reallocated":
+			realloc = &res.Findings[i]
+		case "disk_sectors_pending":
+			pending = &res.Findings[i]
+		}
+	}
+	if realloc == nil || !strings.Contains(realloc.Message, "has 9 reallocated sectors (ATA attribute 5), growing (4 at the previous read)") ||
+		realloc.Facts["previous"] != "4" {
+		t.Errorf("reallocated: %+v", realloc)
+	}
+	if pending == nil || strings.Contains(pending.Message, "growing") {
+		t.Errorf("pending: %+v", pending)
+	}
+
+	snap = &collectors.Snapshot{Smart: &collectors.SmartStatus{Source: collectors.SmartSourceUnavailable, Note: "smartctl not found"}}
+	res = Evaluate(snap)
+	if got := diskFindings(res); !slices.Equal(got, []string{"disk_smart_unavailable info host"}) || res.Status != StatusOK {
+		t.Errorf("findings %v status %s", got, res.Status)
+	}
+}

@@ -23,7 +23,7 @@ var subjectShapes = map[string]string{
 	"disk_wearout": ShapeGroup, "disk_media_errors": ShapeGroup, "disk_sectors_reallocated": ShapeGroup,
 	"disk_sectors_pending": ShapeGroup, "disk_sectors_uncorrectable": ShapeGroup, "disk_grown_defects": ShapeGroup,
 	"disk_selftest_failed": ShapeGroup, "disk_offline": ShapeGroup, "group_shared_controller": ShapeGroup,
-	"group_members_same_disk": ShapeGroup,
+	"group_members_same_disk": ShapeGroup, "disk_smart_unavailable": ShapeGroup,
 	// A hardware RAID VD is named controller/VD ("c0/v0"), a drive controller/slot ("c0/252:1").
 	"hwraid_vd_degraded": ShapeMember, "hwraid_vd_offline": ShapeMember, "hwraid_vd_rebuilding": ShapeMember,
 	"hwraid_drive_failed": ShapeMember, "hwraid_drive_predictive_failure": ShapeMember, "hwraid_controller_failed": ShapeGroup,

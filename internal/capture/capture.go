@@ -52,6 +52,10 @@ type Options struct {
 	Timeout time.Duration
 	// Version is redwatch's version, for the manifest.
 	Version string
+	// Sources are the sources of the pass; nil means collectors.Sources()
+	// (a live host's caller passes collectors.WithSmart a SMART cache it
+	// refreshed, so that the smartctl outputs are captured).
+	Sources []collectors.Source
 }
 
 // Manifest is capture.json: what the capture holds and how it was made.
@@ -113,7 +117,7 @@ func Capture(ctx context.Context, w io.Writer, o Options) (*Manifest, error) {
 		o.Clock = clock.Real{}
 	}
 	rec := hostfs.StartRecording()
-	snap := (&collectors.Runner{Clock: o.Clock}).Collect(ctx, o.Roots, o.Timeout)
+	snap := (&collectors.Runner{Clock: o.Clock, Sources: o.Sources}).Collect(ctx, o.Roots, o.Timeout)
 	rec.Stop()
 
 	m := &Manifest{Format: 1, Version: o.Version, Host: snap.Host, Time: o.Clock.Now().UTC(),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/clock"
+	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/engine"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -56,7 +57,10 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 		return errorf(e, "audit: %v", err)
 	}
 	eng := &engine.Engine{Roots: roots, Clock: e.clock, Config: cfg, StateDir: cf.passDir(cfg, roots)}
-	pass := runBounded(ctx, eng.Run, e.clock, timeout)
+	pass := runBounded(ctx, func(ctx context.Context) *engine.Pass {
+		eng.Sources = liveSources(ctx, roots, cfg)
+		return eng.Run(ctx)
+	}, e.clock, timeout)
 	for _, n := range pass.Notes {
 		fmt.Fprintf(e.stderr, "redwatch: audit: %s\n", esc(n))
 	}
@@ -72,6 +76,20 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 		writeTable(e.stdout, pass, useColor)
 	}
 	return pass.Result.Status.ExitCode()
+}
+
+// liveSources are the sources of a one-shot pass (audit, capture): on a
+// live host, with a SMART cache read once now (smartctl on every disk,
+// disks.smart_timeout each, four at a time) so that the pass has the disks'
+// health; nil (collectors.Sources()) in --root mode, which reads the
+// captured outputs.
+func liveSources(ctx context.Context, roots collectors.Roots, cfg *config.Config) []collectors.Source {
+	if !roots.Live {
+		return nil
+	}
+	smart := &collectors.SmartCache{Timeout: cfg.Disks.SmartTimeout}
+	smart.Refresh(ctx, roots.Sys)
+	return collectors.WithSmart(collectors.Sources(), smart)
 }
 
 // runBounded runs one pass bounded by timeout (0: only the collectors' own

@@ -43,14 +43,16 @@ func runCapture(ctx context.Context, e *env, args []string) int {
 	// configuration that does not load does not stop a capture (it may be
 	// the bug being reported); the default state directory is then excluded.
 	exclude := []string{cf.config, config.DefaultPath, config.DefaultStateDir, cf.stateDir}
-	if cfg, err := cf.load(); err != nil {
+	cfg, err := cf.load()
+	if err != nil {
 		fmt.Fprintf(e.stderr, "redwatch: capture: %s (capturing anyway)\n", esc(err.Error()))
+		cfg = config.Default()
 	} else {
 		exclude = append(exclude, cfg.StateDir, cfg.Daemon.WebConfigFile)
 	}
 	var buf bytes.Buffer
 	m, err := capture.Capture(ctx, &buf, capture.Options{Roots: roots, Exclude: exclude, Clock: e.clock,
-		Timeout: timeout, Version: buildinfo.Get().Version})
+		Timeout: timeout, Version: buildinfo.Get().Version, Sources: liveSources(ctx, roots, cfg)})
 	if err != nil {
 		return errorf(e, "capture: %v", err)
 	}

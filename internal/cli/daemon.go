@@ -37,6 +37,7 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 	fs.alias("listen", "web.listen-address") // node_exporter's spelling
 	fs.DurationVar(&f.over.Interval, "interval", 0, "safety-net `DURATION` between passes besides events (default 30s)")
 	fs.DurationVar(&f.over.CollectorTimeout, "collector-timeout", 0, "cut off one hung collector after `DURATION` (default 10s)")
+	fs.DurationVar(&f.over.SmartInterval, "smart-interval", 0, "read every disk's SMART data with smartctl every `DURATION` (default 30m, disks.smart_interval)")
 	fs.StringVar(&f.over.WebConfigFile, "web.config.file", "", "exporter-toolkit web configuration `FILE` for TLS and basic authentication")
 	fs.IntVar(&f.over.MaxConnections, "web.max-connections", 0, fmt.Sprintf("cap on concurrent endpoint connections, lowered to fit RLIMIT_NOFILE minus %d descriptors kept for collection and alerts (default %d)", server.FDReserve, server.DefaultMaxConnections))
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")

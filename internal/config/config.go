@@ -40,6 +40,7 @@ type Config struct {
 	// StateDir holds the baseline, first-seen times and maintenance windows.
 	StateDir string   `yaml:"state_dir"`
 	Daemon   Daemon   `yaml:"daemon"`
+	Disks    Disks    `yaml:"disks"`
 	Baseline Baseline `yaml:"baseline"`
 	Expect   Expect   `yaml:"expect"`
 	// LLDP is the LLDP rules' settings.
@@ -75,6 +76,15 @@ type Daemon struct {
 	// default (512), lowered to what RLIMIT_NOFILE leaves after the
 	// descriptors kept for collection and alerts.
 	MaxConnections int `yaml:"max_connections"`
+}
+
+// Disks is the disks' part of the configuration (docs/disks.md).
+type Disks struct {
+	// SmartInterval is how often the daemon runs smartctl on every disk
+	// (default 30m); passes read the last results.
+	SmartInterval time.Duration `yaml:"smart_interval"`
+	// SmartTimeout bounds one smartctl run, one disk (default 60s).
+	SmartTimeout time.Duration `yaml:"smart_timeout"`
 }
 
 // DefaultSettle is how long a group must be seen healthy before it enters
@@ -199,6 +209,7 @@ func Default() *Config {
 		Daemon:   Daemon{Interval: 30 * time.Second, CollectorTimeout: 10 * time.Second},
 		Baseline: Baseline{Settle: DefaultSettle},
 		LLDP:     LLDP{GracePeriod: rules.DefaultLLDPGrace},
+		Disks:    Disks{SmartInterval: 30 * time.Minute, SmartTimeout: 60 * time.Second},
 	}
 }
 

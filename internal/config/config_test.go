@@ -122,7 +122,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"malformed yaml", "daemon:\n  interval: 30s\n   listen: x\n", []string{"f.yaml:3:"}},
 		{"tab indentation", "daemon:\n\tinterval: 30s\n", []string{"f.yaml:2:"}},
-		{"unknown top key", "state_dir: /x\nexpects: {}\n", []string{"f.yaml:2:", "expects: unknown key", "allowed here: state_dir, daemon, baseline, expect, lldp, rules, user_rules, alerts, actions"}},
+		{"unknown top key", "state_dir: /x\nexpects: {}\n", []string{"f.yaml:2:", "expects: unknown key", "allowed here: state_dir, daemon, disks, baseline, expect, lldp, rules, user_rules, alerts, actions"}},
+		{"smart interval zero", "disks:\n  smart_interval: 0s\n", []string{"f.yaml:2:", "disks.smart_interval", "positive duration such as 30m"}},
 		{"unknown nested key", "expect:\n  bonds:\n    - name: bond0\n      min_health: 2\n", []string{"f.yaml:4:", "expect.bonds[0].min_health: unknown key", "allowed here: name, members, min_healthy"}},
 		{"wrong type int", "expect:\n  md:\n    - name: md0\n      members: two\n", []string{"f.yaml:4:", "expect.md[0].members", "cannot unmarshal"}},
 		{"wrong type duration", "daemon:\n  interval: 30\n", []string{"f.yaml:2:", "daemon.interval", "a duration such as 30s"}},

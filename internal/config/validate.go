@@ -102,6 +102,12 @@ func (c *Config) compile(doc *yaml.Node) error {
 	if c.Daemon.CollectorTimeout <= 0 {
 		return v.fail(fmt.Sprintf("must be a positive duration such as 10s, got %s", c.Daemon.CollectorTimeout), "daemon", "collector_timeout")
 	}
+	if c.Disks.SmartInterval <= 0 {
+		return v.fail(fmt.Sprintf("must be a positive duration such as 30m, got %s", c.Disks.SmartInterval), "disks", "smart_interval")
+	}
+	if c.Disks.SmartTimeout <= 0 {
+		return v.fail(fmt.Sprintf("must be a positive duration such as 60s, got %s", c.Disks.SmartTimeout), "disks", "smart_timeout")
+	}
 	if c.Daemon.MaxConnections < 0 {
 		return v.fail(fmt.Sprintf("must not be negative (0 is the default, 512), got %d", c.Daemon.MaxConnections), "daemon", "max_connections")
 	}

@@ -37,6 +37,8 @@ type Overrides struct {
 	MaxConnections   int
 	Interval         time.Duration
 	CollectorTimeout time.Duration
+	// SmartInterval is how often smartctl reads the disks (disks.smart_interval).
+	SmartInterval time.Duration
 }
 
 // Service is the node daemon's whole life: it reads the configuration,
@@ -104,6 +106,9 @@ func (s *Service) Run(ctx context.Context) error {
 	// One engine for the daemon's life: it remembers first-seen times and
 	// hung sources between passes. A reload hands it the new configuration.
 	eng := &engine.Engine{Roots: s.Roots, Clock: clock, Config: cfg, StateDir: s.stateDir(cfg)}
+	// On a live host smartctl runs in the background on its own interval;
+	// the passes read its last results (a scrape never starts a SMART read).
+	var smart *collectors.SmartCache
 	if s.Roots.Live {
 		// The built-in LLDP receiver listens while the daemon runs, where
 		// lldpd does not (the lldp source decides each pass, and tells it
@@ -112,7 +117,11 @@ func (s *Service) Run(ctx context.Context) error {
 		// lldp/neighbors.json).
 		recv := lldprecv.New(clock, log)
 		defer recv.Close()
-		eng.Sources = collectors.SourcesWithLLDP(collectors.NewLLDPSource(collectors.LLDPOptions{Receiver: recv, Clock: clock}))
+		smart = &collectors.SmartCache{Interval: cfg.Disks.SmartInterval, Timeout: cfg.Disks.SmartTimeout}
+		if s.Overrides.SmartInterval > 0 {
+			smart.Interval = s.Overrides.SmartInterval
+		}
+		eng.Sources = collectors.WithSmart(collectors.SourcesWithLLDP(collectors.NewLLDPSource(collectors.LLDPOptions{Receiver: recv, Clock: clock})), smart)
 	}
 	first := true // the first load uses the file read above; a reload re-reads it
 	load := func() (Setup, error) {
@@ -215,6 +224,9 @@ func (s *Service) Run(ctx context.Context) error {
 	owned = true
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return reloadOnHangup(gctx, d, log) })
+	if smart != nil {
+		g.Go(func() error { smart.Run(gctx, s.Roots.Sys); return nil })
+	}
 	alertsStop := make(chan struct{})
 	if am != nil {
 		// Not gctx: the alerts must outlive the loop so that the last pass
