@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -207,4 +209,45 @@ func FuzzDiskSysfsParsers(f *testing.F) {
 		}
 		diskHostOnPath(path)
 	})
+}
+
+// BenchmarkDisks128WarmCache measures the disk part of a live pass on a
+// host with 128 disks once the SMART cache is warm: the /sys/block
+// inventory (each disk's link, listing, size, model, vendor, serial,
+// state) and the SMART source serving 128 cached smartctl outputs. No
+// smartctl runs in it: a pass never starts one.
+func BenchmarkDisks128WarmCache(b *testing.B) {
+	root := b.TempDir()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "disk_smart_realloc", "smartctl", "sda.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &SmartCache{done: true}
+	for i := range 128 {
+		name := "sd" + string(rune('a'+i/26)) + string(rune('a'+i%26))
+		dev := fmt.Sprintf("pci0000:00/0000:00:%02x.0/host%d/port-%d:0/end_device-%d:0/target%d:0:0/%d:0:0:0", 0x11+i/16, i, i, i, i, i)
+		diskTreeDisk(b, root, name, dev+"/block/"+name, dev, map[string]string{"size": "7814037168"},
+			map[string]string{"vendor": "SEAGATE", "model": "ST4000NM0043", "state": "running", "wwid": "naa.5000c500" + name, "vpd_pg80": vpd80("Z1Z0" + name)}, name+"1")
+		d, e := smartDisk(name, "smartctl /dev/"+name, data)
+		if e != nil {
+			b.Fatal(e)
+		}
+		c.reads = append(c.reads, smartRead{target: smartTarget{name: name, device: "/dev/" + name}, raw: data, disk: d})
+	}
+	r := Roots{Sys: filepath.Join(root, "sys"), Live: true}
+	src := smartSource{cache: c}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		disks, errs := collectBlockDisks(r.Sys)
+		part, err := src.Collect(context.Background(), r)
+		if len(disks) != 128 || errs != nil || err != nil || len(part.Errors) != 0 {
+			b.Fatalf("%d disks, errors %v %v", len(disks), errs, err)
+		}
+		var s Snapshot
+		part.Set(&s)
+		if len(s.Disks) != 128 {
+			b.Fatalf("%d smart disks", len(s.Disks))
+		}
+	}
 }
