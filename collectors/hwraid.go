@@ -101,7 +101,7 @@ type RAIDVolume struct {
 	// OSDevice is the block device the tool says the VD is ("/dev/sda"); "" when not said.
 	OSDevice string `json:"os_device,omitempty"`
 	// Members are the IDs of its physical drives (RAIDDrive.ID), in order;
-	// a missing one is "(missing N)".
+	// a missing one is "(missing A.R)" (array A, row R).
 	Members []string `json:"members"`
 	// Progress is a rebuild's percentage; Unknown when none runs.
 	Progress int `json:"progress"`

@@ -242,7 +242,7 @@ func storcliResponse(ctl *RAIDController, rd map[string]json.RawMessage) error {
 				id := anyString(r["EID:Slot"])
 				state := anyString(r["State"])
 				if id == "" || id == "-" {
-					id = fmt.Sprintf("(missing %s/%s)", anyString(r["Arr"])+anyString(r["Span"]), anyString(r["Row"]))
+					id = fmt.Sprintf("(missing %s.%s)", anyString(r["Arr"])+anyString(r["Span"]), anyString(r["Row"]))
 					if ctl.Drive(id) == nil {
 						d := newDrive(id)
 						d.Group, d.RawState, d.State = dg, state, DriveMissing

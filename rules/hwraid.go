@@ -234,8 +234,8 @@ var hwraidRules = []Rule{
 		check: func(in *input, emit func(Finding)) {
 			forEachController(in, func(c *collectors.RAIDController) {
 				for _, d := range c.Drives {
-					if !hwraidBadDrive(d.State) {
-						continue
+					if !hwraidBadDrive(d.State) || strings.HasPrefix(d.ID, "(") {
+						continue // a member missing from its slot altogether is the VD's finding
 					}
 					f := Finding{Subject: c.ID + "/" + d.ID,
 						Facts: map[string]string{"controller": c.Name(), "slot": d.ID, "state": d.RawState, "group": d.Group, "model": d.Model, "serial": d.Serial}}
