@@ -210,10 +210,10 @@ func (p *Policy) Check(ctx context.Context) {
 				p.log.Debug("reenslave: bond not read", "bond", name, "err", err)
 				continue
 			}
-			for _, e := range expected(cfg, baseline, name) {
-				key := name + "/" + e.iface
+			for _, e := range Declared(cfg, baseline, name) {
+				key := name + "/" + e.Iface
 				seen[key] = true
-				if slices.ContainsFunc(b.Slaves, func(s bonding.Slave) bool { return s.Name == e.iface }) {
+				if slices.ContainsFunc(b.Slaves, func(s bonding.Slave) bool { return s.Name == e.Iface }) {
 					changed = p.present(key) || changed
 					continue
 				}
@@ -245,18 +245,21 @@ func (p *Policy) Check(ctx context.Context) {
 	}
 }
 
-// member is one declared member of a bond.
-type member struct {
-	bond, iface, by string
+// Member is one declared member of a bond.
+type Member struct {
+	Bond, Iface string
+	// By is where it is declared: ByConfig or ByBaseline.
+	By string
 }
 
-// expected are the members declared for bond: expect.bonds[].members of
-// the first matching entry, then the baseline's, each once.
-func expected(cfg *config.Config, baseline rules.Baseline, bond string) []member {
-	var out []member
+// Declared are the members declared for bond: expect.bonds[].members of
+// the first matching entry, then the baseline's, each once. Nothing else
+// is ever a candidate for re-enslaving: no guessing.
+func Declared(cfg *config.Config, baseline rules.Baseline, bond string) []Member {
+	var out []Member
 	add := func(iface, by string) {
-		if !slices.ContainsFunc(out, func(m member) bool { return m.iface == iface }) {
-			out = append(out, member{bond, iface, by})
+		if !slices.ContainsFunc(out, func(m Member) bool { return m.Iface == iface }) {
+			out = append(out, Member{bond, iface, by})
 		}
 	}
 	for _, x := range cfg.Expectations().Bonds {
@@ -299,7 +302,7 @@ func (p *Policy) present(key string) bool {
 
 // missing decides about one member that is not in its bond and acts; it
 // reports whether the policy's findings changed.
-func (p *Policy) missing(ctx context.Context, rule *config.Reenslave, e member, key string, windows []rules.Maintenance, now time.Time) bool {
+func (p *Policy) missing(ctx context.Context, rule *config.Reenslave, e Member, key string, windows []rules.Maintenance, now time.Time) bool {
 	p.mu.Lock()
 	m := p.state.Members[key]
 	m.Attempts = slices.DeleteFunc(m.Attempts, func(t time.Time) bool { return now.Sub(t) >= time.Hour })
@@ -310,7 +313,7 @@ func (p *Policy) missing(ctx context.Context, rule *config.Reenslave, e member, 
 	}
 	for _, rid := range []string{"baseline_member_missing", "expect_member_missing", rules.ReenslaveGaveUp} {
 		if w := rules.Silencing(windows, rules.Finding{Rule: rid, Subject: key}); w != nil {
-			p.skip(key, "maintenance", "reenslave: not during maintenance", "bond", e.bond, "iface", e.iface, "window", w.String())
+			p.skip(key, "maintenance", "reenslave: not during maintenance", "bond", e.Bond, "iface", e.Iface, "window", w.String())
 			return false
 		}
 	}
@@ -321,29 +324,29 @@ func (p *Policy) missing(ctx context.Context, rule *config.Reenslave, e member, 
 		p.mu.Lock()
 		m.GaveUp, m.GaveUpAt = true, now
 		p.state.Members[key] = m
-		p.metrics.gaveUp(e.bond, e.iface, true)
+		p.metrics.gaveUp(e.Bond, e.Iface, true)
 		p.mu.Unlock()
-		msg := fmt.Sprintf("%s: %s dropped out again after %d attempts within the hour: gave up re-adding it (%s)", e.bond, e.iface, len(m.Attempts), rules.ReenslaveGaveUp)
-		p.log.Warn("reenslave", "bond", e.bond, "iface", e.iface, "result", "gave_up", "attempts", len(m.Attempts), "max_per_hour", rule.MaxPerHour)
+		msg := fmt.Sprintf("%s: %s dropped out again after %d attempts within the hour: gave up re-adding it (%s)", e.Bond, e.Iface, len(m.Attempts), rules.ReenslaveGaveUp)
+		p.log.Warn("reenslave", "bond", e.Bond, "iface", e.Iface, "result", "gave_up", "attempts", len(m.Attempts), "max_per_hour", rule.MaxPerHour)
 		p.notify(rules.Warning, key, msg, map[string]string{"result": "gave_up", "attempts": strconv.Itoa(len(m.Attempts))})
 		return true
 	}
-	res := p.o.Do(ctx, Request{Roots: p.o.Roots, Bond: e.bond, Iface: e.iface, ExpectedBy: e.by, DryRun: rule.DryRun,
+	res := p.o.Do(ctx, Request{Roots: p.o.Roots, Bond: e.Bond, Iface: e.Iface, ExpectedBy: e.By, DryRun: rule.DryRun,
 		CarrierWait: rule.CarrierWait, Links: p.o.Links, Clock: p.clock})
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	attrs := []any{"bond", e.bond, "iface", e.iface, "result", res.Outcome, "expected_by", e.by, "steps", res.Steps}
+	attrs := []any{"bond", e.Bond, "iface", e.Iface, "result", res.Outcome, "expected_by", e.By, "steps", res.Steps}
 	switch res.Outcome {
 	case Done, Failed:
 		m.Attempts = append(m.Attempts, now)
 		m.NextAt = now.Add(backoff(rule.Cooldown, len(m.Attempts)))
-		p.metrics.attempt(e.bond, e.iface, res.Outcome)
+		p.metrics.attempt(e.Bond, e.Iface, res.Outcome)
 		attrs = append(attrs, "method", res.Method, "attempt", len(m.Attempts), "max_per_hour", rule.MaxPerHour, "next_after", m.NextAt.UTC().Format(time.RFC3339))
 		delete(p.skipped, key)
 		if res.Outcome == Done {
 			p.log.Info("reenslave", attrs...)
 			p.notify(rules.Info, key, fmt.Sprintf("%s: %s had dropped out and was added back (attempt %d of %d this hour, %s)",
-				e.bond, e.iface, len(m.Attempts), rule.MaxPerHour, res.Method), map[string]string{"result": Done, "method": res.Method, "attempt": strconv.Itoa(len(m.Attempts))})
+				e.Bond, e.Iface, len(m.Attempts), rule.MaxPerHour, res.Method), map[string]string{"result": Done, "method": res.Method, "attempt": strconv.Itoa(len(m.Attempts))})
 		} else {
 			attrs = append(attrs, "err", res.Err)
 			p.log.Warn("reenslave", attrs...)
@@ -351,11 +354,11 @@ func (p *Policy) missing(ctx context.Context, rule *config.Reenslave, e member, 
 		}
 	case DryRun:
 		m.NextAt = now.Add(rule.Cooldown)
-		p.metrics.attempt(e.bond, e.iface, DryRun)
+		p.metrics.attempt(e.Bond, e.Iface, DryRun)
 		p.log.Info("reenslave", append(attrs, "would", res.String())...)
 	case Refused:
 		m.NextAt = now.Add(rule.Cooldown)
-		p.metrics.refused(e.bond, e.iface, res.Reason())
+		p.metrics.refused(e.Bond, e.Iface, res.Reason())
 		attrs = append(attrs, "reason", res.Reason(), "detail", res.Refusal.Detail)
 		// Logged once per reason, not on every round.
 		if p.skipped[key] != res.Reason() {

@@ -76,6 +76,9 @@ func init() {
 			{name: "off", summary: "End the window of --subject and --rule, or every window without them."},
 			{name: "status", summary: "List the maintenance windows on (the default subcommand)."},
 		}},
+		{name: "bond", summary: "Act on a bond by hand, with the checks the daemon's actions use.", run: runBond, subs: []command{
+			{name: "reenslave", args: "BOND [IFACE]", summary: "Add IFACE (default: every declared member that is missing) back to BOND if it is safe: declared in expect.bonds[].members or the baseline, with its carrier, LACP-compatible, not changing the active slave. Prints what it did or why not: exit 0 done, 1 refused, 2 failed. --dry-run changes nothing; on a captured tree (--root) the tree's bonding/slaves file is written."},
+		}},
 		{name: "rules", summary: "List every rule with its severity, what it checks and the remediation.", run: runRules},
 		{name: "notify", summary: "Send a test alert through the configured channels.", run: runNotify, subs: []command{
 			{name: "test", summary: "Send a test alert through every configured channel, or the one named: exit 0 when all delivered, 1 when one failed."},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/redwatch/redwatch/alerts"
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/actions"
 	"github.com/redwatch/redwatch/internal/buildinfo"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/engine"
@@ -123,6 +124,22 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		eng.Sources = collectors.WithSmart(collectors.SourcesWithLLDP(collectors.NewLLDPSource(collectors.LLDPOptions{Receiver: recv, Clock: clock})), smart)
 	}
+	var announce func(alerts.Event) // the alerts manager's, once it is built
+	// The actions policy: off unless actions.reenslave says otherwise; its
+	// findings (reenslave_gave_up) join each pass, its events go through
+	// the alert channels, and a change of its findings runs a pass.
+	wake := &WakeSource{SourceName: "actions"}
+	policy := actions.NewPolicy(actions.Options{Roots: s.Roots, Config: cfg, StateDir: eng.StateDir, Clock: clock, Logger: log,
+		Notify: func(ev alerts.Event) {
+			if announce != nil {
+				announce(ev)
+			}
+		},
+		Changed: func() { wake.Wake("findings changed") }})
+	eng.Actions = policy.Findings
+	if actions.Enabled(cfg) {
+		log.Info("re-enslaving enabled (actions.reenslave)", "entries", len(cfg.Actions.Reenslave))
+	}
 	first := true // the first load uses the file read above; a reload re-reads it
 	load := func() (Setup, error) {
 		c := cfg
@@ -146,6 +163,7 @@ func (s *Service) Run(ctx context.Context) error {
 				log.Warn("alerts configuration changed: takes effect on restart")
 			}
 			eng.SetConfig(c)
+			policy.SetConfig(c)
 		}
 		first = false
 		return s.setup(c, eng), nil
@@ -162,9 +180,10 @@ func (s *Service) Run(ctx context.Context) error {
 			_ = am.Close()
 		}
 	}()
-	var extra []prometheus.Collector
+	extra := []prometheus.Collector{policy}
 	if am != nil {
 		extra = append(extra, am)
+		announce = am.Announce
 	}
 	notifier := s.Notifier
 	if notifier == nil {
@@ -172,7 +191,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	d, err := New(Options{
 		Load:     load,
-		Sources:  SourcesFor(s.Roots),
+		Sources:  append(SourcesFor(s.Roots), wake),
 		Clock:    clock,
 		Notifier: notifier,
 		Watchdog: SystemdWatchdog(),
@@ -182,6 +201,7 @@ func (s *Service) Run(ctx context.Context) error {
 			if am != nil && r.Pass != nil {
 				am.Process(ctx, r.Pass.Result)
 			}
+			policy.Kick()
 			if s.OnPass != nil {
 				s.OnPass(r)
 			}
@@ -227,6 +247,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if smart != nil {
 		g.Go(func() error { smart.Run(gctx, s.Roots.Sys); return nil })
 	}
+	g.Go(func() error { return policy.Run(gctx) })
 	alertsStop := make(chan struct{})
 	if am != nil {
 		// Not gctx: the alerts must outlive the loop so that the last pass

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/fsnotify/fsnotify"
 
@@ -132,4 +133,44 @@ func addTree(w *fsnotify.Watcher, root string) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// WakeSource is an event source fed by calls to Wake rather than by the
+// kernel: the actions policy wakes the loop when its own findings
+// (reenslave_gave_up) change, so that a pass shows them at once.
+type WakeSource struct {
+	// SourceName names it in logs and metrics.
+	SourceName string
+
+	mu     sync.Mutex
+	notify func(string)
+}
+
+// Name is SourceName.
+func (w *WakeSource) Name() string { return w.SourceName }
+
+// Watch keeps notify until ctx ends.
+func (w *WakeSource) Watch(ctx context.Context, notify func(string)) (<-chan error, error) {
+	w.mu.Lock()
+	w.notify = notify
+	w.mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		<-ctx.Done()
+		w.mu.Lock()
+		w.notify = nil
+		w.mu.Unlock()
+		close(done)
+	}()
+	return done, nil
+}
+
+// Wake delivers one event; before Watch and after it ended it does nothing.
+func (w *WakeSource) Wake(detail string) {
+	w.mu.Lock()
+	n := w.notify
+	w.mu.Unlock()
+	if n != nil {
+		n(detail)
+	}
 }

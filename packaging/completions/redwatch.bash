@@ -3,7 +3,7 @@
 _redwatch() {
 	local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]} sub=${COMP_WORDS[2]} words=
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W 'audit daemon config baseline maintenance rules notify capture version help --help --version' -- "$cur"))
+		COMPREPLY=($(compgen -W 'audit daemon config baseline maintenance bond rules notify capture version help --help --version' -- "$cur"))
 		return
 	fi
 	case $cmd in
@@ -39,6 +39,15 @@ _redwatch() {
 		status) words='-h --help --config --state-dir' ;;
 		esac
 		;;
+	bond)
+		if [ "$COMP_CWORD" -eq 2 ]; then
+			COMPREPLY=($(compgen -W 'reenslave' -- "$cur"))
+			return
+		fi
+		case $sub in
+		reenslave) words='-h --help --carrier-wait --config --dev --dry-run --procfs --path.procfs --root --state-dir --sysfs --path.sysfs' ;;
+		esac
+		;;
 	rules) words='-h --help --config -o --output' ;;
 	notify)
 		if [ "$COMP_CWORD" -eq 2 ]; then
@@ -51,7 +60,7 @@ _redwatch() {
 		;;
 	capture) words='-h --help --collector-timeout --config --dev -o --output --procfs --path.procfs --root --state-dir --sysfs --path.sysfs' ;;
 	version) words='-h --help' ;;
-	help) words='audit daemon config baseline maintenance rules notify capture version help' ;;
+	help) words='audit daemon config baseline maintenance bond rules notify capture version help' ;;
 	esac
 	COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

@@ -10,6 +10,7 @@ _redwatch() {
 			'config:Validate the configuration file.'
 			'baseline:Show or accept the recorded member sets of the redundancy groups.'
 			'maintenance:Start, end or show maintenance windows, for the whole host or some subjects and rules: the findings a window covers are reported, marked maintenance, and no notification or action fires.'
+			'bond:Act on a bond by hand, with the checks the daemon'\''s actions use.'
 			'rules:List every rule with its severity, what it checks and the remediation.'
 			'notify:Send a test alert through the configured channels.'
 			'capture:Archive exactly the files one pass reads (sysfs, procfs; symlinks kept; a manifest of what was read and what failed; no state or secrets) as a tar.gz that `redwatch audit --root` reproduces the verdict from: for bug reports and new fixtures.'
@@ -67,6 +68,19 @@ _redwatch() {
 		status) words_=(-h --help --config --state-dir) ;;
 		esac
 		;;
+	bond)
+		if (( CURRENT == 3 )); then
+			local -a subs
+			subs=(
+				'reenslave:Add IFACE (default: every declared member that is missing) back to BOND if it is safe: declared in expect.bonds[].members or the baseline, with its carrier, LACP-compatible, not changing the active slave. Prints what it did or why not: exit 0 done, 1 refused, 2 failed. --dry-run changes nothing; on a captured tree (--root) the tree'\''s bonding/slaves file is written.'
+			)
+			_describe subcommand subs
+			return
+		fi
+		case ${words[3]} in
+		reenslave) words_=(-h --help --carrier-wait --config --dev --dry-run --procfs --path.procfs --root --state-dir --sysfs --path.sysfs) ;;
+		esac
+		;;
 	rules) words_=(-h --help --config -o --output) ;;
 	notify)
 		if (( CURRENT == 3 )); then
@@ -83,7 +97,7 @@ _redwatch() {
 		;;
 	capture) words_=(-h --help --collector-timeout --config --dev -o --output --procfs --path.procfs --root --state-dir --sysfs --path.sysfs) ;;
 	version) words_=(-h --help) ;;
-	help) words_=(audit daemon config baseline maintenance rules notify capture version help) ;;
+	help) words_=(audit daemon config baseline maintenance bond rules notify capture version help) ;;
 	esac
 	compadd -a words_
 	_files
