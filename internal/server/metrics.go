@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/buildinfo"
 	"github.com/redwatch/redwatch/internal/daemon/report"
 	"github.com/redwatch/redwatch/rules"
@@ -58,6 +59,17 @@ var (
 	descLLDPNeighbor = prometheus.NewDesc("redwatch_lldp_neighbor_info",
 		"An LLDP neighbour heard on a local interface (lldpd's, or a captured tree's lldp/neighbors.json): chassis_id and port_id are subtype:value; the value is always 1.",
 		[]string{"interface", "chassis_id", "system_name", "port_id"}, nil)
+	descDiskInfo = prometheus.NewDesc("redwatch_disk_info",
+		"A whole disk of /sys/block with its identity and the controller (PCI function, else SCSI host) it hangs off; the value is always 1.",
+		[]string{"disk", "model", "serial", "transport", "controller", "controller_driver"}, nil)
+	descDiskUp = prometheus.NewDesc("redwatch_disk_up",
+		"1 if the disk's device state (SCSI device/state, NVMe controller state) is not one that means it is gone (offline, blocked, dead, ...), 0 if it is; absent for a disk without a state.",
+		[]string{"disk", "state"}, nil)
+	descDiskSmartHealthy = prometheus.NewDesc("redwatch_disk_smart_healthy",
+		"1 if the disk's SMART overall-health self-assessment passed and its NVMe critical_warning is 0, 0 if not; absent for a disk without SMART health.",
+		[]string{"disk"}, nil)
+	descDiskSmartRead = prometheus.NewDesc("redwatch_disk_smart_last_read_timestamp_seconds",
+		"When the live SMART cache last finished reading every disk with smartctl, in seconds since the Unix epoch.", nil, nil)
 	descBuildInfo = prometheus.NewDesc("redwatch_build_info",
 		"Build of the running redwatch; the value is always 1.",
 		[]string{"version", "revision", "builddate", "goversion", "goos", "goarch"}, nil)
@@ -67,7 +79,7 @@ var allDescs = []*prometheus.Desc{
 	descStatus, descGroupMembers, descGroupHealthy, descGroupNeeded, descMemberHealthy, descMemberState,
 	descFinding, descFindings, descCollectorSuccess, descCollectorDuration, descErrors, descPasses,
 	descEvents, descSourceUp, descPassDuration, descLastPass, descInterval, descBuildInfo, descReloadOK, descReloadTime,
-	descLLDPNeighbor,
+	descLLDPNeighbor, descDiskInfo, descDiskUp, descDiskSmartHealthy, descDiskSmartRead,
 }
 
 // passCollector is the Prometheus collector over the last pass.
@@ -170,6 +182,10 @@ func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 
+	if p.Snapshot != nil {
+		diskMetrics(p.Snapshot, gauge)
+	}
+
 	errs := map[string]int{}
 	durations := map[string]time.Duration{}
 	if p.Snapshot != nil {
@@ -192,6 +208,24 @@ func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 
 // send sends one constant metric; a mismatch (a programming error) becomes
 // an invalid metric, which fails the scrape loudly instead of panicking.
+// diskMetrics exports the disk inventory and the disks' SMART health.
+func diskMetrics(s *collectors.Snapshot, gauge func(d *prometheus.Desc, v float64, labels ...string)) {
+	for _, d := range s.BlockDisks {
+		gauge(descDiskInfo, 1, d.Name, d.Model, d.Serial, d.Transport, d.Controller, d.ControllerDriver)
+		if d.State != "" {
+			gauge(descDiskUp, boolFloat(!d.Down()), d.Name, d.State)
+		}
+	}
+	for _, d := range s.Disks {
+		if sm := d.Smart; sm.Passed != nil || sm.CriticalWarning >= 0 {
+			gauge(descDiskSmartHealthy, boolFloat((sm.Passed == nil || *sm.Passed) && sm.CriticalWarning <= 0), d.Name)
+		}
+	}
+	if s.Smart != nil && !s.Smart.ReadAt.IsZero() && s.Smart.Source == collectors.SmartSourceSmartctl {
+		gauge(descDiskSmartRead, float64(s.Smart.ReadAt.UnixNano())/1e9)
+	}
+}
+
 func send(ch chan<- prometheus.Metric, d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
 	m, err := prometheus.NewConstMetric(d, t, v, labels...)
 	if err != nil {

@@ -31,6 +31,57 @@ type pageData struct {
 	ShowAlerts bool
 	// Channels are the alert channels' delivery states.
 	Channels []alerts.ChannelStatus
+	// Disks are the disks of the inventory and of the SMART source.
+	Disks []diskRow
+}
+
+// diskRow is one disk on the status page.
+type diskRow struct {
+	Name, Model, Serial, Transport, Controller, State, Smart string
+	Bad                                                      bool
+}
+
+// diskRows joins the disk inventory and the SMART reads by disk name.
+func diskRows(s *collectors.Snapshot) []diskRow {
+	smart := map[string]*collectors.Disk{}
+	for i := range s.Disks {
+		smart[s.Disks[i].Name] = &s.Disks[i]
+	}
+	word := func(d *collectors.Disk) (string, bool) {
+		sm := d.Smart
+		switch {
+		case sm.NoSmart:
+			return "no SMART", false
+		case sm.Passed != nil && !*sm.Passed:
+			return "FAILED", true
+		case sm.CriticalWarning > 0:
+			return "critical warning", true
+		case sm.Passed != nil:
+			return "passed", false
+		}
+		return "", false
+	}
+	var rows []diskRow
+	for _, b := range s.BlockDisks {
+		r := diskRow{Name: b.Name, Model: b.Model, Serial: b.Serial, Transport: b.Transport, Controller: b.Controller, State: b.State, Bad: b.Down()}
+		if b.ControllerDriver != "" {
+			r.Controller += " (" + b.ControllerDriver + ")"
+		}
+		if d := smart[b.Name]; d != nil {
+			w, bad := word(d)
+			r.Smart, r.Bad = w, r.Bad || bad
+			delete(smart, b.Name)
+		}
+		rows = append(rows, r)
+	}
+	for _, d := range s.Disks { // read by smartctl only: behind a RAID controller, or a tree without sysfs
+		if smart[d.Name] == nil {
+			continue
+		}
+		w, bad := word(&d)
+		rows = append(rows, diskRow{Name: d.Name, Model: d.Smart.Model, Serial: d.Smart.Serial, Smart: w, Bad: bad})
+	}
+	return rows
 }
 
 // stamp formats a time for the page, "never" for zero.
@@ -112,6 +163,7 @@ th{background:#eef0f3;font-weight:600}
 .group h3{margin:0 0 6px;font-size:15px}.group .count{color:#4b5563;font-weight:400;font-size:13px}
 .member{display:inline-block;margin:3px 4px 3px 0;padding:3px 8px;border-radius:3px;font-size:13px;font-family:ui-monospace,monospace}
 .member.ok{background:#d7f0df;color:#14532d}.member.critical{background:#fbd5d2;color:#7f1d1d;font-weight:700}
+tr.bad td{background:#fbd5d2;color:#7f1d1d;font-weight:700}
 .member.warning{background:#fde7c2;color:#7c4a03}.member.spare{background:#e5e7eb;color:#374151}
 .none{color:#4b5563}
 code{font-family:ui-monospace,monospace;font-size:13px}
@@ -138,6 +190,9 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 {{range .Members}}<span class="member {{memberClass .}}" title="{{.State}}">{{.Name}} · {{.State}}{{with .Switch}} · {{.}}{{end}}</span>{{end}}
 </div>
 {{end}}</div>{{else}}<p class="none">No redundancy groups found.</p>{{end}}
+{{if .Disks}}<h2>Disks</h2>
+<table><tr><th>Disk</th><th>Model</th><th>Serial</th><th>Transport</th><th>Controller</th><th>State</th><th>SMART</th></tr>
+{{range .Disks}}<tr{{if .Bad}} class="bad"{{end}}><td><code>{{.Name}}</code></td><td>{{.Model}}</td><td>{{.Serial}}</td><td>{{.Transport}}</td><td>{{.Controller}}</td><td>{{.State}}</td><td>{{.Smart}}</td></tr>{{end}}</table>{{end}}
 {{if .ShowAlerts}}<h2>Alerts</h2>
 {{if .Alerts}}<table><tr><th>Severity</th><th>Subject</th><th>Rule</th><th>Firing since</th><th>Delivery</th></tr>
 {{range .Alerts}}<tr><td><span class="sev {{.Severity}}">{{.Severity}}</span></td><td><code>{{.Subject}}</code>{{with .Stale}}<div class="rem">kept firing: source stale since {{stamp .Since}}</div>{{end}}</td><td><code>{{.Rule}}</code></td>
@@ -168,6 +223,7 @@ func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
 		d.Status = res.Status.String()
 		if r.Pass.Snapshot != nil {
 			d.Host = r.Pass.Snapshot.Host
+			d.Disks = diskRows(r.Pass.Snapshot)
 		}
 		d.Time = r.Pass.Started.Format(time.RFC3339)
 		d.Ago = s.opts.Clock.Now().Sub(r.Pass.Started).Round(time.Second).String()

@@ -462,3 +462,30 @@ func TestStatusPageMaintenance(t *testing.T) {
 		t.Error("maintenance shown without a window")
 	}
 }
+
+// TestDisksOnPageAndMetrics: the disk inventory and the SMART health are on
+// the status page and on /metrics (promtool-clean), an offline disk marked.
+func TestDisksOnPageAndMetrics(t *testing.T) {
+	h := newTestServer(t, fixtureReport(t, "md_raid1_disk_offline"), passTime).Handler()
+	_, page, _ := get(t, h, "/")
+	if want := `<tr class="bad"><td><code>sdb</code></td><td>ST4000NM0035-1V4</td><td>ZC1A0002</td><td>sas</td><td>0000:3b:00.0 (mpt3sas)</td><td>offline</td>`; !strings.Contains(page, want) {
+		t.Errorf("page lacks %s", want)
+	}
+	_, body, _ := get(t, h, "/metrics")
+	for _, want := range []string{
+		`redwatch_disk_info{controller="0000:3b:00.0",controller_driver="mpt3sas",disk="sdb",model="ST4000NM0035-1V4",serial="ZC1A0002",transport="sas"} 1`,
+		`redwatch_disk_up{disk="sdb",state="offline"} 0`,
+		`redwatch_disk_up{disk="sda",state="running"} 1`,
+		`redwatch_member_state{group="md0",kind="md",member="sdb1",state="disk_down"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	promtoolCheck(t, body)
+	_, body, _ = get(t, newTestServer(t, fixtureReport(t, "disk_nvme_critical_warning"), passTime).Handler(), "/metrics")
+	if want := `redwatch_disk_smart_healthy{disk="nvme0n1"} 0`; !strings.Contains(body, want) {
+		t.Errorf("metrics lack %s", want)
+	}
+	promtoolCheck(t, body)
+}
