@@ -46,8 +46,19 @@ type Part struct {
 
 // Sources are the sources a pass runs, in the order their errors are
 // reported.
-func Sources() []Source {
-	return []Source{bondingSource{}, mdSource{}, netSource{}, routeSource{}, rootfsSource{}, powerSource{}, hwmonSource{}, redfishSource{}, lldpSource{}, smartSource{}, diskSource{}, hwraidSource{}}
+func Sources() []Source { return SourcesWith(SourceOptions{}) }
+
+// SourceOptions configure the host's own sources; the zero value is the
+// defaults.
+type SourceOptions struct {
+	// IPMI reads the BMC and keeps its cache (see IPMIReader); nil reads
+	// in-band IPMI afresh in each pass (a one-shot audit).
+	IPMI *IPMIReader
+}
+
+// SourcesWith are Sources configured by o.
+func SourcesWith(o SourceOptions) []Source {
+	return []Source{bondingSource{}, mdSource{}, netSource{}, routeSource{}, rootfsSource{}, powerSource{}, hwmonSource{}, redfishSource{}, lldpSource{}, smartSource{}, diskSource{}, hwraidSource{}, ipmiSource{o.IPMI}}
 }
 
 // Collect runs every source against the roots once with DefaultTimeout and
@@ -67,8 +78,10 @@ func Collect(ctx context.Context, r Roots, clk clock.Clock) *Snapshot {
 // one Runner for its life. The zero Runner runs Sources(); it must not be
 // copied after first use.
 type Runner struct {
-	// Sources are the sources to run; nil means Sources().
+	// Sources are the sources to run; nil means SourcesWith(Options).
 	Sources []Source
+	// Options configure the default sources (when Sources is nil).
+	Options SourceOptions
 	// Clock stamps the snapshot, times the sources and runs the timeout;
 	// nil means clock.Real{}. Tests inject a clock.Fake so that no test
 	// waits for real time to pass.
@@ -103,7 +116,7 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *
 	now := clk.Now
 	list := rn.Sources
 	if list == nil {
-		list = Sources()
+		list = SourcesWith(rn.Options)
 	}
 	s := &Snapshot{Time: now(), Host: Hostname(r), Durations: make(map[string]time.Duration, len(list))}
 	if timeout == 0 {

@@ -1,5 +1,7 @@
 package collectors
 
+import "github.com/redwatch/redwatch/ipmi"
+
 // Power supply sources: the value of PSU.Source (and PowerRedundancy.Source)
 // says which reader saw the supply. One physical supply may be seen by
 // several sources (sysfs and IPMI, hwmon and Redfish): the rules merge them
@@ -16,33 +18,34 @@ const (
 )
 
 // Power supply states decoded by a source that knows more than sysfs's
-// online/present (PSU.State). The sysfs source leaves State "".
+// online/present (PSU.State), the words package ipmi decodes into. The
+// sysfs source leaves State "".
 const (
 	// PSUStateOK is a supply present, with input power, reporting no fault.
-	PSUStateOK = "ok"
+	PSUStateOK = ipmi.StateOK
 	// PSUStateFailed is a supply reporting a failure (IPMI offset 01h
 	// "Power Supply Failure detected", Redfish Health Critical, an hwmon
 	// fault), or a configuration error (offset 05h).
-	PSUStateFailed = "failed"
+	PSUStateFailed = ipmi.StateFailed
 	// PSUStatePredictiveFailure is a supply still delivering power that
 	// predicts its failure (IPMI offset 02h, Redfish Health Warning, an hwmon
 	// alarm).
-	PSUStatePredictiveFailure = "predictive_failure"
+	PSUStatePredictiveFailure = ipmi.StatePredictiveFailure
 	// PSUStateInputLost is a supply present without usable input power (IPMI
 	// offsets 03h AC lost, 04h AC lost or out of range, 05h out of range but
 	// present; hwmon input gone).
-	PSUStateInputLost = "input_lost"
+	PSUStateInputLost = ipmi.StateInputLost
 	// PSUStateAbsent is a bay without a supply (IPMI presence not asserted,
 	// Redfish State Absent).
-	PSUStateAbsent = "absent"
+	PSUStateAbsent = ipmi.StateAbsent
 	// PSUStateStandby is a supply present and healthy but not delivering
 	// power by design (IPMI offset 07h inactive/standby, Redfish
 	// StandbySpare): it counts as present, not as carrying the load.
-	PSUStateStandby = "standby"
+	PSUStateStandby = ipmi.StateStandby
 	// PSUStateUnknown is a supply whose state the source could not decode
 	// (a reading unavailable, a sensor not scanned); the source reports an
 	// Error with the reason as well.
-	PSUStateUnknown = "unknown"
+	PSUStateUnknown = ipmi.StateUnknown
 )
 
 // Power redundancy states (PowerRedundancy.State), the IPMI generic
@@ -51,22 +54,22 @@ const (
 const (
 	// RedundancyFull: the set is fully redundant (IPMI 0Bh offset 00h,
 	// Redfish Status OK and Enabled).
-	RedundancyFull = "full"
+	RedundancyFull = ipmi.RedundancyFull
 	// RedundancyLost: the set lost its redundancy (offset 01h; Redfish
 	// State Offline/Disabled/UnavailableOffline, whatever Health says).
-	RedundancyLost = "lost"
+	RedundancyLost = ipmi.RedundancyLost
 	// RedundancyDegraded: redundancy degraded but still redundant (offsets
-	// 02h, 05h, 06h, 07h; Redfish Health Warning).
-	RedundancyDegraded = "degraded"
+	// 02h, 06h, 07h; Redfish Health Warning).
+	RedundancyDegraded = ipmi.RedundancyDegraded
 	// RedundancyNonRedundantSufficient: not redundant, but enough supplies to
-	// run (offset 03h; offset 04h from a fully redundant state).
-	RedundancyNonRedundantSufficient = "non_redundant_sufficient"
+	// run (offsets 03h, 04h).
+	RedundancyNonRedundantSufficient = ipmi.RedundancyNonRedundantSufficient
 	// RedundancyNonRedundantInsufficient: not enough supplies to run
 	// (offset 05h "Non-redundant: Insufficient Resources").
-	RedundancyNonRedundantInsufficient = "non_redundant_insufficient"
+	RedundancyNonRedundantInsufficient = ipmi.RedundancyNonRedundantInsufficient
 	// RedundancyUnknown: the source has a redundancy sensor but could not
 	// read it (reading unavailable, no offset asserted).
-	RedundancyUnknown = "unknown"
+	RedundancyUnknown = ipmi.RedundancyUnknown
 )
 
 // PowerRedundancy is one redundancy set of power supplies as a BMC reports

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/redwatch/redwatch/internal/hostfs"
+	"github.com/redwatch/redwatch/ipmi"
 )
 
 // Power supply types and sources.
@@ -147,7 +148,7 @@ func collectPSUs(r Roots) ([]PSU, []Error) {
 // it could not be read: the errors make the pass UNKNOWN, and what was read
 // still names the supply.
 func readPSU(dir, name string) (PSU, []Error) {
-	p := PSU{Name: name, Online: Unknown, Present: Unknown, Source: PSUSourceSysfs}
+	p := PSU{Name: name, Online: Unknown, Present: Unknown, Source: PSUSourceSysfs, Slot: ipmi.SupplySlot(name)}
 	var errs []Error
 	addErr := func(path string, err error) {
 		errs = append(errs, Error{Collector: "power", Path: path, Err: err})

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redwatch/redwatch/ipmi"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redwatch/redwatch/internal/testtree"
@@ -136,7 +138,7 @@ func psuWrite(t testing.TB, root string, files map[string]string) {
 }
 
 func mains(name string, online, present int) PSU {
-	return PSU{Name: name, Type: PSUTypeMains, Online: online, Present: present, Source: PSUSourceSysfs}
+	return PSU{Name: name, Type: PSUTypeMains, Online: online, Present: present, Source: PSUSourceSysfs, Slot: ipmi.SupplySlot(name)}
 }
 
 // TestCollectPSUsFixtures reads the fixture trees under testdata/psu_*, laid
@@ -218,7 +220,7 @@ func TestCollectPSUsSources(t *testing.T) {
 	want := []PSU{
 		{Name: "AC", Type: "Mains", Online: 0, Present: Unknown, Source: "sysfs"},
 		{Name: "BAT0", Type: "Battery", Online: Unknown, Present: 1, Status: "Not charging", Health: "Good", Scope: "System", Source: "sysfs"},
-		{Name: "PS2", Type: "Mains", Online: 1, Present: 1, Health: "Overheat", Source: "sysfs"},
+		{Name: "PS2", Type: "Mains", Online: 1, Present: 1, Health: "Overheat", Source: "sysfs", Slot: "2"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("supplies (-want +got):\n%s", diff)
@@ -247,19 +249,19 @@ func TestCollectPSUsErrors(t *testing.T) {
 			name:  "unparsable uevent, attributes still read",
 			files: map[string]string{ps + "PS1/uevent": "POWER_SUPPLY_NAME=PS1\ngarbage\n", ps + "PS1/type": "Mains", ps + "PS1/online": "1"},
 			path:  "PS1/uevent", wantErr: "not KEY=VALUE",
-			want: PSU{Name: "PS1", Type: "Mains", Online: 1, Present: Unknown, Source: "sysfs"},
+			want: PSU{Name: "PS1", Type: "Mains", Online: 1, Present: Unknown, Source: "sysfs", Slot: "1"},
 		},
 		{
 			name:  "online not a number",
 			files: map[string]string{ps + "PS1/uevent": "POWER_SUPPLY_TYPE=Mains\nPOWER_SUPPLY_ONLINE=yes\n"},
 			path:  "PS1/uevent", wantErr: `POWER_SUPPLY_ONLINE is "yes"`,
-			want: PSU{Name: "PS1", Type: "Mains", Online: Unknown, Present: Unknown, Source: "sysfs"},
+			want: PSU{Name: "PS1", Type: "Mains", Online: Unknown, Present: Unknown, Source: "sysfs", Slot: "1"},
 		},
 		{
 			name:  "present negative in the attribute file",
 			files: map[string]string{ps + "PS1/uevent": "POWER_SUPPLY_TYPE=Mains\nPOWER_SUPPLY_ONLINE=1\n", ps + "PS1/present": "-1\n"},
 			path:  "PS1/present", wantErr: "not a non-negative integer",
-			want: PSU{Name: "PS1", Type: "Mains", Online: 1, Present: Unknown, Source: "sysfs"},
+			want: PSU{Name: "PS1", Type: "Mains", Online: 1, Present: Unknown, Source: "sysfs", Slot: "1"},
 		},
 		{
 			name:  "no type anywhere",
@@ -271,13 +273,13 @@ func TestCollectPSUsErrors(t *testing.T) {
 			name:  "mains without an online state",
 			files: map[string]string{ps + "PS1/uevent": "POWER_SUPPLY_TYPE=Mains\nPOWER_SUPPLY_PRESENT=1\n"},
 			path:  "PS1/online", wantErr: "no online state",
-			want: PSU{Name: "PS1", Type: "Mains", Online: Unknown, Present: 1, Source: "sysfs"},
+			want: PSU{Name: "PS1", Type: "Mains", Online: Unknown, Present: 1, Source: "sysfs", Slot: "1"},
 		},
 		{
 			name:  "uevent larger than a page",
 			files: map[string]string{ps + "PS1/uevent": strings.Repeat("POWER_SUPPLY_X=1\n", 300), ps + "PS1/type": "Mains", ps + "PS1/online": "1"},
 			path:  "PS1/uevent", wantErr: "truncated",
-			want: PSU{Name: "PS1", Type: "Mains", Online: 1, Present: Unknown, Source: "sysfs"},
+			want: PSU{Name: "PS1", Type: "Mains", Online: 1, Present: Unknown, Source: "sysfs", Slot: "1"},
 		},
 	}
 	for _, tt := range tests {
@@ -315,8 +317,8 @@ func TestCollectPSUsUnreadable(t *testing.T) {
 	}
 	got, errs := collectPSUs(Roots{Sys: root})
 	want := []PSU{
-		{Name: "PS1", Type: PSUTypeMains, Online: 1, Present: Unknown, Source: "sysfs"},
-		{Name: "PS3", Online: Unknown, Present: Unknown, Source: "sysfs"},
+		{Name: "PS1", Type: PSUTypeMains, Online: 1, Present: Unknown, Source: "sysfs", Slot: "1"},
+		{Name: "PS3", Online: Unknown, Present: Unknown, Source: "sysfs", Slot: "3"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("supplies (-want +got):\n%s", diff)

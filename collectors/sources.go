@@ -33,6 +33,7 @@ func sourcePaths(r Roots) []string {
 	if !r.Live && r.Sys != "" {
 		paths = append(paths, filepath.Join(filepath.Dir(r.Sys), RedfishCaptureDir))
 		paths = append(paths, filepath.Join(filepath.Dir(r.Sys), HWRaidDir))
+		paths = append(paths, filepath.Join(filepath.Dir(r.Sys), "ipmi"))
 	}
 	return paths
 }

@@ -141,6 +141,10 @@ type Group struct {
 	Total int `json:"total"`
 	// Members are the members in source order.
 	Members []Member `json:"members"`
+	// Redundancy is the group's redundancy state as its source reports it
+	// (power: a BMC's redundancy sensor, collectors.Redundancy*); "" when no
+	// source reports one.
+	Redundancy string `json:"redundancy,omitempty"`
 	// Stale is set when the group's source failed in this pass and the group
 	// is shown as it was last read (collectors.Stale).
 	Stale *collectors.Stale `json:"stale,omitempty"`

@@ -56,27 +56,97 @@ func psuState(p *collectors.PSU) string {
 // psuOnline reports whether a supply has input power (health aside).
 func psuOnline(p *collectors.PSU) bool { return p.Present != 0 && p.Online >= 1 }
 
-// mainsPSUs are the snapshot's Mains supplies, in order.
+// stateRank orders member states from best to worst, to pick the view of a
+// supply that two sources see differently.
+var stateRank = map[string]int{StateOnline: 0, StateUnknown: 1, StateUnhealthy: 2, StateOffline: 3, StateAbsent: 4}
+
+// mainsPSUs are the host's Mains supplies, one per physical supply, in
+// order: the supplies of every source (sysfs, IPMI, Redfish, hwmon) merged
+// by the rule of docs/power.md:
+//
+//   - supplies of different sources with the same Slot are one supply; its
+//     view is the worst state any source reports (a supply IPMI says failed
+//     is failed whatever sysfs says), its name the first source's;
+//   - a sysfs supply without a Slot (ACPI's "AC" adapter, which stands for
+//     all supplies together) is left out when another source counts the
+//     supplies one by one;
+//   - supplies without a Slot are otherwise kept as they are.
 func mainsPSUs(s *collectors.Snapshot) []*collectors.PSU {
-	var out []*collectors.PSU
+	var all []*collectors.PSU
+	bmc := false
 	for i := range s.PSUs {
-		if s.PSUs[i].IsMains() {
-			out = append(out, &s.PSUs[i])
+		if p := &s.PSUs[i]; p.IsMains() {
+			all = append(all, p)
+			if p.Source != collectors.PSUSourceSysfs && p.Source != "" {
+				bmc = true
+			}
+		}
+	}
+	var out []*collectors.PSU
+	bySlot := map[string]int{} // slot -> index into out
+	for _, p := range all {
+		if p.Slot == "" {
+			if bmc && (p.Source == collectors.PSUSourceSysfs || p.Source == "") {
+				continue
+			}
+			out = append(out, p)
+			continue
+		}
+		i, seen := bySlot[p.Slot]
+		if !seen {
+			bySlot[p.Slot] = len(out)
+			out = append(out, p)
+			continue
+		}
+		if stateRank[psuState(p)] > stateRank[psuState(out[i])] {
+			q := *p
+			q.Name = out[i].Name
+			out[i] = &q
 		}
 	}
 	return out
 }
 
-// powerGroups maps the snapshot's Mains supplies into one group "power":
-// a member is healthy when it is online, not known absent and its health is
-// not a failure. Two healthy supplies survive one failing. Batteries, USB and
-// UPS supplies are not members. No Mains supply means no group.
+// acpiAdapterOnly reports whether the Mains supplies are a single sysfs
+// supply without a bay ("AC", "ACAD", "ADP1": ACPI's adapter, which stands
+// for all of a server's supplies together).
+func acpiAdapterOnly(mains []*collectors.PSU) bool {
+	return len(mains) == 1 && mains[0].Slot == "" && (mains[0].Source == collectors.PSUSourceSysfs || mains[0].Source == "")
+}
+
+// powerRedundancy is the worst redundancy state the sources report, with
+// the set that reports it; nil when none does.
+func powerRedundancy(s *collectors.Snapshot) *collectors.PowerRedundancy {
+	var worst *collectors.PowerRedundancy
+	for i := range s.PowerRedundancy {
+		r := &s.PowerRedundancy[i]
+		if worst == nil || redundancyRank[r.State] > redundancyRank[worst.State] {
+			worst = r
+		}
+	}
+	return worst
+}
+
+// redundancyRank orders redundancy states from best to worst.
+var redundancyRank = map[string]int{collectors.RedundancyFull: 0, collectors.RedundancyUnknown: 1, collectors.RedundancyDegraded: 2,
+	collectors.RedundancyNonRedundantSufficient: 3, collectors.RedundancyLost: 4, collectors.RedundancyNonRedundantInsufficient: 5}
+
+// powerGroups maps the host's Mains supplies (mainsPSUs) into one group
+// "power": a member is healthy when it is online (a BMC's standby supply
+// included). Two healthy supplies survive one failing. A BMC's redundancy sensor is the group's Redundancy: Redundancy
+// Lost with every supply online is still lost (power_redundancy_lost).
+// Batteries, USB and UPS supplies are not members. No Mains supply and no
+// redundancy sensor means no group.
 func powerGroups(s *collectors.Snapshot) []Group {
 	mains := mainsPSUs(s)
-	if len(mains) == 0 {
+	red := powerRedundancy(s)
+	if len(mains) == 0 && red == nil {
 		return nil
 	}
 	g := Group{Kind: KindPSU, Name: PowerGroup, Needed: 2, Total: len(mains), Members: make([]Member, 0, len(mains))}
+	if red != nil {
+		g.Redundancy = red.State
+	}
 	for _, p := range mains {
 		st := psuState(p)
 		m := Member{Name: p.Name, State: st, Healthy: st == StateOnline}
@@ -121,13 +191,16 @@ var powerRules = []Rule{
 			}
 			for _, p := range mains {
 				what := ""
-				switch {
-				case p.Present == 0:
+				switch psuState(p) {
+				case StateAbsent:
 					what = "not present"
-				case p.Online == 0:
+				case StateOffline:
 					what = "offline (no input power)"
 				default:
 					continue
+				}
+				if p.Reason != "" {
+					what += " (" + p.Source + ": " + p.Reason + ")"
 				}
 				f := Finding{Subject: PowerGroup + "/" + p.Name, Facts: psuFacts(p)}
 				f.Facts["online_supplies"] = strconv.Itoa(len(online))
@@ -182,6 +255,47 @@ var powerRules = []Rule{
 					Facts:   psuFacts(p),
 				})
 			}
+		},
+	},
+	{
+		ID: "power_redundancy_lost", Severity: Warning,
+		Checks:      "a BMC's power redundancy sensor (IPMI Power Unit / reading type 0Bh, Redfish PowerSupplyRedundancy) says redundancy is lost or degraded, whatever the supplies' own states (critical when it says the remaining supplies are insufficient)",
+		Remediation: "find the supply the BMC no longer counts (its event log: ipmitool sel elist), restore its input power or replace it",
+		check: func(in *input, emit func(Finding)) {
+			for _, r := range in.snap.PowerRedundancy {
+				sev := Warning
+				switch r.State {
+				case collectors.RedundancyLost, collectors.RedundancyDegraded, collectors.RedundancyNonRedundantSufficient:
+				case collectors.RedundancyNonRedundantInsufficient:
+					sev = Critical
+				default:
+					continue
+				}
+				f := Finding{Subject: PowerGroup, Severity: sev,
+					Message: fmt.Sprintf("power redundancy %s (%s sensor %q: %s)", strings.ReplaceAll(r.State, "_", " "), r.Source, r.Name, r.Message),
+					Facts:   map[string]string{"sensor": r.Name, "source": r.Source, "state": r.State}}
+				if r.MinNeeded != collectors.Unknown {
+					f.Facts["min_needed"] = strconv.Itoa(r.MinNeeded)
+				}
+				emit(f)
+			}
+		},
+	},
+	{
+		ID: "power_not_observable", Severity: Info,
+		Checks:      "power redundancy cannot be observed: the only Mains supply is one without a bay (ACPI's \"AC\" adapter, which may stand for all supplies together) and no BMC or hwmon source counts the supplies",
+		Remediation: "let redwatch read the BMC: load ipmi_si and ipmi_devintf for in-band IPMI (/dev/ipmi0), or configure power.ipmi.address with a user and password_file (docs/power.md)",
+		check: func(in *input, emit func(Finding)) {
+			if len(in.snap.PowerRedundancy) > 0 || in.sourceFailed(KindPSU) {
+				return
+			}
+			mains := mainsPSUs(in.snap)
+			if !acpiAdapterOnly(mains) {
+				return
+			}
+			emit(Finding{Subject: PowerGroup,
+				Message: fmt.Sprintf("power redundancy not observable: the only Mains supply, %s, is an adapter that stands for all supplies; no BMC source counts them", mains[0].Name),
+				Facts:   psuFacts(mains[0])})
 		},
 	},
 }

@@ -12,6 +12,11 @@ import (
 // groups of that kind are read from.
 var kindCollectors = map[string]string{KindBond: "bonding", KindMD: "md", KindPSU: "power"}
 
+// powerCollectors are the other collectors whose supplies are members of the
+// power group (PSU.Source other than sysfs): one of them failing is the power
+// group's source failing too.
+var powerCollectors = []string{collectors.IPMICollector, collectors.PSUSourceRedfish, collectors.PSUSourceHwmon}
+
 // sourceFailed reports whether the source of the groups of kind could not
 // be read (fully) in this pass: an error of its collector, or a tree with
 // no source at all. Such a pass cannot tell that a group of that kind is
@@ -19,7 +24,7 @@ var kindCollectors = map[string]string{KindBond: "bonding", KindMD: "md", KindPS
 func (in *input) sourceFailed(kind string) bool {
 	c := kindCollectors[kind]
 	for _, e := range in.snap.Errors {
-		if e.Collector == c || e.Collector == collectors.SourceCollector {
+		if e.Collector == c || e.Collector == collectors.SourceCollector || kind == KindPSU && slices.Contains(powerCollectors, e.Collector) {
 			return true
 		}
 	}

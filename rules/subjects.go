@@ -18,7 +18,7 @@ var subjectShapes = map[string]string{
 	"bond_no_link_monitor": ShapeGroup, "bond_shared_pci_card": ShapeGroup, "bond_same_switch": ShapeGroup, "lldp_blind": ShapeMember,
 	"md_degraded": ShapeGroup, "md_member_faulty": ShapeMember, "md_rebuilding": ShapeGroup, "md_inactive": ShapeGroup,
 	"md_members_same_disk": ShapeGroup, "default_route_single_nic": ShapeGroup, "rootfs_single_disk": ShapeGroup,
-	"psu_offline": ShapeMember, "psu_single": ShapeMember, "psu_health": ShapeMember, "no_redundancy_groups": ShapeGroup,
+	"psu_offline": ShapeMember, "psu_single": ShapeMember, "psu_health": ShapeMember, "power_redundancy_lost": ShapeGroup, "power_not_observable": ShapeGroup, "no_redundancy_groups": ShapeGroup,
 	"disk_smart_failed": ShapeGroup, "disk_nvme_critical_warning": ShapeGroup, "disk_spare_low": ShapeGroup,
 	"disk_wearout": ShapeGroup, "disk_media_errors": ShapeGroup, "disk_sectors_reallocated": ShapeGroup,
 	"disk_sectors_pending": ShapeGroup, "disk_sectors_uncorrectable": ShapeGroup, "disk_grown_defects": ShapeGroup,

@@ -55,6 +55,8 @@ type Config struct {
 	// Actions are what the daemon may change on the host by itself; none
 	// by default (see docs/actions.md).
 	Actions Actions `yaml:"actions"`
+	// Power configures the power supply sources (IPMI); see power.go.
+	Power Power `yaml:"power"`
 
 	// Compiled forms, filled by Parse.
 	expect    rules.Expectations

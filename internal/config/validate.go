@@ -121,6 +121,9 @@ func (c *Config) compile(doc *yaml.Node) error {
 	if err := c.checkLLDP(v); err != nil {
 		return err
 	}
+	if err := c.compilePower(v); err != nil {
+		return err
+	}
 	if err := c.compileExpect(v); err != nil {
 		return err
 	}

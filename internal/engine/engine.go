@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +51,10 @@ type Engine struct {
 	// earlier pass: this engine started them.
 	collect     collectors.Runner
 	collectInit sync.Once
+	// ipmi is the BMC reader (with its cache) built from ipmiCfg, the
+	// configuration's power.ipmi; a reload that changes it builds a new one.
+	ipmi    *collectors.IPMIReader
+	ipmiCfg *config.IPMI
 
 	mu              sync.Mutex
 	last            *collectors.Snapshot // the last pass's, with what it kept stale
@@ -101,6 +106,7 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 	e.collectInit.Do(func() { e.collect.Sources, e.collect.Clock = e.Sources, clk })
 	e.mu.Lock()
 	timeout := e.CollectorTimeout
+	e.collect.Options.IPMI = e.ipmiReader(clk)
 	e.mu.Unlock()
 	snap := e.collect.Collect(ctx, e.Roots, timeout)
 
@@ -288,4 +294,22 @@ func unwrapAll(err error) error {
 		}
 		err = u
 	}
+}
+
+// ipmiReader returns the BMC reader for the configuration's power.ipmi,
+// building it on the first pass and after a reload that changed it. e.mu is
+// held.
+func (e *Engine) ipmiReader(clk clock.Clock) *collectors.IPMIReader {
+	cfg := e.Config
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	c := cfg.Power.IPMI
+	if e.ipmi != nil && e.ipmiCfg != nil && reflect.DeepEqual(*e.ipmiCfg, c) {
+		return e.ipmi
+	}
+	e.ipmiCfg = &c
+	e.ipmi = collectors.NewIPMIReader(collectors.IPMIOptions{Disabled: c.Disabled, Address: c.Address, Username: c.Username,
+		PasswordFile: c.PasswordFile, CipherSuites: c.CipherSuites, Interval: c.Interval, Timeout: c.Timeout}, clk)
+	return e.ipmi
 }
