@@ -191,16 +191,23 @@ var powerRules = []Rule{
 			}
 			for _, p := range mains {
 				what := ""
+				why := ""
+				if p.Reason != "" {
+					why = p.Source + ": " + p.Reason
+				}
 				switch psuState(p) {
 				case StateAbsent:
 					what = "not present"
+					if why != "" {
+						what += " (" + why + ")"
+					}
 				case StateOffline:
 					what = "offline (no input power)"
+					if why != "" {
+						what = "offline (no input power; " + why + ")"
+					}
 				default:
 					continue
-				}
-				if p.Reason != "" {
-					what += " (" + p.Source + ": " + p.Reason + ")"
 				}
 				f := Finding{Subject: PowerGroup + "/" + p.Name, Facts: psuFacts(p)}
 				f.Facts["online_supplies"] = strconv.Itoa(len(online))

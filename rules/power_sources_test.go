@@ -83,7 +83,7 @@ func TestPowerSourcesMerged(t *testing.T) {
 				t.Errorf("findings %v, want %v", got, tt.findings)
 			}
 			for _, f := range res.Findings {
-				if strings.HasPrefix(f.Rule, "psu_") && (f.Rule == "psu_health" || f.Rule == "psu_offline") && tt.psus[0].Source == "ipmi" && !strings.Contains(f.Message, "(ipmi") {
+				if strings.HasPrefix(f.Rule, "psu_") && (f.Rule == "psu_health" || f.Rule == "psu_offline") && tt.psus[0].Source == "ipmi" && !strings.Contains(f.Message, "ipmi") {
 					t.Errorf("%s message %q does not give the source's reason", f.Rule, f.Message)
 				}
 			}
