@@ -279,7 +279,7 @@ var powerRules = []Rule{
 					continue
 				}
 				f := Finding{Subject: PowerGroup, Severity: sev,
-					Message: fmt.Sprintf("power redundancy %s (%s sensor %q: %s)", strings.ReplaceAll(r.State, "_", " "), r.Source, r.Name, r.Message),
+					Message: fmt.Sprintf("power redundancy %s (%s %q: %s)", strings.ReplaceAll(r.State, "_", " "), r.Source, r.Name, r.Message),
 					Facts:   map[string]string{"sensor": r.Name, "source": r.Source, "state": r.State}}
 				if r.MinNeeded != collectors.Unknown {
 					f.Facts["min_needed"] = strconv.Itoa(r.MinNeeded)
