@@ -594,6 +594,19 @@ func readHWRaidTree(r Roots) (*HWRaid, []Error) {
 	return &h, errs
 }
 
+// WithHWRaid returns list with its hardware RAID source reading through
+// runner (the daemon's, with its schedule; the audit's, read once).
+func WithHWRaid(list []Source, runner *HWRaidRunner) []Source {
+	out := make([]Source, len(list))
+	for i, s := range list {
+		if s.Name() == HWRaidCollector {
+			s = hwraidSource{runner: runner}
+		}
+		out[i] = s
+	}
+	return out
+}
+
 // hwraidSource reads the hardware RAID controllers: the vendor tools'
 // outputs (run through its runner on a live host, read from T/hwraid in a
 // tree) and the RAID drivers' sysfs attributes.

@@ -89,7 +89,9 @@ func liveSources(ctx context.Context, roots collectors.Roots, cfg *config.Config
 	}
 	smart := &collectors.SmartCache{Timeout: cfg.Disks.SmartTimeout}
 	smart.Refresh(ctx, roots.Sys)
-	return collectors.WithSmart(collectors.Sources(), smart)
+	raid := &collectors.HWRaidRunner{}
+	raid.Configure(cfg.HWRaidOptions())
+	return collectors.WithHWRaid(collectors.WithSmart(collectors.Sources(), smart), raid)
 }
 
 // runBounded runs one pass bounded by timeout (0: only the collectors' own

@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/redwatch/redwatch/alerts"
+	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/safefile"
 	"github.com/redwatch/redwatch/rules"
 )
@@ -38,9 +39,11 @@ type Config struct {
 	// Path is the file the configuration was read from; "" for the defaults.
 	Path string `yaml:"-"`
 	// StateDir holds the baseline, first-seen times and maintenance windows.
-	StateDir string   `yaml:"state_dir"`
-	Daemon   Daemon   `yaml:"daemon"`
-	Disks    Disks    `yaml:"disks"`
+	StateDir string `yaml:"state_dir"`
+	Daemon   Daemon `yaml:"daemon"`
+	Disks    Disks  `yaml:"disks"`
+	// HWRaid configures the hardware RAID tools (docs/hwraid.md).
+	HWRaid   HWRaid   `yaml:"hwraid"`
 	Baseline Baseline `yaml:"baseline"`
 	Expect   Expect   `yaml:"expect"`
 	// LLDP is the LLDP rules' settings.
@@ -87,6 +90,29 @@ type Disks struct {
 	SmartInterval time.Duration `yaml:"smart_interval"`
 	// SmartTimeout bounds one smartctl run, one disk (default 60s).
 	SmartTimeout time.Duration `yaml:"smart_timeout"`
+}
+
+// HWRaid is the hardware RAID tools' part of the configuration.
+type HWRaid struct {
+	// Interval is how often the daemon runs the RAID tools (default 5m);
+	// passes read the last results.
+	Interval time.Duration `yaml:"interval"`
+	// Timeout bounds one run of one tool command (default 30s).
+	Timeout time.Duration `yaml:"timeout"`
+	// Storcli, Storcli2, Ssacli and Arcconf are the programs to run for
+	// each family ("" finds them on PATH and at the vendors' install paths,
+	// "none" turns the family off).
+	Storcli  string `yaml:"storcli"`
+	Storcli2 string `yaml:"storcli2"`
+	Ssacli   string `yaml:"ssacli"`
+	Arcconf  string `yaml:"arcconf"`
+}
+
+// HWRaidOptions returns the RAID tools' options for the collectors.
+func (c *Config) HWRaidOptions() collectors.HWRaidOptions {
+	h := c.HWRaid
+	return collectors.HWRaidOptions{Interval: h.Interval, Timeout: h.Timeout,
+		Paths: map[string]string{"storcli": h.Storcli, "storcli2": h.Storcli2, "ssacli": h.Ssacli, "arcconf": h.Arcconf}}
 }
 
 // DefaultSettle is how long a group must be seen healthy before it enters
@@ -212,6 +238,7 @@ func Default() *Config {
 		Baseline: Baseline{Settle: DefaultSettle},
 		LLDP:     LLDP{GracePeriod: rules.DefaultLLDPGrace},
 		Disks:    Disks{SmartInterval: 30 * time.Minute, SmartTimeout: 60 * time.Second},
+		HWRaid:   HWRaid{Interval: collectors.DefaultHWRaidInterval, Timeout: collectors.DefaultHWRaidTimeout},
 	}
 }
 

@@ -122,7 +122,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"malformed yaml", "daemon:\n  interval: 30s\n   listen: x\n", []string{"f.yaml:3:"}},
 		{"tab indentation", "daemon:\n\tinterval: 30s\n", []string{"f.yaml:2:"}},
-		{"unknown top key", "state_dir: /x\nexpects: {}\n", []string{"f.yaml:2:", "expects: unknown key", "allowed here: state_dir, daemon, disks, baseline, expect, lldp, rules, user_rules, alerts, actions"}},
+		{"unknown top key", "state_dir: /x\nexpects: {}\n", []string{"f.yaml:2:", "expects: unknown key", "allowed here: state_dir, daemon, disks, hwraid, baseline, expect, lldp, rules, user_rules, alerts, actions"}},
 		{"smart interval zero", "disks:\n  smart_interval: 0s\n", []string{"f.yaml:2:", "disks.smart_interval", "positive duration such as 30m"}},
 		{"unknown nested key", "expect:\n  bonds:\n    - name: bond0\n      min_health: 2\n", []string{"f.yaml:4:", "expect.bonds[0].min_health: unknown key", "allowed here: name, members, min_healthy"}},
 		{"wrong type int", "expect:\n  md:\n    - name: md0\n      members: two\n", []string{"f.yaml:4:", "expect.md[0].members", "cannot unmarshal"}},
@@ -172,6 +172,8 @@ func TestBadInput(t *testing.T) {
 		{"reenslave cap too high", "actions:\n  reenslave:\n    - bond: bond0\n      max_per_hour: 100\n", []string{"f.yaml:4:", "actions.reenslave[0].max_per_hour: must be between 1 and 60"}},
 		{"reenslave carrier wait too long", "actions:\n  reenslave:\n    - bond: bond0\n      carrier_wait: 5m\n", []string{"f.yaml:4:", "actions.reenslave[0].carrier_wait: must be a duration up to 1m"}},
 		{"reenslave a list", "actions:\n  reenslave: bond0\n", []string{"f.yaml:2:", "actions.reenslave: want a list"}},
+		{"hwraid relative tool path", "hwraid:\n  storcli: storcli64\n", []string{"f.yaml:2:", "hwraid.storcli: must be an absolute path"}},
+		{"hwraid zero interval", "hwraid:\n  interval: 0s\n", []string{"f.yaml:2:", "hwraid.interval: must be a positive duration"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,5 +331,20 @@ alerts:
 `
 	if _, err := Parse("f.yaml", []byte(src)); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestHWRaidOptions: the hwraid keys reach the RAID tool runner's options.
+func TestHWRaidOptions(t *testing.T) {
+	c, err := Parse("f.yaml", []byte("hwraid:\n  interval: 10m\n  timeout: 5s\n  storcli: /opt/x/storcli64\n  arcconf: none\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.HWRaidOptions()
+	if o.Interval != 10*time.Minute || o.Timeout != 5*time.Second || o.Paths["storcli"] != "/opt/x/storcli64" || o.Paths["arcconf"] != "none" || o.Paths["ssacli"] != "" {
+		t.Errorf("options %+v", o)
+	}
+	if d := Default().HWRaidOptions(); d.Interval != 5*time.Minute || d.Timeout != 30*time.Second {
+		t.Errorf("default options %+v", d)
 	}
 }

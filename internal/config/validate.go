@@ -108,6 +108,17 @@ func (c *Config) compile(doc *yaml.Node) error {
 	if c.Disks.SmartTimeout <= 0 {
 		return v.fail(fmt.Sprintf("must be a positive duration such as 60s, got %s", c.Disks.SmartTimeout), "disks", "smart_timeout")
 	}
+	if c.HWRaid.Interval <= 0 {
+		return v.fail(fmt.Sprintf("must be a positive duration such as 5m, got %s", c.HWRaid.Interval), "hwraid", "interval")
+	}
+	if c.HWRaid.Timeout <= 0 {
+		return v.fail(fmt.Sprintf("must be a positive duration such as 30s, got %s", c.HWRaid.Timeout), "hwraid", "timeout")
+	}
+	for key, prog := range map[string]string{"storcli": c.HWRaid.Storcli, "storcli2": c.HWRaid.Storcli2, "ssacli": c.HWRaid.Ssacli, "arcconf": c.HWRaid.Arcconf} {
+		if prog != "" && prog != "none" && !filepath.IsAbs(prog) {
+			return v.fail(fmt.Sprintf("must be an absolute path to the program, or none, got %q", prog), "hwraid", key)
+		}
+	}
 	if c.Daemon.MaxConnections < 0 {
 		return v.fail(fmt.Sprintf("must not be negative (0 is the default, 512), got %d", c.Daemon.MaxConnections), "daemon", "max_connections")
 	}

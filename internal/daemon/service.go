@@ -109,7 +109,10 @@ func (s *Service) Run(ctx context.Context) error {
 	eng := &engine.Engine{Roots: s.Roots, Clock: clock, Config: cfg, StateDir: s.stateDir(cfg)}
 	// On a live host smartctl runs in the background on its own interval;
 	// the passes read its last results (a scrape never starts a SMART read).
-	var smart *collectors.SmartCache
+	var (
+		smart *collectors.SmartCache
+		raid  *collectors.HWRaidRunner
+	)
 	if s.Roots.Live {
 		// The built-in LLDP receiver listens while the daemon runs, where
 		// lldpd does not (the lldp source decides each pass, and tells it
@@ -123,6 +126,10 @@ func (s *Service) Run(ctx context.Context) error {
 			smart.Interval = s.Overrides.SmartInterval
 		}
 		eng.Sources = collectors.WithSmart(collectors.SourcesWithLLDP(collectors.NewLLDPSource(collectors.LLDPOptions{Receiver: recv, Clock: clock})), smart)
+		// The RAID tools run on their own schedule too (hwraid.interval).
+		raid = &collectors.HWRaidRunner{Clock: clock}
+		raid.Configure(cfg.HWRaidOptions())
+		eng.Sources = collectors.WithHWRaid(eng.Sources, raid)
 	}
 	var announce func(alerts.Event) // the alerts manager's, once it is built
 	// The actions policy: off unless actions.reenslave says otherwise; its
@@ -164,6 +171,9 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 			eng.SetConfig(c)
 			policy.SetConfig(c)
+			if raid != nil {
+				raid.Configure(c.HWRaidOptions())
+			}
 		}
 		first = false
 		return s.setup(c, eng), nil
@@ -248,6 +258,9 @@ func (s *Service) Run(ctx context.Context) error {
 		g.Go(func() error { smart.Run(gctx, s.Roots.Sys); return nil })
 	}
 	g.Go(func() error { return policy.Run(gctx) })
+	if raid != nil {
+		g.Go(func() error { raid.Background(gctx); return nil })
+	}
 	alertsStop := make(chan struct{})
 	if am != nil {
 		// Not gctx: the alerts must outlive the loop so that the last pass
