@@ -5,40 +5,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/redwatch/redwatch/internal/testtree"
 )
 
 // enslaveTree copies bonding/testdata/enslave/NAME (symlinks kept) into a
 // temporary directory and returns it.
 func enslaveTree(t *testing.T, name string) string {
 	t.Helper()
-	src := filepath.Join("..", "..", "bonding", "testdata", "enslave", name)
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		switch {
-		case fi.Mode()&os.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, out)
-		case fi.IsDir():
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
+	return testtree.CopyDir(t, filepath.Join("..", "..", "bonding", "testdata", "enslave", name))
 }
 
 // TestBondReenslave is `redwatch bond reenslave` on a fixture tree: the

@@ -30,6 +30,18 @@ func Copy(t testing.TB, names ...string) string {
 	return dst
 }
 
+// CopyDir copies the tree at dir (any fixture directory, e.g.
+// bonding/testdata/enslave/lacp) into a new temporary directory and
+// returns it, symlinks kept.
+func CopyDir(t testing.TB, dir string) string {
+	t.Helper()
+	dst := t.TempDir()
+	if err := copyTree(dir, dst); err != nil {
+		t.Fatalf("testtree: copy %s: %v", dir, err)
+	}
+	return dst
+}
+
 func copyTree(src, dst string) error {
 	return filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
 		if err != nil {
