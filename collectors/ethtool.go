@@ -1,11 +1,16 @@
 package collectors
 
+import "github.com/redwatch/redwatch/internal/hostfs"
+
 // ethtoolInfo is what ethtool tells about one interface on a live host.
 type ethtoolInfo struct {
 	// linkKnown is true when ETHTOOL_GLINK answered; link is its answer ("Link detected").
 	linkKnown, link bool
 	// driver and busInfo are ETHTOOL_GDRVINFO's driver and bus-info, "" when it did not answer.
 	driver, busInfo string
+	// privFlags are ETHTOOL_GPFLAGS's private flags (asked of i40e and ice
+	// only, for their firmware LLDP agent); nil when not asked.
+	privFlags map[string]bool
 }
 
 // nicProber asks a live host's kernel about an interface by name (ethtool
@@ -31,6 +36,10 @@ func applyEthtool(n *NIC, in ethtoolInfo) {
 		n.Driver = in.driver
 	}
 	n.BusInfo = in.busInfo
+	if fw := firmwareLLDP(in.privFlags); fw != nil {
+		n.FirmwareLLDP = fw
+		hostfs.RecordOutput(PrivFlagsCapturePath(n.Name), formatPrivFlags(n.Name, in.privFlags))
+	}
 	if n.PCIFunction == "" {
 		if slot, ok := parsePCIFunction(in.busInfo); ok {
 			n.PCIFunction, n.PCISlot = in.busInfo, slot

@@ -17,7 +17,8 @@ func openEthtool() (nicProber, error) {
 	return ethtoolProber{e}, nil
 }
 
-// probe asks ETHTOOL_GLINK and ETHTOOL_GDRVINFO; an ioctl that fails
+// probe asks ETHTOOL_GLINK, ETHTOOL_GDRVINFO and, of i40e and ice,
+// ETHTOOL_GPFLAGS; an ioctl that fails
 // (EOPNOTSUPP, ENODEV: the interface went away) leaves its facts out.
 func (p ethtoolProber) probe(name string) ethtoolInfo {
 	var in ethtoolInfo
@@ -29,6 +30,13 @@ func (p ethtoolProber) probe(name string) ethtoolInfo {
 	}
 	if d, err := p.e.DriverInfo(name); err == nil {
 		in.driver, in.busInfo = d.Driver, d.BusInfo
+	}
+	// ETHTOOL_GPFLAGS (read only) of the Intel drivers whose firmware may
+	// run its own LLDP agent; other drivers are not asked.
+	if in.driver == "i40e" || in.driver == "ice" {
+		if f, err := p.e.PrivFlags(name); err == nil {
+			in.privFlags = f
+		}
 	}
 	return in
 }

@@ -30,6 +30,10 @@ type NIC struct {
 	// NICs ("0000:3b:00.1"; virtio_net reports its PCI function too), "" when
 	// not asked or the driver does not say.
 	BusInfo string `json:"bus_info,omitempty"`
+	// FirmwareLLDP is the Intel firmware LLDP agent's private flag (i40e
+	// disable-fw-lldp, ice fw-lldp-agent) from ETHTOOL_GPFLAGS on a live host
+	// or ethtool/<name>/priv-flags in a tree; nil when the NIC has neither.
+	FirmwareLLDP *FirmwareLLDP `json:"firmware_lldp,omitempty"`
 }
 
 // Route is one IPv4 default route (/proc/net/route, destination 00000000 and mask 00000000).

@@ -49,7 +49,11 @@ func collectNICs(r Roots) ([]NIC, []Error) {
 		}
 	}
 	rd := newNICReader(r.Sys, p)
-	return rd.readAll()
+	nics, errs := rd.readAll()
+	if !r.Live {
+		errs = append(errs, readPrivFlagsTree(r, nics)...)
+	}
+	return nics, errs
 }
 
 // nicReader reads the interfaces of one sys root in one pass. It reuses one

@@ -60,11 +60,15 @@ var scenarios = map[string]struct {
 	// groups are "name healthy/total" the verdict must show.
 	groups []string
 }{
-	"bond_ab_healthy":        {status: "ok"},
-	"bond_lacp_healthy":      {status: "ok"},
-	"bond_two_cards":         {status: "ok"},
-	"bond_same_switch":       {status: "warning", findings: []string{"bond_same_switch bond0"}},
-	"bond_two_switches":      {status: "ok"},
+	"bond_ab_healthy":   {status: "ok"},
+	"bond_lacp_healthy": {status: "ok"},
+	"bond_two_cards":    {status: "ok"},
+	"bond_same_switch":  {status: "warning", findings: []string{"bond_same_switch bond0"}},
+	"bond_two_switches": {status: "ok"},
+	// Issue 16: a NIC outside the bond with its neighbour; an i40e slave
+	// whose firmware LLDP agent runs (captured ethtool --show-priv-flags).
+	"lldp_nic_outside_bond":  {status: "ok"},
+	"lldp_firmware_agent":    {status: "ok", findings: []string{"lldp_blind bond0/eth4"}},
 	"bond_slave_down":        {status: "warning", findings: []string{"bond_member_down bond0/eth1", "bond_below_min_healthy bond0"}},
 	"bond_all_down":          {status: "critical", findings: []string{"bond_below_min_healthy bond0", "bond_member_down bond0/eth0", "bond_member_down bond0/eth1"}},
 	"bond_lacp_agg_mismatch": {status: "warning", findings: []string{"bond_lacp_aggregator_mismatch bond0/eth1"}},
