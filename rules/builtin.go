@@ -119,11 +119,13 @@ var bondRules = []Rule{
 					if sl.AggregatorID != bonding.Unknown {
 						agg = "aggregator " + strconv.Itoa(sl.AggregatorID)
 					}
-					emit(Finding{
+					f := Finding{
 						Subject: b.Name + "/" + sl.Name,
 						Message: fmt.Sprintf("%s: slave %s is in %s, the active aggregator is %d: its link is idle", b.Name, sl.Name, agg, b.LACP.ActiveAggregatorID),
 						Facts:   slaveLACPFacts(&b, &sl),
-					})
+					}
+					nameAggregatorSwitches(&f, in.snap.LLDP, &b, &sl)
+					emit(f)
 				}
 			}
 		},

@@ -80,8 +80,9 @@ func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 	in := newInput(s)
 	in.lldp = o.LLDP
 	markLLDP(in)
+	switchFacts(in)
 	applyMinHealthy(in.groups, o.Expect)
-	res := Result{Groups: in.groups, Errors: append([]collectors.Error(nil), s.Errors...)}
+	res := Result{Groups: in.groups, Errors: append([]collectors.Error(nil), s.Errors...), Neighbors: nicNeighbors(in)}
 	var all []Finding
 	emitFor := func(r Rule) func(Finding) {
 		return func(f Finding) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redwatch/redwatch/bonding"
 	"github.com/redwatch/redwatch/collectors"
 )
 
@@ -57,8 +58,9 @@ func (a AcceptSwitch) accepts(bond, chassis, name string) bool {
 
 // LLDP states of a member whose switch is unknown (resource "lldp").
 const (
-	lldpNotYet = "not yet learned"
-	lldpBlind  = "blind"
+	lldpNotYet   = "not yet learned"
+	lldpBlind    = "blind"
+	lldpFirmware = "LLDP blind: firmware agent"
 )
 
 // markLLDP sets the "lldp" resource of each bond member whose switch is
@@ -67,11 +69,11 @@ const (
 // interface by the receiver, or the grace period since the interface came
 // up), else "blind". Without LLDP data (a tree without neighbors.json) it
 // sets nothing.
+//
+// A member whose NIC's Intel firmware LLDP agent runs is "LLDP blind:
+// firmware agent" whatever the source: the host never sees its LLDPDUs.
 func markLLDP(in *input) {
 	l := in.snap.LLDP
-	if l == nil {
-		return
-	}
 	for gi := range in.groups {
 		g := &in.groups[gi]
 		if g.Kind != KindBond {
@@ -82,11 +84,146 @@ func markLLDP(in *input) {
 			if m.Resources[resSwitch] != "" {
 				continue
 			}
+			st := ""
+			if n := in.nics[m.Name]; n != nil && n.FirmwareLLDP != nil && n.FirmwareLLDP.AgentOn {
+				st = lldpFirmware
+			} else if l != nil {
+				st = lldpUnknown(in, m.Name)
+			}
+			if st == "" {
+				continue
+			}
 			if m.Resources == nil {
 				m.Resources = map[string]string{}
 			}
-			m.Resources[resLLDP] = lldpUnknown(in, m.Name)
+			m.Resources[resLLDP] = st
 		}
+	}
+}
+
+// NICNeighbor is the LLDP neighbour of an interface outside every bond.
+type NICNeighbor struct {
+	Interface string `json:"interface"`
+	// Switch is the neighbour's chassis ID as subtype:value.
+	Switch     string `json:"switch"`
+	SwitchName string `json:"switch_name,omitempty"`
+	SwitchPort string `json:"switch_port"`
+}
+
+// String is "SWITCH PORT" (the system name, or the chassis ID without one).
+func (n NICNeighbor) String() string {
+	sw := n.Switch
+	if n.SwitchName != "" {
+		sw = n.SwitchName
+	}
+	return sw + " " + n.SwitchPort
+}
+
+// nicNeighbors returns the neighbours of the interfaces that are not a
+// bond group's member, sorted by interface (as the source listed them).
+func nicNeighbors(in *input) []NICNeighbor {
+	l := in.snap.LLDP
+	if l == nil {
+		return nil
+	}
+	inBond := map[string]bool{}
+	for _, g := range in.groups {
+		if g.Kind == KindBond {
+			for _, m := range g.Members {
+				inBond[m.Name] = true
+			}
+		}
+	}
+	var out []NICNeighbor
+	for _, n := range l.Neighbors {
+		if inBond[n.Interface] {
+			continue
+		}
+		out = append(out, NICNeighbor{Interface: n.Interface, Switch: n.Chassis.String(), SwitchName: n.SystemName, SwitchPort: n.Port.Value})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Interface < out[j].Interface })
+	return out
+}
+
+// switchFacts records, for each bond whose live members are on two or
+// more known switches, the switches ("switches": "sw-a (mac:...), sw-b
+// (mac:...)") and, for 802.3ad with one LACP partner system over them, that
+// they are one MLAG/vPC pair ("switch_pair", "lacp_partner"): fine, and
+// said so. Different partners under different switches are the aggregator
+// findings' to report (bond_lacp_aggregator_mismatch names the switches).
+func switchFacts(in *input) {
+	for gi := range in.groups {
+		g := &in.groups[gi]
+		if g.Kind != KindBond {
+			continue
+		}
+		var sws []string
+		seen := map[string]bool{}
+		for _, m := range g.Members {
+			sw := m.Resources[resSwitch]
+			if !m.Healthy || sw == "" || seen[sw] {
+				continue
+			}
+			seen[sw] = true
+			sws = append(sws, switchText(m.Resources[resSwitchName], sw))
+		}
+		if len(sws) < 2 {
+			continue
+		}
+		g.Facts = map[string]string{"switches": strings.Join(sws, ", ")}
+		b := in.bonds[g.Name]
+		if b == nil || b.Mode != bonding.Mode8023AD {
+			continue
+		}
+		partners := map[string]bool{}
+		for _, sl := range b.Slaves {
+			if sl.MIIStatus == StateUp && sl.PartnerMAC != "" {
+				partners[sl.PartnerMAC] = true
+			}
+		}
+		if len(partners) == 1 {
+			for mac := range partners {
+				g.Facts["lacp_partner"] = mac
+			}
+			g.Facts["switch_pair"] = "MLAG/vPC: one LACP partner system over two chassis: fine"
+		}
+	}
+}
+
+// switchText is "NAME (CHASSIS)", or the chassis alone without a name.
+func switchText(name, chassis string) string {
+	if name == "" {
+		return chassis
+	}
+	return name + " (" + chassis + ")"
+}
+
+// nameAggregatorSwitches adds to an 802.3ad slave's aggregator finding the
+// switch it is cabled to and the switches of the active aggregator's
+// slaves, when LLDP knows them.
+func nameAggregatorSwitches(f *Finding, l *collectors.LLDP, b *bonding.Bond, sl *bonding.Slave) {
+	own := l.NeighborsOf(sl.Name)
+	if len(own) != 1 {
+		return
+	}
+	n := own[0]
+	f.Facts[resSwitch], f.Facts[resSwitchName], f.Facts[resSwitchPort] = n.Chassis.String(), n.SystemName, n.Port.Value
+	f.Message += fmt.Sprintf("; it is cabled to %s port %s", switchText(n.SystemName, n.Chassis.String()), n.Port.Value)
+	var active []string
+	seen := map[string]bool{}
+	for i := range b.Slaves {
+		o := &b.Slaves[i]
+		if o.Name == sl.Name || !b.CarriesTraffic(o) || o.MIIStatus != StateUp {
+			continue
+		}
+		if ns := l.NeighborsOf(o.Name); len(ns) == 1 && !seen[ns[0].Chassis.String()] {
+			seen[ns[0].Chassis.String()] = true
+			active = append(active, switchText(ns[0].SystemName, ns[0].Chassis.String()))
+		}
+	}
+	if len(active) > 0 {
+		f.Message += ", the active aggregator's slaves to " + strings.Join(active, " and ")
+		f.Facts["active_switches"] = strings.Join(active, ", ")
 	}
 }
 
@@ -169,7 +306,9 @@ var lldpRules = []Rule{
 		Checks: "a live bond slave with no LLDP neighbour from lldpd, the daemon's receiver or a captured lldp/neighbors.json, " +
 			"past the grace period (lldp.grace_period) since it came up: bond_same_switch cannot judge the bond. " +
 			"Not while nothing can be learned yet (no lldpd in a one-shot audit, a receiver without CAP_NET_RAW, " +
-			"no LLDP heard on any interface): the member shows \"not yet learned\"",
+			"no LLDP heard on any interface): the member shows \"not yet learned\". " +
+			"A slave whose Intel NIC runs its firmware LLDP agent (i40e disable-fw-lldp off, ice fw-lldp-agent on) is " +
+			"\"LLDP blind: firmware agent\" whatever the source",
 		Remediation: "run lldpd (`apt-get install lldpd`) and check that the switch sends LLDP on the port; " +
 			"an Intel NIC's firmware LLDP agent may swallow the frames (see docs/lldp.md)",
 		check: func(in *input, emit func(Finding)) {
@@ -178,6 +317,9 @@ var lldpRules = []Rule{
 					continue
 				}
 				for _, m := range g.Members {
+					if m.Healthy && m.Resources[resLLDP] == lldpFirmware {
+						emit(firmwareBlind(g.Name, m.Name, in.nics[m.Name].FirmwareLLDP))
+					}
 					if !m.Healthy || m.Resources[resLLDP] != lldpBlind {
 						continue
 					}
@@ -201,6 +343,19 @@ var lldpRules = []Rule{
 			}
 		},
 	},
+}
+
+// firmwareBlind is the lldp_blind finding of a slave whose Intel firmware
+// LLDP agent runs, with the command that stops it.
+func firmwareBlind(bond, ifc string, fw *collectors.FirmwareLLDP) Finding {
+	return Finding{
+		Subject: bond + "/" + ifc,
+		Message: fmt.Sprintf("%s: LLDP blind on %s: firmware agent: the NIC's firmware runs its own LLDP agent and consumes the switch's LLDPDUs (private flag %s %s)",
+			bond, ifc, fw.Flag, map[bool]string{true: "on", false: "off"}[fw.FlagOn]),
+		Remediation: "turn the firmware agent off with `" + fw.Remediation(ifc) + "`; it resets the port, so do one leg at a time " +
+			"in a maintenance window, and make it persistent where the interface is configured (redwatch only reads the flag)",
+		Facts: map[string]string{"flag": fw.Flag, "lldp_source": "firmware"},
+	}
 }
 
 // sameSwitch emits a finding when every live member of g is on one known

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/bonding"
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/lldp"
 )
@@ -144,5 +145,75 @@ func TestMemberSwitch(t *testing.T) {
 		if got := lldpMember(ifc, true, l).Switch(); got != want {
 			t.Errorf("%s: Switch() = %q, want %q", ifc, got, want)
 		}
+	}
+}
+
+// TestLLDPBlindFirmwareAgent: a live slave whose Intel firmware LLDP agent
+// runs is "LLDP blind: firmware agent" with the ethtool command, whatever
+// the source (even none: it never will learn); one whose agent is off is not.
+func TestLLDPBlindFirmwareAgent(t *testing.T) {
+	snap := &collectors.Snapshot{
+		NICs: []collectors.NIC{
+			{Name: "eth0", FirmwareLLDP: &collectors.FirmwareLLDP{Flag: "disable-fw-lldp", AgentOn: true}},
+			{Name: "eth1", FirmwareLLDP: &collectors.FirmwareLLDP{Flag: "fw-lldp-agent", AgentOn: false}},
+		},
+		LLDP: &collectors.LLDP{Source: collectors.LLDPSourceNone},
+	}
+	snap.Bonds = []bonding.Bond{{Name: "bond0", Mode: bonding.ModeActiveBackup, MIIStatus: "up", ActiveSlave: "eth0",
+		Slaves: []bonding.Slave{{Name: "eth0", MIIStatus: "up"}, {Name: "eth1", MIIStatus: "up"}}}}
+	res := Evaluate(snap)
+	var blind []Finding
+	for _, f := range res.Findings {
+		if f.Rule == "lldp_blind" {
+			blind = append(blind, f)
+		}
+	}
+	if len(blind) != 1 || blind[0].Subject != "bond0/eth0" || !strings.Contains(blind[0].Message, "LLDP blind on eth0: firmware agent") ||
+		!strings.Contains(blind[0].Remediation, "ethtool --set-priv-flags eth0 disable-fw-lldp on") || !strings.Contains(blind[0].Remediation, "resets the port") {
+		t.Errorf("lldp_blind findings %+v, want eth0's firmware agent", blind)
+	}
+	if got := res.Groups[0].Members[0].Switch(); got != "LLDP blind: firmware agent" {
+		t.Errorf("eth0 shows %q", got)
+	}
+	if got := res.Groups[0].Members[1].Switch(); !strings.HasPrefix(got, "not yet learned") {
+		t.Errorf("eth1 shows %q", got)
+	}
+}
+
+// TestLACPSwitches: an 802.3ad bond over two switches with one LACP partner
+// is an MLAG/vPC pair, said so in the group's facts and not a finding; with
+// a slave in another aggregator (another partner) the aggregator finding
+// names the switches.
+func TestLACPSwitches(t *testing.T) {
+	swA, swB := lldp.ID{Subtype: "mac", Value: "a6:da:6f:9f:9f:f8"}, lldp.ID{Subtype: "mac", Value: "2e:8d:8c:7c:fd:96"}
+	l := &collectors.LLDP{Source: collectors.LLDPSourceCapture, Neighbors: []lldp.Neighbor{
+		{Interface: "eth2", Chassis: swA, SystemName: "sw-a", Port: lldp.ID{Subtype: "ifname", Value: "swp1"}},
+		{Interface: "eth4", Chassis: swB, SystemName: "sw-b", Port: lldp.ID{Subtype: "ifname", Value: "swp1"}},
+	}}
+	bond := func(agg4 int, partner4 string) bonding.Bond {
+		return bonding.Bond{Name: "bond0", Mode: bonding.Mode8023AD, MIIStatus: "up", MIIMon: 100, LACP: &bonding.LACP{ActiveAggregatorID: 1},
+			Slaves: []bonding.Slave{
+				{Name: "eth2", MIIStatus: "up", AggregatorID: 1, PartnerMAC: "00:1c:73:aa:bb:cc", ActorPortState: bonding.Unknown, PartnerPortState: bonding.Unknown},
+				{Name: "eth4", MIIStatus: "up", AggregatorID: agg4, PartnerMAC: partner4, ActorPortState: bonding.Unknown, PartnerPortState: bonding.Unknown},
+			}}
+	}
+	res := Evaluate(&collectors.Snapshot{LLDP: l, Bonds: []bonding.Bond{bond(1, "00:1c:73:aa:bb:cc")}})
+	if f := res.Groups[0].Facts; f["lacp_partner"] != "00:1c:73:aa:bb:cc" || !strings.Contains(f["switch_pair"], "MLAG") ||
+		f["switches"] != "sw-a (mac:a6:da:6f:9f:9f:f8), sw-b (mac:2e:8d:8c:7c:fd:96)" || len(res.Findings) != 0 {
+		t.Errorf("MLAG pair: facts %v, findings %+v", f, res.Findings)
+	}
+	res = Evaluate(&collectors.Snapshot{LLDP: l, Bonds: []bonding.Bond{bond(2, "00:1c:73:dd:ee:ff")}})
+	if f := res.Groups[0].Facts; f["switch_pair"] != "" {
+		t.Errorf("two partners: facts %v, want no MLAG pair", f)
+	}
+	var agg []Finding
+	for _, f := range res.Findings {
+		if f.Rule == "bond_lacp_aggregator_mismatch" {
+			agg = append(agg, f)
+		}
+	}
+	want := "bond0: slave eth4 is in aggregator 2, the active aggregator is 1: its link is idle; it is cabled to sw-b (mac:2e:8d:8c:7c:fd:96) port swp1, the active aggregator's slaves to sw-a (mac:a6:da:6f:9f:9f:f8)"
+	if len(agg) != 1 || agg[0].Message != want || agg[0].Facts["switch_name"] != "sw-b" {
+		t.Errorf("aggregator findings %+v, want %q", agg, want)
 	}
 }

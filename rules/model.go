@@ -148,6 +148,9 @@ type Group struct {
 	// Stale is set when the group's source failed in this pass and the group
 	// is shown as it was last read (collectors.Stale).
 	Stale *collectors.Stale `json:"stale,omitempty"`
+	// Facts are what the group's members say together, e.g. a bond's LLDP
+	// switches and whether they are one MLAG/vPC pair.
+	Facts map[string]string `json:"facts,omitempty"`
 }
 
 // Finding is one thing a rule found.
@@ -173,6 +176,9 @@ type Result struct {
 	Findings []Finding          `json:"findings"`
 	Groups   []Group            `json:"groups"`
 	Errors   []collectors.Error `json:"errors"`
+	// Neighbors are the LLDP neighbours of the interfaces outside every
+	// bond (a bond member's is in its group's member resources).
+	Neighbors []NICNeighbor `json:"lldp_neighbors,omitempty"`
 }
 
 // MarshalJSON keeps empty lists as [] rather than null, so consumers can iterate.

@@ -117,6 +117,12 @@ func writeTable(w io.Writer, p *engine.Pass, color bool) {
 			fmt.Fprintf(w, "  %-4s  %-10s  %d/%d healthy, %d needed  %s\n", esc(g.Kind), esc(g.Name), g.Healthy, g.Total, g.Needed, strings.Join(members, " "))
 		}
 	}
+	if len(r.Neighbors) > 0 {
+		fmt.Fprintf(w, "\n%s\n", paint(color, ansiBold, "LLDP NEIGHBOURS (interfaces outside bonds)"))
+		for _, n := range r.Neighbors {
+			fmt.Fprintf(w, "  %-10s  %s (chassis %s)\n", esc(n.Interface), esc(n.String()), esc(n.Switch))
+		}
+	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(w, "\n%s\n", paint(color, ansiBold, "COULD NOT READ"))
 		for _, e := range r.Errors {

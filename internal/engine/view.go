@@ -19,6 +19,8 @@ type View struct {
 	Findings []rules.Finding    `json:"findings"`
 	Groups   []rules.Group      `json:"groups"`
 	Errors   []collectors.Error `json:"errors"`
+	// Neighbors are the LLDP neighbours of the interfaces outside bonds.
+	Neighbors []rules.NICNeighbor `json:"lldp_neighbors,omitempty"`
 	// Pending are findings waiting for their rule's `for`.
 	Pending []rules.Pending `json:"pending,omitempty"`
 	// Maintenance is the host-wide maintenance window in force, if any
@@ -41,6 +43,7 @@ func (p *Pass) View(withHost bool) View {
 		Findings:           r.Findings,
 		Groups:             r.Groups,
 		Errors:             r.Errors,
+		Neighbors:          r.Neighbors,
 		Pending:            p.Pending,
 		MaintenanceWindows: p.Maintenance,
 	}

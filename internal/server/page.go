@@ -25,7 +25,9 @@ type pageData struct {
 	// Maintenance are the maintenance windows on during the pass.
 	Maintenance []rules.Maintenance
 	Groups      []rules.Group
-	Errors      []collectors.Error
+	// Neighbors are the LLDP neighbours of the interfaces outside bonds.
+	Neighbors []rules.NICNeighbor
+	Errors    []collectors.Error
 	// Alerts are the active alerts; ShowAlerts is false when the daemon sends none.
 	Alerts     []alerts.Alert
 	ShowAlerts bool
@@ -193,6 +195,9 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 {{if .Disks}}<h2>Disks</h2>
 <table><tr><th>Disk</th><th>Model</th><th>Serial</th><th>Transport</th><th>Controller</th><th>State</th><th>SMART</th></tr>
 {{range .Disks}}<tr{{if .Bad}} class="bad"{{end}}><td><code>{{.Name}}</code></td><td>{{.Model}}</td><td>{{.Serial}}</td><td>{{.Transport}}</td><td>{{.Controller}}</td><td>{{.State}}</td><td>{{.Smart}}</td></tr>{{end}}</table>{{end}}
+{{if .Neighbors}}<h2>LLDP neighbours outside bonds</h2>
+<table><tr><th>Interface</th><th>Switch</th><th>Port</th><th>Chassis</th></tr>
+{{range .Neighbors}}<tr><td><code>{{.Interface}}</code></td><td>{{.SwitchName}}</td><td>{{.SwitchPort}}</td><td><code>{{.Switch}}</code></td></tr>{{end}}</table>{{end}}
 {{if .ShowAlerts}}<h2>Alerts</h2>
 {{if .Alerts}}<table><tr><th>Severity</th><th>Subject</th><th>Rule</th><th>Firing since</th><th>Delivery</th></tr>
 {{range .Alerts}}<tr><td><span class="sev {{.Severity}}">{{.Severity}}</span></td><td><code>{{.Subject}}</code>{{with .Stale}}<div class="rem">kept firing: source stale since {{stamp .Since}}</div>{{end}}</td><td><code>{{.Rule}}</code></td>
@@ -231,6 +236,7 @@ func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
 		d.Findings = append([]rules.Finding(nil), res.Findings...)
 		sort.SliceStable(d.Findings, func(i, j int) bool { return d.Findings[i].Severity > d.Findings[j].Severity })
 		d.Groups = res.Groups
+		d.Neighbors = res.Neighbors
 		d.Errors = res.Errors
 		d.Maintenance = r.Pass.Maintenance
 		if s.opts.Alerts != nil {

@@ -268,6 +268,24 @@ func TestStatusPageLLDP(t *testing.T) {
 	}
 }
 
+// TestStatusPageNICNeighbours shows the neighbours of NICs outside bonds on
+// the page, in /health and on /metrics.
+func TestStatusPageNICNeighbours(t *testing.T) {
+	h := newTestServer(t, fixtureReport(t, "lldp_nic_outside_bond"), passTime).Handler()
+	_, body, _ := get(t, h, "/")
+	if want := `<tr><td><code>eth0</code></td><td>oob-sw</td><td>ge-0/0/7</td><td><code>mac:02:42:ac:11:00:07</code></td></tr>`; !strings.Contains(body, want) {
+		t.Errorf("page lacks %q", want)
+	}
+	_, body, _ = get(t, h, "/health")
+	if want := `"lldp_neighbors":[{"interface":"eth0","switch":"mac:02:42:ac:11:00:07","switch_name":"oob-sw","switch_port":"ge-0/0/7"}]`; !strings.Contains(body, want) {
+		t.Errorf("/health lacks %s", want)
+	}
+	_, body, _ = get(t, h, "/metrics")
+	if want := `redwatch_lldp_neighbor_info{chassis_id="mac:02:42:ac:11:00:07",interface="eth0",port_id="ifname:ge-0/0/7",system_name="oob-sw"} 1`; !strings.Contains(body, want) {
+		t.Errorf("metrics lack %s", want)
+	}
+}
+
 // TestMetricsLLDP exports each LLDP neighbour of the pass as an info
 // metric, promtool-clean.
 func TestMetricsLLDP(t *testing.T) {
