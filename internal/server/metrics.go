@@ -91,7 +91,7 @@ type passCollector struct {
 
 // Describe implements prometheus.Collector.
 func (c *passCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allDescs {
+	for _, d := range append(allDescs, hwraidDescs...) {
 		ch <- d
 	}
 }
@@ -184,6 +184,7 @@ func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 
 	if p.Snapshot != nil {
 		diskMetrics(p.Snapshot, gauge)
+		hwraidMetrics(p.Snapshot, gauge)
 	}
 
 	errs := map[string]int{}

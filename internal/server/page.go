@@ -35,6 +35,8 @@ type pageData struct {
 	Channels []alerts.ChannelStatus
 	// Disks are the disks of the inventory and of the SMART source.
 	Disks []diskRow
+	// RAID are the hardware RAID controllers with their VDs and drives.
+	RAID []raidRow
 }
 
 // diskRow is one disk on the status page.
@@ -198,6 +200,9 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 {{if .Neighbors}}<h2>LLDP neighbours outside bonds</h2>
 <table><tr><th>Interface</th><th>Switch</th><th>Port</th><th>Chassis</th></tr>
 {{range .Neighbors}}<tr><td><code>{{.Interface}}</code></td><td>{{.SwitchName}}</td><td>{{.SwitchPort}}</td><td><code>{{.Switch}}</code></td></tr>{{end}}</table>{{end}}
+{{if .RAID}}<h2>RAID controllers</h2>
+<table><tr><th>Controller</th><th>Status</th><th>Cache</th><th>Virtual drives</th><th>Drives (slot · state)</th></tr>
+{{range .RAID}}<tr{{if .Bad}} class="bad"{{end}}><td><code>{{.ID}}</code> {{.Model}} <span class="count">{{.Tool}}</span></td><td>{{.Status}}</td><td>{{.Cache}}</td><td>{{range .VDs}}<div>{{.}}</div>{{end}}</td><td>{{range .Drives}}<div>{{.}}</div>{{end}}</td></tr>{{end}}</table>{{end}}
 {{if .ShowAlerts}}<h2>Alerts</h2>
 {{if .Alerts}}<table><tr><th>Severity</th><th>Subject</th><th>Rule</th><th>Firing since</th><th>Delivery</th></tr>
 {{range .Alerts}}<tr><td><span class="sev {{.Severity}}">{{.Severity}}</span></td><td><code>{{.Subject}}</code>{{with .Stale}}<div class="rem">kept firing: source stale since {{stamp .Since}}</div>{{end}}</td><td><code>{{.Rule}}</code></td>
@@ -229,6 +234,7 @@ func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
 		if r.Pass.Snapshot != nil {
 			d.Host = r.Pass.Snapshot.Host
 			d.Disks = diskRows(r.Pass.Snapshot)
+			d.RAID = raidRows(r.Pass.Snapshot)
 		}
 		d.Time = r.Pass.Started.Format(time.RFC3339)
 		d.Ago = s.opts.Clock.Now().Sub(r.Pass.Started).Round(time.Second).String()

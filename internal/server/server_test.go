@@ -507,3 +507,37 @@ func TestDisksOnPageAndMetrics(t *testing.T) {
 	}
 	promtoolCheck(t, body)
 }
+
+// TestHWRaidViews: /metrics (promtool-clean), /health and the status page
+// show each RAID controller, VD and drive with its state.
+func TestHWRaidViews(t *testing.T) {
+	rep := fixtureReport(t, "hwraid_perccli_synthetic_optimal_failed_member")
+	_, body, _ := get(t, newTestServer(t, rep, passTime).Handler(), "/metrics")
+	for _, want := range []string{
+		`redwatch_hwraid_controller_info{controller="c0",model="PERC H730 Mini",status="Optimal",tool="storcli"} 1`,
+		`redwatch_hwraid_controller_healthy{controller="c0",tool="storcli"} 1`,
+		`redwatch_hwraid_vd_state{controller="c0",level="RAID1",state="optimal",tool="storcli",vd="v0"} 1`,
+		`redwatch_hwraid_drive_state{controller="c0",slot="252:1",state="down",tool="storcli"} 1`,
+		`redwatch_hwraid_drive_state{controller="c0",slot="252:0",state="online",tool="storcli"} 1`,
+		`redwatch_hwraid_cache_protected{backup="cachevault",controller="c0",tool="storcli"} 1`,
+		`redwatch_member_state{group="c0/v0",kind="hwraid",member="252:1",state="down"} 1`,
+		`redwatch_finding{rule="hwraid_vd_degraded",severity="critical",subject="c0/v0"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	promtoolCheck(t, body)
+	_, body, _ = get(t, newTestServer(t, rep, passTime).Handler(), "/health")
+	for _, want := range []string{`"kind":"hwraid","name":"c0/v0"`, `"controller":"c0 (PERC H730 Mini)","slot":"252:1"`, `"rule":"hwraid_drive_failed"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/health lacks %s", want)
+		}
+	}
+	_, body, _ = get(t, newTestServer(t, rep, passTime).Handler(), "/")
+	for _, want := range []string{`<h2>RAID controllers</h2>`, `c0/v0 RAID1 optimal`, `252:1 · down (Offln)`, `hwraid c0/v0`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("status page lacks %q", want)
+		}
+	}
+}
