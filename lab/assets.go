@@ -18,7 +18,7 @@ import (
 // GuestModules are the kernel modules every lab guest loads, by name; their
 // dependencies are added and ordered by ResolveModules.
 var GuestModules = []string{
-	"virtio_pci", "virtio_console", "virtio_blk", "virtio_net",
+	"virtio_pci", "virtio_console", "virtio_blk", "virtio_net", "virtio_scsi", "sd_mod",
 	"bonding", "md_mod", "raid1",
 	// raid456 needs libcrc32c, whose crc32c algorithm (a soft dependency,
 	// not in .modinfo depends) must be loaded first.

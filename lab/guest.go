@@ -55,6 +55,10 @@ type Spec struct {
 	// nvme0, nvme1, ... (namespaces nvme0n1, ...); QMP knows them as nvme0,
 	// ... (e.g. /machine/peripheral/nvme0 for qom-set).
 	NVMe []Disk
+	// SCSI are disks on virtio-scsi controllers: the guest's sda, sdb, ...
+	// in probe order; controller c is QEMU's scsi<c>, in a slot of its own
+	// after the virtio disks' (SCSIDisk.Controller).
+	SCSI []SCSIDisk
 	// MemoryMiB is the guest's memory; 0 means 256.
 	MemoryMiB int
 	// BootTimeout bounds the boot; 0 means DefaultBootTimeout.
@@ -63,6 +67,21 @@ type Spec struct {
 	CommandTimeout time.Duration
 	// Log, when set, is told about the guest's life (boot time, faults).
 	Log func(format string, args ...any)
+}
+
+// SCSIDisk is a scsi-hd disk on virtio-scsi controller Controller (0, 1, ...).
+type SCSIDisk struct {
+	Disk
+	Controller int
+}
+
+// scsiControllers is how many virtio-scsi controllers s needs.
+func scsiControllers(s Spec) int {
+	n := 0
+	for _, d := range s.SCSI {
+		n = max(n, d.Controller+1)
+	}
+	return n
 }
 
 // PCI slots the lab assigns: NICs from slot 3 on, virtio disks from slot 16
@@ -105,8 +124,8 @@ func layout(s Spec) (nics, disks, nvmes []pciAddr, err error) {
 	if slot >= firstDiskSlot {
 		return nil, nil, nil, fmt.Errorf("lab: %d NIC slots, at most %d", slot-firstNICSlot+1, firstDiskSlot-firstNICSlot)
 	}
-	if len(s.Disks) > firstNVMeSlot-firstDiskSlot {
-		return nil, nil, nil, fmt.Errorf("lab: %d disks, at most %d", len(s.Disks), firstNVMeSlot-firstDiskSlot)
+	if len(s.Disks)+scsiControllers(s) > firstNVMeSlot-firstDiskSlot {
+		return nil, nil, nil, fmt.Errorf("lab: %d disks and SCSI controllers, at most %d", len(s.Disks)+scsiControllers(s), firstNVMeSlot-firstDiskSlot)
 	}
 	for i := range s.Disks {
 		disks = append(disks, pciAddr{firstDiskSlot + i, 0})
@@ -161,6 +180,15 @@ func qemuArgs(a *Assets, s Spec, dir string) ([]string, error) {
 			"-drive", fmt.Sprintf("file=%s,format=raw,if=none,id=d%d,cache=unsafe", img, i),
 			"-device", fmt.Sprintf("virtio-blk-pci,drive=d%d,id=disk%d,addr=0x%x", i, i, disks[i].slot))
 	}
+	for c := range scsiControllers(s) {
+		args = append(args, "-device", fmt.Sprintf("virtio-scsi-pci,id=scsi%d,addr=0x%x", c, firstDiskSlot+len(s.Disks)+c))
+	}
+	for i, d := range s.SCSI {
+		img := filepath.Join(dir, fmt.Sprintf("sc%d.img", i))
+		args = append(args,
+			"-drive", fmt.Sprintf("file=%s,format=raw,if=none,id=sc%d,cache=unsafe", img, i),
+			"-device", fmt.Sprintf("scsi-hd,bus=scsi%d.0,drive=sc%d,id=sdisk%d,serial=lab-sd%d", d.Controller, i, i, i))
+	}
 	for i := range s.NVMe {
 		img := filepath.Join(dir, fmt.Sprintf("nv%d.img", i))
 		args = append(args,
@@ -204,6 +232,12 @@ func Boot(ctx context.Context, a *Assets, s Spec) (*Guest, error) {
 	g := &Guest{Dir: dir, spec: s, exited: make(chan struct{}), closed: make(chan struct{}), replies: make(chan frame, 16)}
 	for i, d := range s.Disks {
 		if err := createImage(filepath.Join(dir, fmt.Sprintf("d%d.img", i)), d); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	for i, d := range s.SCSI {
+		if err := createImage(filepath.Join(dir, fmt.Sprintf("sc%d.img", i)), d.Disk); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
