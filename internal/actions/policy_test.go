@@ -248,3 +248,32 @@ func TestPolicyBaselineAndMaintenance(t *testing.T) {
 }
 
 var refusalNoCarrier = bonding.Refusal{Reason: bonding.RefuseNoCarrier, Detail: "eth1 has no carrier"}
+
+// TestPolicyMetrics: every series the policy exports after an attempt, a
+// refusal and a give-up passes promtool's lint (promlint, the library
+// `promtool check metrics` runs), and each is named as documented.
+func TestPolicyMetrics(t *testing.T) {
+	h := newPolicyHost(t)
+	p := h.policy(declared+"actions:\n  reenslave:\n    - {bond: bond0, cooldown: 1m, max_per_hour: 1}\n", "")
+	ctx := context.Background()
+	p.Check(ctx) // done
+	h.slaves("eth0")
+	h.clk.Add(time.Minute)
+	p.Check(ctx) // gave up
+	p.metrics.refused("bond0", "eth2", "no_carrier")
+	problems, err := testutil.CollectAndLint(p)
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %+v", err, problems)
+	}
+	want := `
+# HELP redwatch_action_reenslave_gave_up 1 for a bond member the re-enslave action gave up on (reenslave_gave_up) until it is a member again.
+# TYPE redwatch_action_reenslave_gave_up gauge
+redwatch_action_reenslave_gave_up{bond="bond0",iface="eth1"} 1
+`
+	if err := testutil.CollectAndCompare(p, strings.NewReader(want), "redwatch_action_reenslave_gave_up"); err != nil {
+		t.Error(err)
+	}
+	if n := testutil.CollectAndCount(p, "redwatch_action_reenslave_attempts_total", "redwatch_action_reenslave_refusals_total"); n != 2 {
+		t.Errorf("%d attempt and refusal series, want 2", n)
+	}
+}
