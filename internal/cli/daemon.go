@@ -40,12 +40,21 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 	fs.DurationVar(&f.over.SmartInterval, "smart-interval", 0, "read every disk's SMART data with smartctl every `DURATION` (default 30m, disks.smart_interval)")
 	fs.StringVar(&f.over.WebConfigFile, "web.config.file", "", "exporter-toolkit web configuration `FILE` for TLS and basic authentication")
 	fs.IntVar(&f.over.MaxConnections, "web.max-connections", 0, fmt.Sprintf("cap on concurrent endpoint connections, lowered to fit RLIMIT_NOFILE minus %d descriptors kept for collection and alerts (default %d)", server.FDReserve, server.DefaultMaxConnections))
+	maxRequests := fs.Int("web.max-requests", server.DefaultMaxRequests, "cap on /metrics requests served at once, more are answered 503; 0 for no cap")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	if code, ok := fs.parse(e, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return errorf(e, "daemon: unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case *maxRequests < 0:
+		return errorf(e, "daemon: --web.max-requests %d: want 0 (no cap) or more", *maxRequests)
+	case *maxRequests == 0:
+		f.over.MaxRequests = -1
+	default:
+		f.over.MaxRequests = *maxRequests
 	}
 	log, err := newLogger(e.stderr, f.logLevel)
 	if err != nil {

@@ -33,9 +33,12 @@ const DefaultStopTimeout = 5 * time.Second
 // Overrides are what the command line says over the configuration file;
 // the zero value of each means "what the file says".
 type Overrides struct {
-	Listen           string
-	WebConfigFile    string
-	MaxConnections   int
+	Listen         string
+	WebConfigFile  string
+	MaxConnections int
+	// MaxRequests caps the /metrics requests served at once (0: the
+	// default, server.DefaultMaxRequests; less than 0: no cap).
+	MaxRequests      int
 	Interval         time.Duration
 	CollectorTimeout time.Duration
 	// SmartInterval is how often smartctl reads the disks (disks.smart_interval).
@@ -233,6 +236,7 @@ func (s *Service) Run(ctx context.Context) error {
 		Channels: channelsFor(am),
 
 		MaxConnections: maxConns,
+		MaxRequests:    s.Overrides.MaxRequests,
 	})
 	if err != nil {
 		return err

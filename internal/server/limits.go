@@ -15,6 +15,12 @@ import (
 // the unit's MemoryMax.
 const DefaultMaxConnections = 512
 
+// DefaultMaxRequests is the default cap on /metrics requests served at once
+// (--web.max-requests, node_exporter's flag): one more is answered 503 at
+// once. Every request serves the last pass, so the cap bounds the CPU and
+// memory that encoding takes, not collection.
+const DefaultMaxRequests = 8
+
 // FDReserve is how many file descriptors the endpoint leaves to the rest of
 // the daemon: the collectors of a pass, the state and its lock, the alert
 // outbox and state, the notifiers' connections, netlink and inotify sockets.

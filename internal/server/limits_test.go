@@ -1,12 +1,17 @@
 package server
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redwatch/redwatch/internal/daemon/report"
 )
 
 func TestConnectionCap(t *testing.T) {
@@ -62,5 +67,64 @@ func TestUnitLimitsAgree(t *testing.T) {
 	}
 	if need := uint64(BaseMemory+DefaultMaxConnections*ConnMemory) >> 20; mib < need {
 		t.Errorf("MemoryMax=%s is below the %d MiB that %d connections and the rest need", mem, need, DefaultMaxConnections)
+	}
+}
+
+// blockingCollector holds every Collect until release is closed.
+type blockingCollector struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (c *blockingCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c *blockingCollector) Collect(chan<- prometheus.Metric) {
+	c.entered <- struct{}{}
+	<-c.release
+}
+
+// TestMaxRequests: with one /metrics request in flight and a cap of one,
+// the next is shed with 503 at once; with no cap (-1) it waits its turn.
+func TestMaxRequests(t *testing.T) {
+	r := fixtureReport(t, "bond_ab_healthy")
+	for _, tc := range []struct {
+		max      int
+		wantShed bool
+	}{{1, true}, {-1, false}} {
+		bc := &blockingCollector{entered: make(chan struct{}, 4), release: make(chan struct{})}
+		s, err := New(Options{Last: func() *report.Report { return r }, Extra: []prometheus.Collector{bc}, MaxRequests: tc.max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := make(chan int, 1)
+		go func() { code, _, _ := get(t, s.Handler(), "/metrics"); first <- code }()
+		<-bc.entered
+		second := make(chan int, 1)
+		go func() { code, _, _ := get(t, s.Handler(), "/metrics"); second <- code }()
+		if tc.wantShed {
+			select {
+			case code := <-second:
+				if code != http.StatusServiceUnavailable {
+					t.Errorf("max %d: second request %d, want 503", tc.max, code)
+				}
+			case <-bc.entered:
+				t.Errorf("max %d: the second request was served, not shed", tc.max)
+				close(bc.release)
+				<-first
+				<-second
+				continue
+			}
+		} else {
+			<-bc.entered // the second request is being served too
+		}
+		close(bc.release)
+		if code := <-first; code != http.StatusOK {
+			t.Errorf("max %d: first request %d", tc.max, code)
+		}
+		if !tc.wantShed {
+			if code := <-second; code != http.StatusOK {
+				t.Errorf("max %d: second request %d", tc.max, code)
+			}
+		}
 	}
 }

@@ -70,6 +70,9 @@ type Options struct {
 	// MaxConnections caps the concurrent connections Serve accepts (see
 	// ConnectionCap); zero or less means no cap.
 	MaxConnections int
+	// MaxRequests caps the /metrics requests served at once; more are
+	// answered 503. Zero means DefaultMaxRequests, less than zero no cap.
+	MaxRequests int
 }
 
 // Server serves the endpoint.
@@ -106,10 +109,17 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	s := &Server{opts: opts}
+	maxRequests := opts.MaxRequests
+	switch {
+	case maxRequests == 0:
+		maxRequests = DefaultMaxRequests
+	case maxRequests < 0:
+		maxRequests = 0 // promhttp: no cap
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:            slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
-		MaxRequestsInFlight: 8,
+		MaxRequestsInFlight: maxRequests,
 	}))
 	mux.HandleFunc("GET /health", s.health)
 	mux.HandleFunc("GET /healthz", s.healthz)

@@ -44,6 +44,7 @@ complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l state-dir -r -d 
 complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l sysfs -l path.sysfs -r -d 'sysfs mount POINT (default /sys)'
 complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l web.config.file -r -d 'exporter-toolkit web configuration FILE for TLS and basic authentication'
 complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l web.max-connections -r -d 'cap on concurrent endpoint connections, lowered to fit RLIMIT_NOFILE minus 128 descriptors kept for collection and alerts (default 512)'
+complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l web.max-requests -r -d 'cap on /metrics requests served at once, more are answered 503; 0 for no cap (default 8)'
 complete -c redwatch -n '__fish_seen_subcommand_from config; and __fish_seen_subcommand_from check' -s h -l help -d 'print this help and exit'
 complete -c redwatch -n '__fish_seen_subcommand_from baseline; and __fish_seen_subcommand_from show' -s h -l help -d 'print this help and exit'
 complete -c redwatch -n '__fish_seen_subcommand_from baseline; and __fish_seen_subcommand_from show' -l config -r -d 'configuration FILE (default /etc/redwatch/redwatch.yaml; absent there = defaults)'
