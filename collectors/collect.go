@@ -58,7 +58,7 @@ type SourceOptions struct {
 
 // SourcesWith are Sources configured by o.
 func SourcesWith(o SourceOptions) []Source {
-	return []Source{bondingSource{}, mdSource{}, netSource{}, routeSource{}, rootfsSource{}, powerSource{}, hwmonSource{}, redfishSource{}, lldpSource{}, smartSource{}, diskSource{}, hwraidSource{}, ipmiSource{o.IPMI}}
+	return []Source{bondingSource{}, mdSource{}, netSource{}, routeSource{}, rootfsSource{}, powerSource{}, hwmonSource{}, redfishSource{}, lldpSource{}, smartSource{}, diskSource{}, hwraidSource{}, ipmiSource{o.IPMI}, multipathSource{}, btrfsSource{}, zfsSource{}}
 }
 
 // Collect runs every source against the roots once with DefaultTimeout and

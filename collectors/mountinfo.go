@@ -22,6 +22,9 @@ type mountInfo struct {
 	FSType string
 	// Source is the mount source ("/dev/sda2", "rpool/ROOT/debian", "overlay"), escapes decoded.
 	Source string
+	// SuperOptions are the per-superblock options after the source
+	// ("rw,degraded,space_cache=v2"); "" when the line has none.
+	SuperOptions string
 }
 
 // parseMountInfo parses /proc/<pid>/mountinfo. Lines it cannot parse are
@@ -85,6 +88,9 @@ func parseMountInfoLine(line string) (mountInfo, error) {
 	m.MountPoint = unescapeMount(f[4])
 	m.FSType = f[sep+1]
 	m.Source = unescapeMount(f[sep+2])
+	if len(f) > sep+3 {
+		m.SuperOptions = f[sep+3]
+	}
 	return m, nil
 }
 

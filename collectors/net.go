@@ -65,6 +65,9 @@ type RootFS struct {
 	// DiskDevices say what each of Disks is on its bus, so that a disk that
 	// is a RAID controller's virtual drive is judged by that drive's level.
 	DiskDevices []DiskDevice `json:"disk_devices,omitempty"`
+	// Pool is the ZFS pool of a root on ZFS (the first component of the
+	// mount source "rpool/ROOT/debian"); "" for other filesystems.
+	Pool string `json:"pool,omitempty"`
 }
 
 // DiskDevice is a whole disk's SCSI identity.

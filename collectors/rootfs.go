@@ -31,8 +31,9 @@ func (rootfsSource) Collect(_ context.Context, r Roots) (Part, error) {
 // <proc>/self/mountinfo, its device (from maj:min through /sys/dev/block, else
 // the mount source under /dev), then down /sys/class/block/<dev>/slaves and
 // from partitions to their disks until whole disks. A root with no block
-// device under it (tmpfs, overlay, nfs, zfs, ...) or a tree without
-// mountinfo gives nil and no error: there is nothing to say.
+// device under it (tmpfs, overlay, nfs, ...) or a tree without
+// mountinfo gives nil and no error: there is nothing to say. A root on ZFS
+// gives its dataset and pool (RootFS.Pool), no block stack.
 //
 // Why not a library: github.com/prometheus/procfs's GetProcMounts fails the
 // whole table on one line it cannot parse (mountinfo.go here reports the
@@ -58,6 +59,12 @@ func collectRootFS(r Roots) (*RootFS, []Error) {
 		if mounts[i].MountPoint == "/" {
 			root = &mounts[i] // the last mount of "/" is the one on top
 		}
+	}
+	if root != nil && root.FSType == "zfs" {
+		// "rpool/ROOT/debian": the pool is the dataset's first component;
+		// the rules judge the pool's redundancy from the ZFS source.
+		pool, _, _ := strings.Cut(root.Source, "/")
+		return &RootFS{Source: root.Source, FSType: root.FSType, Pool: pool}, errs
 	}
 	if root == nil || !onBlockDevice(root.FSType) {
 		return nil, errs

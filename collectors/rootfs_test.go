@@ -126,7 +126,6 @@ func TestCollectRootFSNothingToSay(t *testing.T) {
 		"20 1 0:19 / / rw,relatime - tmpfs tmpfs rw\n",
 		"524 480 0:45 / / rw,relatime master:1 - overlay overlay rw,lowerdir=/a:/b,upperdir=/c,workdir=/d\n",
 		"30 1 0:22 / / rw - nfs4 server:/export rw,vers=4.2\n",
-		"30 1 0:22 / / rw - zfs rpool/ROOT/debian rw,xattr,posixacl\n",
 		"30 1 0:22 / / rw - fuse.sshfs host:/ rw\n",
 		"22 1 8:1 / /boot rw - ext4 /dev/sda1 rw\n", // no "/" at all
 	} {
@@ -140,6 +139,18 @@ func TestCollectRootFSNothingToSay(t *testing.T) {
 	if got != nil || errs != nil {
 		t.Errorf("no mountinfo: got %+v errs %v", got, errs)
 	}
+}
+
+// TestCollectRootFSZFS: a root on ZFS names its dataset and pool (the rules
+// judge the pool's redundancy), where it used to be skipped.
+func TestCollectRootFSZFS(t *testing.T) {
+	t.Parallel()
+	root := rootfsTree(t, map[string]string{"proc/self/mountinfo": "30 1 0:22 / / rw - zfs rpool/ROOT/debian rw,xattr,posixacl\n"}, nil)
+	got, errs := collectRootFS(TreeRoots(root))
+	if len(errs) != 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	rootfsEqual(t, got, &RootFS{Source: "rpool/ROOT/debian", FSType: "zfs", Pool: "rpool"})
 }
 
 func TestCollectRootFSWithoutSysfs(t *testing.T) {

@@ -68,6 +68,15 @@ type Snapshot struct {
 	// BlockDisks are the whole disks with their identity, transport,
 	// controller and state (/sys/block, see BlockDisk).
 	BlockDisks []BlockDisk `json:"block_disks,omitempty"`
+	// Multipath are the device-mapper multipath maps (/sys/block/dm-*/dm,
+	// multipathd show paths).
+	Multipath []MultipathMap `json:"multipath,omitempty"`
+	// Btrfs are the mounted btrfs filesystems (/sys/fs/btrfs/<uuid>,
+	// /proc/self/mountinfo, btrfs device stats).
+	Btrfs []Btrfs `json:"btrfs,omitempty"`
+	// ZFS are the imported ZFS pools (/proc/spl/kstat/zfs/<pool>/state,
+	// zpool status -p -P).
+	ZFS []ZPool `json:"zfs,omitempty"`
 	// RootFS is the block stack under "/" (/proc/self/mountinfo, /sys/class/block); nil when unknown.
 	RootFS *RootFS `json:"rootfs,omitempty"`
 	// LLDP are the LLDP neighbours per interface (lldpd's, or lldp/neighbors.json

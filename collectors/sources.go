@@ -26,6 +26,8 @@ func sourcePaths(r Roots) []string {
 		filepath.Join(r.Sys, "block"),
 		filepath.Join(r.Sys, "class/power_supply"),
 		filepath.Join(r.Sys, "class/hwmon"),
+		filepath.Join(r.Sys, "fs/btrfs"),
+		filepath.Join(r.Proc, "spl/kstat/zfs"),
 	}
 	if d := SmartctlDir(r); d != "" {
 		paths = append(paths, d)

@@ -41,7 +41,7 @@ func Builtin() []Rule { return builtin }
 
 // builtin is every built-in rule: bonds, md arrays, host-level single points
 // of failure, power, then the host with no group at all.
-var builtin = slices.Concat(bondRules, lldpRules, mdRules, hwraidRules, hostRules, powerRules, diskRules, sharedRules, []Rule{noGroupsRule})
+var builtin = slices.Concat(bondRules, lldpRules, mdRules, hwraidRules, hostRules, powerRules, diskRules, storageRules, sharedRules, []Rule{noGroupsRule})
 
 var bondRules = []Rule{
 	{
@@ -333,10 +333,22 @@ var hostRules = []Rule{
 	},
 	{
 		ID: "rootfs_single_disk", Severity: Warning,
-		Checks:      "the root filesystem sits on one disk with no RAID under it: no md array, and no hardware RAID virtual drive of a redundant level",
-		Remediation: "put the root filesystem on md RAID1 or on a hardware RAID1 virtual drive; if it already is a controller's virtual drive, install the controller's tool (storcli/perccli, ssacli, arcconf: docs/hwraid.md) so that redwatch reads its RAID level",
+		Checks:      "the root filesystem sits on one disk with no RAID under it: no md array, and no hardware RAID virtual drive of a redundant level (for a root on ZFS or btrfs: its pool or filesystem has no redundant profile)",
+		Remediation: "put the root filesystem on md RAID1, a ZFS mirror, btrfs raid1 or a hardware RAID1 virtual drive; if it already is a controller's virtual drive, install the controller's tool (storcli/perccli, ssacli, arcconf: docs/hwraid.md) so that redwatch reads its RAID level",
 		check: func(in *input, emit func(Finding)) {
 			r := in.snap.RootFS
+			disks, redundant, known := rootfsPoolVerdict(in.snap)
+			switch {
+			case known && redundant:
+				return // a btrfs raid1 or a ZFS mirror: its own rules watch it
+			case known && r.FSType == "zfs" && len(disks) > 0:
+				emit(Finding{
+					Subject: strings.Join(disks, ","),
+					Message: fmt.Sprintf("the root filesystem (zfs %s) sits on ZFS pool %s, on %s with no mirror or raidz", r.Source, r.Pool, strings.Join(disks, ", ")),
+					Facts:   map[string]string{"pool": r.Pool, "source": r.Source},
+				})
+				return
+			}
 			if r == nil || r.Redundant || len(r.Disks) == 0 {
 				return
 			}

@@ -48,7 +48,8 @@ func MemberStates(kind, state string) []string {
 }
 
 // Groups maps the snapshot's redundant subsystems into groups, bonds first,
-// then md arrays, then power supplies, each in the snapshot's order.
+// then md arrays, then power supplies, then multipath maps, btrfs
+// filesystems and ZFS pools, each in the snapshot's order.
 func Groups(s *collectors.Snapshot, nics map[string]*collectors.NIC) []Group {
 	groups := make([]Group, 0, len(s.Bonds)+len(s.MD))
 	for i := range s.Bonds {
@@ -64,6 +65,7 @@ func Groups(s *collectors.Snapshot, nics map[string]*collectors.NIC) []Group {
 	}
 	groups = append(groups, hwraidGroups(s)...)
 	groups = append(groups, powerGroups(s)...)
+	groups = append(groups, storageGroups(s)...)
 	markDiskDown(groups, s)
 	return groups
 }

@@ -142,6 +142,23 @@ var scenarios = map[string]struct {
 	"md_raid1_to_raid5_reshape": {status: "warning", follows: "raid5.c raid5_status after a raid1 takeover (mdadm --grow --level=5), then a reshape to 3 devices (captured in the lab)",
 		findings: []string{"md_rebuilding md0", "md_rebuilding md1"}, groups: []string{"md1 3/3"}},
 	"bad_md_unknown_member_state": {status: "unknown", errors: 1},
+	// Issue 13 items 3-5: multipath, btrfs and ZFS.
+	"multipath_healthy": {status: "ok", follows: "dm-sysfs.c dm_attr_uuid_show (\"mpath-<wwid>\"), scsi_sysfs.c show_state_field, multipathd show paths raw format",
+		groups: []string{"mpatha 2/2"}},
+	"multipath_path_failed": {status: "critical", findings: []string{"multipath_path_down mpatha/sdc", "multipath_degraded mpatha", "disk_offline sdc"},
+		groups: []string{"mpatha 1/2"}},
+	"multipath_single_path": {status: "warning", findings: []string{"multipath_degraded mpatha"}, groups: []string{"mpatha 1/1"}},
+	"btrfs_raid1_healthy": {status: "ok", follows: "fs/btrfs/sysfs.c: devices/<bdev> links, devinfo/<devid>/{missing,error_stats}, allocation/<type>/<profile>",
+		groups: []string{"data 2/2"}},
+	"btrfs_raid1_missing":  {status: "critical", findings: []string{"btrfs_device_missing data/(devid 2)"}, groups: []string{"data 1/2"}},
+	"btrfs_raid1_degraded": {status: "critical", findings: []string{"btrfs_device_missing data/(devid 2)", "btrfs_mounted_degraded data"}, groups: []string{"data 1/2"}},
+	"btrfs_raid1_errors":   {status: "warning", findings: []string{"btrfs_device_errors data/vdc"}, groups: []string{"data 2/2"}},
+	"zfs_mirror_online": {status: "ok", follows: "spl-kstat /proc/spl/kstat/zfs/<pool>/state and zpool status -p -P (OpenZFS 2.x text, fixture written from zpool-status(8))",
+		groups: []string{"tank 2/2"}},
+	"zfs_pool_degraded": {status: "critical", findings: []string{"zfs_pool_degraded tank", "zfs_device_down tank/sdb1"}, groups: []string{"tank 1/2"}},
+	"zfs_pool_faulted":  {status: "critical", findings: []string{"zfs_pool_faulted tank", "zfs_device_down tank/sda1", "zfs_device_errors tank/sda1"}},
+	"zfs_root_mirror":   {status: "ok", groups: []string{"rpool 2/2"}},
+	"zfs_root_single":   {status: "warning", findings: []string{"rootfs_single_disk nvme0n1p3"}},
 }
 
 var exitCodes = map[string]int{"ok": 0, "warning": 1, "critical": 2, "unknown": 3}

@@ -68,6 +68,15 @@ func keepStale(prev, cur *collectors.Snapshot) {
 		cur.PowerRedundancy = carry(sets, cur.PowerRedundancy, func(r collectors.PowerRedundancy) string { return r.Name },
 			func(n string) { mark(c, n) })
 	}
+	if _, ok := failed[collectors.MultipathCollector]; ok {
+		cur.Multipath = carry(prev.Multipath, cur.Multipath, func(m collectors.MultipathMap) string { return m.Name }, func(n string) { mark(collectors.MultipathCollector, n) })
+	}
+	if _, ok := failed[collectors.BtrfsCollector]; ok {
+		cur.Btrfs = carry(prev.Btrfs, cur.Btrfs, func(f collectors.Btrfs) string { return f.Name() }, func(n string) { mark(collectors.BtrfsCollector, n) })
+	}
+	if _, ok := failed[collectors.ZFSCollector]; ok {
+		cur.ZFS = carry(prev.ZFS, cur.ZFS, func(p collectors.ZPool) string { return p.Name }, func(n string) { mark(collectors.ZFSCollector, n) })
+	}
 	if _, ok := failed["route"]; ok && cur.DefaultRoutes == nil && prev.DefaultRoutes != nil {
 		cur.DefaultRoutes = prev.DefaultRoutes
 		mark("route", "")

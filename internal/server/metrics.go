@@ -26,7 +26,7 @@ var (
 	descMemberHealthy = prometheus.NewDesc("redwatch_member_healthy",
 		"1 if the group member counts as healthy, 0 if not.", []string{"kind", "group", "member"}, nil)
 	descMemberState = prometheus.NewDesc("redwatch_member_state",
-		"1 for the state a group member is in, 0 for every other state of its kind (bond: up, down, going down, going back; md: in_sync, rebuilding, spare, faulty, missing, journal, unknown; psu: online, offline, absent, unhealthy, unknown).",
+		"1 for the state a group member is in, 0 for every other state of its kind (bond: up, down, going down, going back; md: in_sync, rebuilding, spare, faulty, missing, journal, unknown; psu: online, offline, absent, unhealthy, unknown; multipath: active, failed, faulty, offline, blocked, transport-offline, missing, unknown; btrfs: present, missing; zfs: ONLINE, DEGRADED, FAULTED, OFFLINE, UNAVAIL, REMOVED).",
 		[]string{"kind", "group", "member", "state"}, nil)
 	descFinding = prometheus.NewDesc("redwatch_finding",
 		"A finding of the last pass; the value is always 1.", []string{"rule", "severity", "subject"}, nil)
