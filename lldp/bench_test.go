@@ -1,6 +1,10 @@
 package lldp
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+	"time"
+)
 
 // BenchmarkParseJSON0 parses lldpcli json0 of 48 neighbours (a full switch
 // port count's worth of NICs is far more than a server has).
@@ -29,5 +33,27 @@ func BenchmarkDecodePDU(b *testing.B) {
 		if _, err := DecodePDU(data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkReceiveFrame is the receiver's cost per LLDPDU: decode the
+// Ethernet frame and update the cache entry (48 interfaces, one neighbour
+// each, as a host with 48 ports hears every 30 s).
+func BenchmarkReceiveFrame(b *testing.B) {
+	f := append([]byte{0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e, 2, 0, 0, 0, 0, 1, 0x88, 0xcc},
+		pdu(chassisMAC, portMAC, ttl8, sysName, sysDescr, caps, mgmtV4, mgmtV6, portDescr, orgSpecific, end)...)
+	ifcs := make([]string, 48)
+	for i := range ifcs {
+		ifcs[i] = fmt.Sprintf("eth%d", i)
+	}
+	var c Cache
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		n, err := DecodeFrame(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Update(ifcs[i%len(ifcs)], n, now)
 	}
 }
