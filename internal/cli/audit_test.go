@@ -102,7 +102,10 @@ var scenarios = map[string]struct {
 	"psu_hwmon_fault":        {status: "warning", findings: []string{"psu_health power/dps800@5-0059"}, groups: []string{"power 1/2"}},
 	"psu_hwmon_one_gone":     {status: "warning", findings: []string{"psu_offline power/dps800@5-0059"}, groups: []string{"power 1/2"}},
 	"psu_redfish_bay_absent": {status: "warning", findings: []string{"psu_offline power/Power Supply Bay 2"}, groups: []string{"power 1/2"}},
-	"no_redundancy_groups":   {status: "ok", findings: []string{"no_redundancy_groups host"}},
+	// ACPI's AC adapter beside a BMC that counts two supplies (ipmitool sdr
+	// elist): the adapter is no member, PS1 failed, Redundancy Lost.
+	"psu_ipmi_redundancy_lost": {status: "warning", findings: []string{"power_redundancy_lost power", "psu_health power/PS1 Status"}, groups: []string{"power 1/2"}},
+	"no_redundancy_groups":     {status: "ok", findings: []string{"no_redundancy_groups host"}},
 	// Hardware RAID: synthetic storcli/perccli JSON (no real degraded one is
 	// public; see each tree's README), root filesystem on the VD.
 	"hwraid_perccli_synthetic_raid1_root":            {status: "ok", groups: []string{"c0/v0 2/2"}},
@@ -301,5 +304,21 @@ func TestAuditBadFlags(t *testing.T) {
 		if code != 3 || stderr == "" {
 			t.Errorf("%v: exit %d, stderr %q; want 3 and a message", args, code, stderr)
 		}
+	}
+}
+
+// TestAuditTablePowerRedundancy shows the power group's redundancy state and
+// the failed supply's reason in the table and Nagios formats.
+func TestAuditTablePowerRedundancy(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "psu_ipmi_redundancy_lost")
+	_, out, _ := runCLI(t, "audit", "--root", dir)
+	for _, want := range []string{"1/2 healthy, 2 needed, redundancy lost", "PS1 Status(unhealthy)", "Power Supply Failure detected"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	_, out, _ = runCLI(t, "audit", "--root", dir, "-o", "nagios")
+	if !strings.Contains(out, "Redundancy Lost") {
+		t.Errorf("nagios output lacks the redundancy state:\n%s", out)
 	}
 }

@@ -114,7 +114,11 @@ func writeTable(w io.Writer, p *engine.Pass, color bool) {
 				}
 				members = append(members, paint(color, memberColor(m), esc(label)))
 			}
-			fmt.Fprintf(w, "  %-4s  %-10s  %d/%d healthy, %d needed  %s\n", esc(g.Kind), esc(g.Name), g.Healthy, g.Total, g.Needed, strings.Join(members, " "))
+			red := ""
+			if g.Redundancy != "" {
+				red = ", redundancy " + strings.ReplaceAll(esc(g.Redundancy), "_", " ")
+			}
+			fmt.Fprintf(w, "  %-4s  %-10s  %d/%d healthy, %d needed%s  %s\n", esc(g.Kind), esc(g.Name), g.Healthy, g.Total, g.Needed, red, strings.Join(members, " "))
 		}
 	}
 	if len(r.Neighbors) > 0 {

@@ -91,7 +91,7 @@ type passCollector struct {
 
 // Describe implements prometheus.Collector.
 func (c *passCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range append(allDescs, hwraidDescs...) {
+	for _, d := range append(append(allDescs, hwraidDescs...), powerDescs...) {
 		ch <- d
 	}
 }
@@ -185,6 +185,7 @@ func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 	if p.Snapshot != nil {
 		diskMetrics(p.Snapshot, gauge)
 		hwraidMetrics(p.Snapshot, gauge)
+		powerMetrics(p.Snapshot, gauge)
 	}
 
 	errs := map[string]int{}

@@ -189,7 +189,7 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 {{end}}</table>{{else}}<p class="none">No findings.</p>{{end}}
 <h2>Redundancy groups</h2>
 {{if .Groups}}<div class="groups">
-{{range .Groups}}<div class="group {{groupClass .}}"><h3>{{.Kind}} {{.Name}} <span class="count">{{.Healthy}}/{{.Total}} healthy, needs {{.Needed}}</span></h3>
+{{range .Groups}}<div class="group {{groupClass .}}"><h3>{{.Kind}} {{.Name}} <span class="count">{{.Healthy}}/{{.Total}} healthy, needs {{.Needed}}{{with .Redundancy}}, redundancy {{.}}{{end}}</span></h3>
 {{with .Stale}}<div class="rem">stale: not read since {{.Since.UTC.Format "2006-01-02T15:04:05Z"}} ({{.Error}})</div>{{end}}
 {{range .Members}}<span class="member {{memberClass .}}" title="{{.State}}">{{.Name}} · {{.State}}{{with .Switch}} · {{.}}{{end}}</span>{{end}}
 </div>
