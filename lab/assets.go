@@ -23,6 +23,9 @@ var GuestModules = []string{
 	// raid456 needs libcrc32c, whose crc32c algorithm (a soft dependency,
 	// not in .modinfo depends) must be loaded first.
 	"crc32c_generic", "raid456",
+	// ext4 (after crc32c_generic, its checksum) for a root filesystem on a
+	// real block device (lab/disks_e2e_test.go).
+	"ext4",
 }
 
 // NVMeModules are loaded by /init only when the guest has an NVMe
