@@ -54,11 +54,14 @@ type SourceOptions struct {
 	// IPMI reads the BMC and keeps its cache (see IPMIReader); nil reads
 	// in-band IPMI afresh in each pass (a one-shot audit).
 	IPMI *IPMIReader
+	// Redfish reads the BMC's Redfish service and keeps its cache (see
+	// RedfishReader); nil reads only a captured tree's resources.
+	Redfish *RedfishReader
 }
 
 // SourcesWith are Sources configured by o.
 func SourcesWith(o SourceOptions) []Source {
-	return []Source{bondingSource{}, mdSource{}, netSource{}, routeSource{}, rootfsSource{}, powerSource{}, hwmonSource{}, redfishSource{}, lldpSource{}, smartSource{}, diskSource{}, hwraidSource{}, ipmiSource{o.IPMI}, multipathSource{}, btrfsSource{}, zfsSource{}}
+	return []Source{bondingSource{}, mdSource{}, netSource{}, routeSource{}, rootfsSource{}, powerSource{}, hwmonSource{}, redfishSource{o.Redfish}, lldpSource{}, smartSource{}, diskSource{}, hwraidSource{}, ipmiSource{o.IPMI}, multipathSource{}, btrfsSource{}, zfsSource{}}
 }
 
 // Collect runs every source against the roots once with DefaultTimeout and

@@ -8,7 +8,8 @@ import (
 // Power is the configuration of the power supply sources (power:); see
 // docs/power.md.
 type Power struct {
-	IPMI IPMI `yaml:"ipmi"`
+	IPMI    IPMI    `yaml:"ipmi"`
+	Redfish Redfish `yaml:"redfish"`
 }
 
 // IPMI configures the IPMI source (power.ipmi). With no address it reads

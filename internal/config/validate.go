@@ -135,6 +135,9 @@ func (c *Config) compile(doc *yaml.Node) error {
 	if err := c.compilePower(v); err != nil {
 		return err
 	}
+	if err := c.compileRedfish(v); err != nil {
+		return err
+	}
 	if err := c.compileExpect(v); err != nil {
 		return err
 	}

@@ -55,6 +55,9 @@ type Engine struct {
 	// configuration's power.ipmi; a reload that changes it builds a new one.
 	ipmi    *collectors.IPMIReader
 	ipmiCfg *config.IPMI
+	// redfish is the Redfish reader built from redfishCfg, likewise.
+	redfish    *collectors.RedfishReader
+	redfishCfg *config.Redfish
 
 	mu              sync.Mutex
 	last            *collectors.Snapshot // the last pass's, with what it kept stale
@@ -107,6 +110,7 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 	e.mu.Lock()
 	timeout := e.CollectorTimeout
 	e.collect.Options.IPMI = e.ipmiReader(clk)
+	e.collect.Options.Redfish = e.redfishReader(clk)
 	e.mu.Unlock()
 	snap := e.collect.Collect(ctx, e.Roots, timeout)
 
@@ -312,4 +316,25 @@ func (e *Engine) ipmiReader(clk clock.Clock) *collectors.IPMIReader {
 	e.ipmi = collectors.NewIPMIReader(collectors.IPMIOptions{Disabled: c.Disabled, Address: c.Address, Username: c.Username,
 		PasswordFile: c.PasswordFile, CipherSuites: c.CipherSuites, Interval: c.Interval, Timeout: c.Timeout}, clk)
 	return e.ipmi
+}
+
+// redfishReader returns the Redfish reader for the configuration's
+// power.redfish (nil without an endpoint), building it on the first pass
+// and after a reload that changed it. e.mu is held.
+func (e *Engine) redfishReader(clk clock.Clock) *collectors.RedfishReader {
+	cfg := e.Config
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	c := cfg.Power.Redfish
+	if e.redfishCfg != nil && reflect.DeepEqual(*e.redfishCfg, c) {
+		return e.redfish
+	}
+	e.redfishCfg, e.redfish = &c, nil
+	if c.Endpoint != "" {
+		e.redfish = collectors.NewRedfishReader(collectors.RedfishOptions{Endpoint: c.Endpoint, Username: c.Username,
+			PasswordFile: c.PasswordFile, Auth: c.Auth, CAFile: c.CAFile, Fingerprint: c.Fingerprint,
+			Interval: c.Interval, Timeout: c.Timeout}, clk)
+	}
+	return e.redfish
 }
