@@ -168,3 +168,14 @@ func TestHwmonReadTimeout(t *testing.T) {
 		t.Fatalf("errors %v, want one timeout on in1_crit_alarm", errs)
 	}
 }
+
+// BenchmarkHwmonCollect reads the two PMBus supplies (and skips the CPU
+// sensor) of the psu_hwmon_healthy fixture.
+func BenchmarkHwmonCollect(b *testing.B) {
+	r := TreeRoots(filepath.Join("..", "testdata", "psu_hwmon_healthy"))
+	for b.Loop() {
+		if psus, errs := collectHwmonPSUs(context.Background(), r, time.Second); len(psus) != 2 || len(errs) > 0 {
+			b.Fatal(psus, errs)
+		}
+	}
+}

@@ -253,3 +253,21 @@ func FuzzWalk(f *testing.F) {
 		_, _ = redfish.ParsePowerSupply("X", supply)
 	})
 }
+
+// BenchmarkWalkSubsystem walks the PowerSubsystem mockup over HTTPS on
+// loopback (session opened, 7 resources, session deleted) per iteration.
+func BenchmarkWalkSubsystem(b *testing.B) {
+	srv := redfishtest.ServeMockup(b, testtree.Corpus(b, "redfish", "tower_PowerSubsystem"))
+	for b.Loop() {
+		c, err := redfish.New(redfish.Options{Endpoint: srv.URL, Username: srv.Username, Password: srv.Password, CAPEM: srv.CAPEM})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := redfish.Walk(context.Background(), c); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Close(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
