@@ -83,7 +83,8 @@ func Collect(ctx context.Context, r Roots, clk clock.Clock) *Snapshot {
 type Runner struct {
 	// Sources are the sources to run; nil means SourcesWith(Options).
 	Sources []Source
-	// Options configure the default sources (when Sources is nil).
+	// Options configure the default sources (when Sources is nil). Set
+	// before the first Collect, or with SetOptions while passes may run.
 	Options SourceOptions
 	// Clock stamps the snapshot, times the sources and runs the timeout;
 	// nil means clock.Real{}. Tests inject a clock.Fake so that no test
@@ -119,7 +120,10 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *
 	now := clk.Now
 	list := rn.Sources
 	if list == nil {
-		list = SourcesWith(rn.Options)
+		rn.mu.Lock()
+		o := rn.Options
+		rn.mu.Unlock()
+		list = SourcesWith(o)
 	}
 	s := &Snapshot{Time: now(), Host: Hostname(r), Durations: make(map[string]time.Duration, len(list))}
 	if timeout == 0 {
@@ -253,6 +257,14 @@ func nameHungReads(errs []Error, hung []int, inflight []string) {
 			errs[i].Err = fmt.Errorf("%w; reads still under way: %s", errs[i].Err, strings.Join(inflight, ", "))
 		}
 	}
+}
+
+// SetOptions replaces the default sources' options for the next passes; it
+// may be called while a pass runs (an engine's reload).
+func (rn *Runner) SetOptions(o SourceOptions) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	rn.Options = o
 }
 
 func (rn *Runner) hungSince(name string) *time.Time {

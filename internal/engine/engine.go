@@ -109,8 +109,7 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 	e.collectInit.Do(func() { e.collect.Sources, e.collect.Clock = e.Sources, clk })
 	e.mu.Lock()
 	timeout := e.CollectorTimeout
-	e.collect.Options.IPMI = e.ipmiReader(clk)
-	e.collect.Options.Redfish = e.redfishReader(clk)
+	e.collect.SetOptions(collectors.SourceOptions{IPMI: e.ipmiReader(clk), Redfish: e.redfishReader(clk)})
 	e.mu.Unlock()
 	snap := e.collect.Collect(ctx, e.Roots, timeout)
 
