@@ -62,6 +62,7 @@ type Engine struct {
 	mu              sync.Mutex
 	last            *collectors.Snapshot // the last pass's, with what it kept stale
 	mem             *State               // the state as of the last pass, for a corrupt file
+	cache           stateCache           // the state file as last read or written, while it is unchanged
 	firstSeen       map[string]time.Time
 	lastWriteFailed bool
 }
@@ -139,12 +140,8 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 		var lerr error
 		unlock, lerr = lock(e.StateDir)
 		canWrite = lerr == nil
-		st, stateErr = e.readState(start, canWrite)
+		st, before, stateErr = e.loadState(start, canWrite)
 		if st != nil {
-			before, _ = marshalState(st)
-			if stateErr != nil {
-				before = nil // a corrupt file moved aside: write the state back now
-			}
 			opts.Baseline = st.Baseline
 			opts.Settling = st.Settling
 			opts.Maintenance = st.Maintenance
@@ -183,13 +180,21 @@ func (e *Engine) Run(ctx context.Context) *Pass {
 			Settling: out.Settling, Maintenance: st.Maintenance})
 	}
 	if st != nil && canWrite {
+		// Most passes change nothing: compared field by field, the state
+		// is marshalled only when it may differ from the file's.
+		changed := before == nil || !sameTimes(st.FirstSeen, out.FirstSeen) ||
+			!sameBaseline(st.Baseline, out.Baseline) || !sameBaseline(st.Settling, out.Settling)
 		st.Baseline, st.FirstSeen, st.Settling = out.Baseline, out.FirstSeen, out.Settling
-		if after, err := marshalState(st); err == nil && !bytes.Equal(before, after) {
-			if err := writeAtomic(StatePath(e.StateDir), after); err != nil {
-				p.Notes = append(p.Notes, fmt.Sprintf("cannot write the state: %v", err))
-				e.lastWriteFailed = true
-			} else {
-				e.lastWriteFailed = false
+		if changed {
+			if after, err := marshalState(st); err == nil && !bytes.Equal(before, after) {
+				if err := writeAtomic(StatePath(e.StateDir), after); err != nil {
+					p.Notes = append(p.Notes, fmt.Sprintf("cannot write the state: %v", err))
+					e.lastWriteFailed = true
+					e.cache = stateCache{}
+				} else {
+					e.lastWriteFailed = false
+					e.cache.remember(e.StateDir, st, after)
+				}
 			}
 		}
 	} else if e.StateDir != "" {

@@ -586,3 +586,64 @@ func (c askedClock) NewTimer(d time.Duration) clock.Timer {
 	c.ask(d)
 	return c.Fake.NewTimer(0)
 }
+
+// TestStateChangedBetweenPasses: a daemon keeps the state file in memory
+// while it is unchanged, and reads it again when another process changed it:
+// by rename (`redwatch maintenance on`, UpdateState) or in place. A pass that
+// changes nothing does not rewrite it.
+func TestStateChangedBetweenPasses(t *testing.T) {
+	clk := newClock()
+	dir := t.TempDir()
+	e := &Engine{Roots: tree(t, "bond_slave_down", ""), Clock: clk, StateDir: dir}
+	inMaintenance := func() bool {
+		p := e.Run(context.Background())
+		if len(p.Result.Findings) == 0 {
+			t.Fatal("no findings")
+		}
+		return p.Result.Findings[0].Maintenance
+	}
+	if inMaintenance() {
+		t.Fatal("in maintenance before any window")
+	}
+	k1, _ := stateFileKey(dir)
+	if inMaintenance() {
+		t.Fatal("in maintenance before any window")
+	}
+	if k2, _ := stateFileKey(dir); k2 != k1 {
+		t.Error("a pass that changed nothing rewrote the state file")
+	}
+	if err := UpdateState(dir, clk.Now(), func(st *State) error {
+		st.Maintenance = []rules.Maintenance{{Started: clk.Now(), Until: clk.Now().Add(time.Hour), Reason: "swap PSU"}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !inMaintenance() {
+		t.Error("a window added by another process is not seen by the next pass")
+	}
+	// In place, same inode: the size and times change.
+	b, err := os.ReadFile(StatePath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ParseState(StatePath(dir), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Maintenance = nil
+	nb, err := marshalState(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(StatePath(dir), os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(nb); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if inMaintenance() {
+		t.Error("a window removed in place is still seen")
+	}
+}

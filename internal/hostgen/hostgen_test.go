@@ -89,6 +89,21 @@ func BenchmarkPass(b *testing.B) {
 	}
 }
 
+// BenchmarkPassState is a daemon's pass: BenchmarkPass with a state
+// directory (baseline, first-seen times), as `redwatch daemon` runs it.
+func BenchmarkPassState(b *testing.B) {
+	dir := b.TempDir()
+	if err := Generate(dir, Large); err != nil {
+		b.Fatal(err)
+	}
+	e := &engine.Engine{Roots: collectors.TreeRoots(dir), StateDir: b.TempDir()}
+	e.Run(context.Background()) // writes the state
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Run(context.Background())
+	}
+}
+
 // BenchmarkFloor only opens, reads and closes every file of the large host
 // (and reads every symlink): the I/O floor under a pass.
 func BenchmarkFloor(b *testing.B) {
