@@ -117,6 +117,7 @@ type HWRaidRunner struct {
 	last       *hwraidRead
 	background bool
 	first      chan struct{} // closed when the first background read is done
+	gen        uint64        // runs finished
 }
 
 // hwraidRead is one read of the tools.
@@ -221,15 +222,27 @@ func (h *HWRaidRunner) Read(ctx context.Context) (*HWRaid, []Error) {
 	return h.refresh(ctx)
 }
 
-// refresh runs the tools once (never two at a time) and keeps the read.
+// refresh runs the tools once (never two at a time) and keeps the read. A
+// caller that waited for another's run takes that run's read.
 func (h *HWRaidRunner) refresh(ctx context.Context) (*HWRaid, []Error) {
+	h.mu.Lock()
+	gen := h.gen
+	h.mu.Unlock()
 	h.run.Lock()
 	defer h.run.Unlock()
+	h.mu.Lock()
+	if h.gen != gen && h.last != nil { // a run finished while this one waited
+		last := h.last
+		h.mu.Unlock()
+		return last.raid, last.errs
+	}
+	h.mu.Unlock()
 	o := h.options()
 	start := h.clock().Now()
 	raid, errs := runRaidTools(ctx, o, raidTools)
 	h.mu.Lock()
 	h.last = &hwraidRead{raid: raid, errs: errs, at: h.clock().Now(), ranFor: h.clock().Now().Sub(start)}
+	h.gen++
 	h.mu.Unlock()
 	return raid, errs
 }

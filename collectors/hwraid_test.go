@@ -492,3 +492,42 @@ func FuzzParseHostFault(f *testing.F) {
 	f.Add([]byte("1\n"))
 	f.Fuzz(func(t *testing.T, data []byte) { _, _, _ = parseHostFault(data) })
 }
+
+// TestHWRaidNeverConcurrent: passes that ask at the same time share one
+// run; the stand-in tool (a fake ssacli) notes any overlap of its runs.
+func TestHWRaidNeverConcurrent(t *testing.T) {
+	prog, counter := fakeTool(t, "ssacli", map[string]fakeCase{
+		"ctrl": {out: corpusFile(t, "ssacli/proliantutils_HPSSA_ONE_DRIVE_config_detail.txt")}})
+	// Wrap the fake: a lock directory held for the run marks an overlap.
+	lock, overlap := prog+".lock", prog+".overlap"
+	wrapped := prog + "-wrapped"
+	script := "#!/bin/sh\nmkdir '" + lock + "' 2>/dev/null || echo overlap >> '" + overlap + "'\n'" + prog + "' \"$@\"\nrc=$?\nrmdir '" + lock + "' 2>/dev/null\nexit $rc\n"
+	if err := os.WriteFile(wrapped, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "x")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "ssacli")
+	if err := os.Symlink(wrapped, link); err != nil {
+		t.Fatal(err)
+	}
+	rn := &HWRaidRunner{Clock: clock.NewFake(time.Unix(1_700_000_000, 0))}
+	rn.Configure(HWRaidOptions{Paths: onlyTool("ssacli", link), Timeout: 20 * time.Second})
+	done := make(chan []Error, 8)
+	for range 8 {
+		go func() { _, errs := rn.Read(context.Background()); done <- errs }()
+	}
+	for range 8 {
+		if errs := <-done; len(errs) > 0 {
+			t.Fatal(errs)
+		}
+	}
+	if _, err := os.Stat(overlap); err == nil {
+		t.Error("two runs of the tool overlapped")
+	}
+	if n := runs(t, counter); n < 1 || n > 2 {
+		t.Errorf("%d runs for 8 concurrent reads, want 1 (2 at most if one read came after the first run)", n)
+	}
+}
