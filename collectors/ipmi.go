@@ -84,6 +84,10 @@ type IPMIReader struct {
 	opts  IPMIOptions
 	clock clock.Clock
 
+	// readBMC reads the BMC once; nil means (*IPMIReader).readBMC (tests
+	// count and hold the reads).
+	readBMCFn func(ctx context.Context, devDir string) *ipmiResult
+
 	mu      sync.Mutex
 	cached  *ipmiResult
 	at      time.Time
@@ -150,7 +154,11 @@ func (rd *IPMIReader) readNow(ctx context.Context, devDir string) *ipmiResult {
 	ctx, cancel := context.WithTimeout(ctx, rd.opts.Timeout)
 	defer cancel()
 	done := make(chan *ipmiResult, 1)
-	go func() { done <- rd.readBMC(ctx, devDir) }()
+	read := rd.readBMCFn
+	if read == nil {
+		read = rd.readBMC
+	}
+	go func() { done <- read(ctx, devDir) }()
 	timer := rd.clock.NewTimer(rd.opts.Timeout)
 	defer timer.Stop()
 	select {
