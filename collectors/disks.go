@@ -140,7 +140,10 @@ func collectBlockDisks(sys string) ([]BlockDisk, []Error) {
 			continue
 		}
 		rel := filepath.ToSlash(ddir)
-		if strings.Contains(rel, "/devices/virtual/") {
+		// An NVMe multipath head (native NVMe multipath, a controller
+		// with CMIC multi-controller) lives under
+		// devices/virtual/nvme-subsystem: it is a disk.
+		if strings.Contains(rel, "/devices/virtual/") && !strings.Contains(rel, "/nvme-subsystem/") {
 			continue
 		}
 		d, derrs := readBlockDisk(sys, name, ddir, drivers)

@@ -85,6 +85,7 @@ func writeDiskTree(t testing.TB, root string) {
 	diskTreeDisk(t, root, "sdb", vscsi+"/block/sdb", vscsi,
 		map[string]string{"size": "2097152"},
 		map[string]string{"vendor": "QEMU", "model": "QEMU HARDDISK", "state": "offline"}, "sdb1")
+	diskTreeDisk(t, root, "nvme1n1", "virtual/nvme-subsystem/nvme-subsys1/nvme1n1", "", map[string]string{"size": "8", "wwid": "eui.1"}, nil)
 	diskTreeDisk(t, root, "loop0", "virtual/block/loop0", "", map[string]string{"size": "0"}, nil)
 	diskTreeDisk(t, root, "md0", "virtual/block/md0", "", map[string]string{"size": "100"}, nil)
 	cd := "pci0000:00/0000:00:17.0/ata2/host1/target1:0:0/1:0:0:0"
@@ -103,6 +104,7 @@ func TestCollectBlockDisks(t *testing.T) {
 		{Name: "nvme0n1", Model: "SAMSUNG MZQLB960HAJR-00007", Serial: "S437NA0M123456", WWID: "eui.0025388b91b2c3d4",
 			SizeBytes: 1000215216 * 512, Transport: TransportNVMe, Controller: "0000:3d:00.0", Host: "nvme0", State: "dead",
 			Partitions: []string{"nvme0n1p1"}},
+		{Name: "nvme1n1", WWID: "eui.1", SizeBytes: 8 * 512, Transport: TransportNVMe},
 		{Name: "sda", Vendor: "ATA", Model: "ST1000NM0033-9ZM", Serial: "Z1W0ABCD", WWID: "t10.ATA     ST1000NM0033",
 			SizeBytes: 1953525168 * 512, Transport: TransportSATA, Controller: "0000:00:17.0", ControllerDriver: "ahci",
 			Host: "host0", SCSIAddress: "0:0:0:0", State: "running", Partitions: []string{"sda1", "sda2"}},
@@ -125,8 +127,8 @@ func TestCollectBlockDisks(t *testing.T) {
 			t.Errorf("BlockResources(%q) = %v, want %v", dev, got, want)
 		}
 	}
-	if !disks[0].Down() || disks[1].Down() || !disks[2].Down() || disks[3].Down() {
-		t.Errorf("Down: %v %v %v %v", disks[0].Down(), disks[1].Down(), disks[2].Down(), disks[3].Down())
+	if !disks[0].Down() || disks[1].Down() || disks[2].Down() || !disks[3].Down() || disks[4].Down() {
+		t.Errorf("Down: %v %v %v %v %v", disks[0].Down(), disks[1].Down(), disks[2].Down(), disks[3].Down(), disks[4].Down())
 	}
 }
 
