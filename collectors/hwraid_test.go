@@ -531,3 +531,26 @@ func TestHWRaidNeverConcurrent(t *testing.T) {
 		t.Errorf("%d runs for 8 concurrent reads, want 1 (2 at most if one read came after the first run)", n)
 	}
 }
+
+// BenchmarkParseStorcli2 parses the largest real output of the corpus
+// (storcli2 `/c0 show all J`, 24 VDs, 26 drives, 47 KB).
+func BenchmarkParseStorcli2(b *testing.B) {
+	data := corpusFile(b, "storcli2/raidmgmt_MR9660-16i_c0_show_all.json")
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, errs := parseToolOutputs("storcli2", []toolOutput{{name: "hwraid/storcli2/c0-show-all.json", data: data}}); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+	}
+}
+
+// BenchmarkParseSsacli parses a real `ctrl all show config detail` (7 KB).
+func BenchmarkParseSsacli(b *testing.B) {
+	data := corpusFile(b, "ssacli/proliantutils_HPSSA_ONE_DRIVE_config_detail.txt")
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := parseSsacli(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
