@@ -56,12 +56,19 @@ func main() {
 	flag.DurationVar(&o.wrk, "wrk", 10*time.Second, "how long each wrk run lasts; 0 skips them")
 	flag.StringVar(&o.readme, "readme", "", "file whose bench block to replace with the table")
 	flag.Parse()
-	out, err := run(context.Background(), o, os.Stderr)
+	work, err := os.MkdirTemp("", "redwatch-bench-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+	out, err := run(context.Background(), o, work, os.Stderr)
+	// The table first: removing the 16× tree takes a while.
 	fmt.Print(out)
+	os.RemoveAll(work)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
 	if o.readme != "" {
 		if err := replaceBlock(o.readme, out); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -86,7 +93,7 @@ type sizeResult struct {
 	rwRSS, rwHWM, neRSS, neHWM int64     // kB at the end
 }
 
-func run(ctx context.Context, o options, log io.Writer) (string, error) {
+func run(ctx context.Context, o options, work string, log io.Writer) (string, error) {
 	if runtime.GOOS != "linux" {
 		return "", errors.New("bench reads /proc/PID/task/*/schedstat: Linux only")
 	}
@@ -98,11 +105,6 @@ func run(ctx context.Context, o options, log io.Writer) (string, error) {
 		}
 		scales = append(scales, f)
 	}
-	work, err := os.MkdirTemp("", "redwatch-bench-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(work)
 	load0 := loadavg()
 	start := time.Now()
 	var results []sizeResult
@@ -114,7 +116,10 @@ func run(ctx context.Context, o options, log io.Writer) (string, error) {
 		}
 		results = append(results, r)
 	}
-	var idle *idleResult
+	var (
+		idle *idleResult
+		err  error
+	)
 	if o.idle > 0 {
 		fmt.Fprintf(log, "bench: idle daemon for %s\n", o.idle)
 		if idle, err = measureIdle(ctx, o, work); err != nil {
