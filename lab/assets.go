@@ -26,6 +26,9 @@ var GuestModules = []string{
 	// ext4 (after crc32c_generic, its checksum) for a root filesystem on a
 	// real block device (lab/disks_e2e_test.go).
 	"ext4",
+	// btrfs, and dm-multipath with its round-robin selector, for the
+	// storage stacks beyond md (lab/storage_e2e_test.go).
+	"btrfs", "dm_multipath", "dm_round_robin",
 }
 
 // NVMeModules are loaded by /init only when the guest has an NVMe
@@ -40,13 +43,18 @@ var ModuleParams = map[string]string{"bonding": "max_bonds=0"}
 // GuestPackages are the Debian packages besides the kernel that the guest
 // needs: busybox-static is the guest's userland, mdadm manages md arrays,
 // smartmontools' smartctl reads SMART and NVMe health.
-var GuestPackages = []string{"busybox-static", "mdadm", "smartmontools"}
+// btrfs-progs makes and inspects btrfs filesystems, dmsetup loads a
+// multipath table (multipath-tools needs udev, which the guest lacks).
+var GuestPackages = []string{"busybox-static", "mdadm", "smartmontools", "btrfs-progs", "dmsetup"}
 
 // guestTools are the dynamically linked programs copied into the guest, with
 // the libraries ldd lists: package, path in the package and in the guest.
 var guestTools = []struct{ pkg, path string }{
 	{"mdadm", "sbin/mdadm"},
 	{"smartmontools", "usr/sbin/smartctl"},
+	{"btrfs-progs", "bin/btrfs"},
+	{"btrfs-progs", "sbin/mkfs.btrfs"},
+	{"dmsetup", "sbin/dmsetup"},
 }
 
 // Assets are what a guest boots: the kernel and an initramfs holding

@@ -2,13 +2,16 @@
 # deps.sh installs what the fault lab (lab/, `go test -tags e2e ./lab/...`)
 # needs on a Debian 12 host, idempotently: QEMU for x86 (the guests run under
 # TCG) and xz-utils (to unpack the kernel for a PVH boot). The guest's own
-# packages (linux-image-*, busybox-static, mdadm, smartmontools) are not installed: the lab
+# packages (linux-image-*, busybox-static, mdadm, smartmontools, btrfs-progs, dmsetup) are not installed: the lab
 # fetches them with `apt-get download` into its cache, which needs apt's
 # lists, so this runs `apt-get update` when a package is missing or when the
 # lists cannot name the kernel the lab would download.
 set -euo pipefail
 
-pkgs=(qemu-system-x86 xz-utils)
+# The guest's dynamically linked tools take their libraries from this host
+# (ldd): btrfs-progs needs liblzo2 (and libzstd, libblkid, libuuid, libudev,
+# zlib, present on any Debian), dmsetup libdevmapper.
+pkgs=(qemu-system-x86 xz-utils liblzo2-2 libdevmapper1.02.1)
 
 missing=()
 for p in "${pkgs[@]}"; do
