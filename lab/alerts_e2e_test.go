@@ -48,15 +48,18 @@ setsid redwatch daemon --interval %s --listen 127.0.0.1:29100 --state-dir /tmp/r
 // waitHooks is a guest script that polls /tmp/hooks.log every 5 ms until at
 // least n bodies for bond_member_down carry the status, then prints how many
 // polls it took.
-func waitHooks(status string, n int) string {
+func waitHooks(status string, n int) string { return waitAlert("bond_member_down", status, n) }
+
+// waitAlert is waitHooks for any alert name.
+func waitAlert(alertname, status string, n int) string {
 	return fmt.Sprintf(`(i=0
 while [ $i -lt 4000 ]; do
 	i=$((i+1))
-	if [ "$(grep '"alertname":"bond_member_down"' /tmp/hooks.log | grep -c '"status":"%s"')" -ge %d ]; then echo $i; exit 0; fi
+	if [ "$(grep '"alertname":"%s"' /tmp/hooks.log | grep -c '"status":"%s"')" -ge %d ]; then echo $i; exit 0; fi
 	usleep 5000
 done
-echo "fewer than %d %s notifications for bond_member_down after $i polls" >&2
-exit 1)`, status, n, n, status)
+echo "fewer than %d %s notifications for %s after $i polls" >&2
+exit 1)`, alertname, status, n, n, status, alertname)
 }
 
 // hookBody is what the receiver got: the Alertmanager webhook payload.

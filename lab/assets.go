@@ -35,6 +35,11 @@ var GuestModules = []string{
 // controller (PCI class 0x010802), so that other guests do not pay for them.
 var NVMeModules = []string{"nvme"}
 
+// IPMIModules are loaded by /init only when the guest has a BMC (Spec.IPMIPort:
+// an IPMI KCS interface, which the kernel finds in the ACPI tables),
+// giving /dev/ipmi0.
+var IPMIModules = []string{"ipmi_msghandler", "ipmi_si", "ipmi_devintf"}
+
 // ModuleParams are the insmod parameters of GuestModules. bonding gets
 // max_bonds=0 so that no bond0 appears in round-robin mode before a
 // scenario sets its mode.
@@ -71,6 +76,8 @@ type Assets struct {
 	// when the guest has an NVMe controller.
 	Modules []Module
 	NVMe    []Module
+	// IPMI are the modules /init loads when the guest has a BMC.
+	IPMI []Module
 	// Notes are what the preparation could not do the fast way.
 	Notes []string
 	// Timings say how long each preparation step took.
@@ -172,18 +179,29 @@ func BuildAssets(ctx context.Context, o AssetOptions) (*Assets, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := ResolveModules(modDir, append(append([]string(nil), GuestModules...), NVMeModules...), ModuleParams)
-	if err != nil {
-		return nil, err
-	}
 	core := map[string]bool{}
 	for _, m := range a.Modules {
 		core[m.Name] = true
 	}
-	for _, m := range all {
-		if !core[m.Name] {
-			a.NVMe = append(a.NVMe, m)
+	// extra resolves an optional stack beyond the core modules.
+	extra := func(names []string) ([]Module, error) {
+		all, err := ResolveModules(modDir, append(append([]string(nil), GuestModules...), names...), ModuleParams)
+		if err != nil {
+			return nil, err
 		}
+		var out []Module
+		for _, m := range all {
+			if !core[m.Name] {
+				out = append(out, m)
+			}
+		}
+		return out, nil
+	}
+	if a.NVMe, err = extra(NVMeModules); err != nil {
+		return nil, err
+	}
+	if a.IPMI, err = extra(IPMIModules); err != nil {
+		return nil, err
 	}
 
 	ar := NewArchive()
@@ -204,7 +222,7 @@ func BuildAssets(ctx context.Context, o AssetOptions) (*Assets, error) {
 	for _, set := range []struct {
 		file string
 		mods []Module
-	}{{"etc/lab/modules", a.Modules}, {"etc/lab/modules.nvme", a.NVMe}} {
+	}{{"etc/lab/modules", a.Modules}, {"etc/lab/modules.nvme", a.NVMe}, {"etc/lab/modules.ipmi", a.IPMI}} {
 		var load strings.Builder
 		for _, m := range set.mods {
 			ar.File("lib/modules/"+m.Name+".ko", 0o644, m.Path)
@@ -405,6 +423,7 @@ load() {
 }
 load /etc/lab/modules
 grep -qx 0x010802 /sys/bus/pci/devices/*/class && load /etc/lab/modules.nvme
+grep -qw lab.ipmi /proc/cmdline && load /etc/lab/modules.ipmi
 port=
 for i in $(seq 1 100); do
 	for d in /sys/class/virtio-ports/*; do

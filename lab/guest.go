@@ -59,6 +59,11 @@ type Spec struct {
 	// in probe order; controller c is QEMU's scsi<c>, in a slot of its own
 	// after the virtio disks' (SCSIDisk.Controller).
 	SCSI []SCSIDisk
+	// IPMIPort, when not 0, gives the guest a BMC: QEMU's ipmi-bmc-extern
+	// connects to 127.0.0.1:IPMIPort (an ipmi_sim serving "codec VM" there,
+	// internal/ipmisimtest) behind an ISA KCS interface, and /init loads
+	// the kernel's IPMI stack, so the guest has /dev/ipmi0.
+	IPMIPort int
 	// MemoryMiB is the guest's memory; 0 means 256.
 	MemoryMiB int
 	// BootTimeout bounds the boot; 0 means DefaultBootTimeout.
@@ -145,6 +150,12 @@ func qemuArgs(a *Assets, s Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// lab.ipmi tells /init to load the IPMI stack (an ISA device, so no
+	// PCI class to find it by).
+	cmdline := "console=ttyS0 quiet panic=-1 oops=panic"
+	if s.IPMIPort != 0 {
+		cmdline += " lab.ipmi"
+	}
 	mem := s.MemoryMiB
 	if mem == 0 {
 		mem = 256
@@ -153,7 +164,7 @@ func qemuArgs(a *Assets, s Spec, dir string) ([]string, error) {
 		"-accel", "tcg", "-machine", "pc", "-m", strconv.Itoa(mem), "-smp", "1",
 		"-nodefaults", "-display", "none", "-no-reboot",
 		"-kernel", a.Kernel, "-initrd", a.Initrd,
-		"-append", "console=ttyS0 quiet panic=-1 oops=panic",
+		"-append", cmdline,
 		"-serial", "file:" + filepath.Join(dir, "console.log"),
 		"-qmp", "unix:" + filepath.Join(dir, "qmp.sock") + ",server=on,wait=off",
 		"-device", fmt.Sprintf("virtio-serial-pci,id=vser0,addr=0x%x", serialSlot),
@@ -194,6 +205,12 @@ func qemuArgs(a *Assets, s Spec, dir string) ([]string, error) {
 		args = append(args,
 			"-drive", fmt.Sprintf("file=%s,format=raw,if=none,id=nv%d,cache=unsafe", img, i),
 			"-device", fmt.Sprintf("nvme,serial=lab-nvme%d,drive=nv%d,id=nvme%d,addr=0x%x", i, i, i, nvmes[i].slot))
+	}
+	if s.IPMIPort != 0 {
+		args = append(args,
+			"-chardev", fmt.Sprintf("socket,id=ipmi0,host=127.0.0.1,port=%d,reconnect=10", s.IPMIPort),
+			"-device", "ipmi-bmc-extern,chardev=ipmi0,id=bmc0",
+			"-device", "isa-ipmi-kcs,bmc=bmc0")
 	}
 	return args, nil
 }

@@ -211,6 +211,23 @@ func TestLayout(t *testing.T) {
 	if strings.Contains(joined, "user") || strings.Contains(joined, "slirp") {
 		t.Errorf("qemu args give the guest a network route:\n%s", joined)
 	}
+	if strings.Contains(joined, "ipmi") {
+		t.Errorf("a guest without IPMIPort has a BMC:\n%s", joined)
+	}
+	args, err = qemuArgs(&Assets{Kernel: "k", Initrd: "i"}, Spec{IPMIPort: 4321}, "/d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined = strings.Join(args, " ")
+	for _, w := range []string{
+		"-chardev socket,id=ipmi0,host=127.0.0.1,port=4321,reconnect=10",
+		"-device ipmi-bmc-extern,chardev=ipmi0,id=bmc0 -device isa-ipmi-kcs,bmc=bmc0",
+		"oops=panic lab.ipmi",
+	} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("qemu args lack %q:\n%s", w, joined)
+		}
+	}
 }
 
 func TestFrameParser(t *testing.T) {
