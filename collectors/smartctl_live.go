@@ -8,11 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/redwatch/redwatch/internal/clock"
+	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
 // Live SMART defaults (docs/disks.md).
@@ -66,6 +68,10 @@ type SmartCache struct {
 	Concurrency int
 	// Clock times Run's interval and stamps the reads; nil means clock.Real{}.
 	Clock clock.Clock
+	// Capabilities returns the process's effective capability set (CapEff
+	// of /proc/self/status); nil means read it. smartctl inherits it: without
+	// CAP_SYS_RAWIO it cannot send the ATA/SCSI commands that read SMART.
+	Capabilities func() (uint64, error)
 
 	refreshing sync.Mutex // held by the one Refresh under way
 	mu         sync.Mutex
@@ -179,6 +185,48 @@ func (c *SmartCache) program() string {
 	return "smartctl"
 }
 
+// capSysRawio is CAP_SYS_RAWIO's bit (linux/capability.h).
+const capSysRawio = 17
+
+// capabilityNote is why smartctl cannot read any disk with the process's
+// capabilities ("" when it can, or when they cannot be read: smartctl's own
+// errors then say what failed, disk by disk). The packaged unit grants no
+// capability: there smartctl could open every disk but read none, and
+// every disk would be UNKNOWN on every host of a fleet. One note (the same
+// as smartctl missing) says what to do instead.
+func (c *SmartCache) capabilityNote() string {
+	read := c.Capabilities
+	if read == nil {
+		read = func() (uint64, error) {
+			b, err := hostfs.ReadFile("/proc/self/status", 0)
+			if err != nil {
+				return 0, err
+			}
+			return parseCapEff(b)
+		}
+	}
+	caps, err := read()
+	if err != nil || caps&(1<<capSysRawio) != 0 {
+		return ""
+	}
+	return "redwatch runs without CAP_SYS_RAWIO, which smartctl needs to read SMART (and CAP_SYS_ADMIN for NVMe): disk health is not read; grant them with the drop-in in docs/disks.md"
+}
+
+// parseCapEff returns the effective capability set from the contents of
+// /proc/PID/status (its CapEff line, 16 hex digits).
+func parseCapEff(data []byte) (uint64, error) {
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return 0, fmt.Errorf("collectors: status CapEff: %w", err)
+			}
+			return n, nil
+		}
+	}
+	return 0, errors.New("collectors: status has no CapEff line")
+}
+
 func (c *SmartCache) clock() clock.Clock {
 	if c.Clock != nil {
 		return c.Clock
@@ -199,6 +247,12 @@ func (c *SmartCache) Refresh(ctx context.Context, sys string) {
 		c.mu.Lock()
 		c.done, c.readAt, c.reads = true, c.clock().Now(), nil
 		c.missing = fmt.Sprintf("%s not found (%v): disk health (SMART, NVMe) is not read; install smartmontools", c.program(), err)
+		c.mu.Unlock()
+		return
+	}
+	if note := c.capabilityNote(); note != "" {
+		c.mu.Lock()
+		c.done, c.readAt, c.reads, c.missing = true, c.clock().Now(), nil, note
 		c.mu.Unlock()
 		return
 	}

@@ -202,3 +202,60 @@ func FuzzParseSmartScan(f *testing.F) {
 		}
 	})
 }
+
+// TestSmartCacheWithoutCapability: a process without CAP_SYS_RAWIO (the
+// packaged unit grants none) gets one note saying which capability and
+// where the drop-in is, and runs no smartctl at all; with the capability
+// the disks are read.
+func TestSmartCacheWithoutCapability(t *testing.T) {
+	t.Parallel()
+	prog, dir := fakeSmartctl(t)
+	if err := os.WriteFile(filepath.Join(dir, "out.json"), []byte(ataOutput("0")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := &SmartCache{Program: prog, Capabilities: func() (uint64, error) { return 0, nil }}
+	c.Refresh(context.Background(), smartTree(t, "sda", false))
+	disks, errs, st, _ := c.read()
+	if disks != nil || errs != nil || st.Source != SmartSourceUnavailable || !strings.Contains(st.Note, "CAP_SYS_RAWIO") ||
+		!strings.Contains(st.Note, "docs/disks.md") {
+		t.Errorf("without the capability: disks %v errors %v status %+v", disks, errs, st)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "args.log")); err == nil {
+		t.Error("smartctl ran without the capability")
+	}
+	c = &SmartCache{Program: prog, Capabilities: func() (uint64, error) { return 1 << capSysRawio, nil }}
+	c.Refresh(context.Background(), smartTree(t, "sda", false))
+	if disks, _, st, _ := c.read(); len(disks) != 1 || st.Source != SmartSourceSmartctl {
+		t.Errorf("with the capability: disks %v status %+v", disks, st)
+	}
+}
+
+func TestParseCapEff(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"Name:\tredwatch\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n", 0x1ffffffffff, true},
+		{"CapEff:\t0000000000000000\n", 0, true},
+		{"CapEff:\t0000000000020000", 1 << capSysRawio, true},
+		{"Name:\tx\n", 0, false},
+		{"CapEff:\tzz\n", 0, false},
+	} {
+		got, err := parseCapEff([]byte(tc.in))
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseCapEff(%q) = %#x, %v; want %#x, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func FuzzParseCapEff(f *testing.F) {
+	f.Add([]byte("CapEff:\t000001ffffffffff\n"))
+	f.Add([]byte("CapEff:\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if n, err := parseCapEff(data); err != nil && n != 0 {
+			t.Errorf("error with a value: %#x, %v", n, err)
+		}
+	})
+}

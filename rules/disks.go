@@ -95,7 +95,7 @@ const replaceDisk = "copy the data off or make sure its mirror is healthy, then 
 var diskRules = []Rule{
 	{
 		ID: "disk_smart_unavailable", Severity: Info,
-		Checks:      "smartctl is not installed on a live host: the disks' SMART and NVMe health is not read (a note, not UNKNOWN)",
+		Checks:      "smartctl is not installed on a live host, or redwatch runs without CAP_SYS_RAWIO (the packaged unit grants none): the disks' SMART and NVMe health is not read (a note, not UNKNOWN)",
 		Remediation: "install smartmontools (smartctl ≥ 7) and give redwatch CAP_SYS_RAWIO (docs/disks.md)",
 		check: func(in *input, emit func(Finding)) {
 			if st := in.snap.Smart; st != nil && st.Source == collectors.SmartSourceUnavailable {
