@@ -272,7 +272,7 @@ func walkSDR(ctx context.Context, c *ipmiclient.Client) ([]ipmi.DumpRecord, erro
 			return nil, fmt.Errorf("ipmi: SDR repository walk does not end (record %#04x again, or more than %d records)", id, maxSDRRecords)
 		}
 		seen[id] = true
-		res, err := c.GetSDR(ctx, id)
+		res, err := getSDR(ctx, c.GetSDR, id)
 		if err != nil {
 			return nil, fmt.Errorf("ipmi: get SDR record %#04x: %w", id, err)
 		}
@@ -295,6 +295,25 @@ func walkSDR(ctx context.Context, c *ipmiclient.Client) ([]ipmi.DumpRecord, erro
 		out = append(out, rec)
 	}
 	return out, nil
+}
+
+// sdrReservationRetries is how often a record is asked for again when
+// another reader of the repository cancelled the reservation it was read
+// under (completion code C5h): ipmitool retries the same way.
+const sdrReservationRetries = 5
+
+// getSDR reads one SDR record with get, asking again with a new reservation
+// while the BMC answers "reservation cancelled" (another process, e.g. an
+// audit beside the daemon, reserved the repository in the middle of a
+// partial read).
+func getSDR[T any](ctx context.Context, get func(context.Context, uint16) (T, error), id uint16) (T, error) {
+	for try := 0; ; try++ {
+		res, err := get(ctx, id)
+		if re, ok := ipmitypes.IsResponseError(err); !ok || re.CompletionCode() != ipmitypes.CodeReservationCanceled ||
+			try >= sdrReservationRetries || ctx.Err() != nil {
+			return res, err
+		}
+	}
 }
 
 // ipmiSource reads the BMC's supplies (PSU.Source "ipmi") and redundancy

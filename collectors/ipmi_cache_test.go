@@ -2,9 +2,12 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	ipmitypes "github.com/bougou/go-ipmi/pkg/types"
 
 	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/ipmi"
@@ -63,5 +66,34 @@ func TestIPMIReaderCache(t *testing.T) {
 	}
 	if r := rd.read(ctx, "/dev"); r.facts.Supplies[0].State != ipmi.StateFailed {
 		t.Fatalf("after the refresh: %+v", r.facts)
+	}
+}
+
+// TestGetSDRReservationCancelled: a record whose reservation another
+// reader cancelled (C5h) is asked for again, a bounded number of times;
+// any other error is returned at once.
+func TestGetSDRReservationCancelled(t *testing.T) {
+	t.Parallel()
+	cancelled := ipmitypes.NewResponseError(ipmitypes.CodeReservationCanceled, "Reservation cancelled or invalid")
+	calls := 0
+	flaky := func(_ context.Context, id uint16) (uint16, error) {
+		calls++
+		if calls < 3 {
+			return 0, cancelled
+		}
+		return id + 1, nil
+	}
+	if got, err := getSDR(context.Background(), flaky, 7); err != nil || got != 8 || calls != 3 {
+		t.Errorf("after two cancelled reservations: %d, %v, %d calls", got, err, calls)
+	}
+	calls = 0
+	always := func(context.Context, uint16) (uint16, error) { calls++; return 0, cancelled }
+	if _, err := getSDR(context.Background(), always, 7); err == nil || calls != sdrReservationRetries+1 {
+		t.Errorf("always cancelled: %v after %d calls", err, calls)
+	}
+	calls = 0
+	other := func(context.Context, uint16) (uint16, error) { calls++; return 0, errors.New("timeout") }
+	if _, err := getSDR(context.Background(), other, 7); err == nil || calls != 1 {
+		t.Errorf("another error: %v after %d calls", err, calls)
 	}
 }
