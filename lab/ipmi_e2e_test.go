@@ -116,5 +116,10 @@ func TestLabIPMI(t *testing.T) {
 			t.Errorf("%d notifications %q, want %d:\n%s", got[k], k, n, out)
 		}
 	}
+	// The audits above read /dev/ipmi0 beside the daemon: a reservation one
+	// of them cancelled is read again, never a failed pass (C5h).
+	if out, err := g.MustRun(ctx, "grep -i 'reservation cancel' /tmp/rwd.log || true"); err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("the daemon failed a read on a cancelled SDR reservation (%v):\n%s", err, out)
+	}
 	t.Logf("in-band IPMI scenario passed in %.1fs (boot %.1fs)", time.Since(start).Seconds(), g.BootTime.Seconds())
 }
