@@ -37,8 +37,8 @@ var writeFlags = map[string]bool{"O_WRONLY": true, "O_RDWR": true, "O_CREAT": tr
 // by rename into its directory (a rename into sysfs fails); hostgen,
 // testtree and tools build fixture trees under a directory they are given;
 // the alerts' test utilities, the Redfish test server, the ipmi_sim helper
-// (internal/ipmisimtest) and the lab harness
-// write temporary files on the host running the tests.
+// (internal/ipmisimtest) and the lab harness write temporary files on the
+// host running the tests.
 var writersAllowed = []string{"internal/safefile", "internal/hostgen", "internal/testtree", "internal/tools", "alerts/internal/testutil", "redfish/redfishtest", "internal/ipmisimtest", "lab"}
 
 // violation is one call outside internal/actions that could change the system.
