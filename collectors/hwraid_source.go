@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -282,7 +281,7 @@ func findTool(t raidTool, configured string) string {
 		return configured
 	}
 	for _, p := range t.programs {
-		if path, err := exec.LookPath(p); err == nil {
+		if path, err := findProgram(p); err == nil {
 			return path
 		}
 	}
@@ -300,9 +299,11 @@ func runFamily(ctx context.Context, family, prog string, timeout time.Duration) 
 	dir := toolDir(prog)
 	run := func(json bool, args ...string) ([]byte, string, error) {
 		name := HWRaidDir + "/" + dir + "/" + commandFile(args, json)
-		out, err := runTool(ctx, prog, args, timeout)
-		if err == nil || len(out) > 0 {
-			hostfs.RecordOutput(name, out)
+		out, err := toolCmd{prog: prog, args: args, timeout: timeout, maxOutput: hwraidMaxOutput,
+			record: name, recordFailed: true}.run(ctx)
+		var f *toolFailure
+		if errors.As(err, &f) && f.stderr == "" { // what it said is the output's start
+			err = fmt.Errorf("%w: %s", f.err, firstLine(out))
 		}
 		return out, name, err
 	}
@@ -354,32 +355,6 @@ type toolOutput struct {
 	// err is why the command failed (exit status, timeout); the output may
 	// still say why (storcli prints its JSON with a failure status).
 	err error
-}
-
-// runTool runs prog with args, bounded in time and output. A non-zero exit
-// is an error that carries the output's start when stdout is empty.
-func runTool(ctx context.Context, prog string, args []string, timeout time.Duration) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, prog, args...)
-	cmd.WaitDelay = time.Second // a child holding the pipes open does not hold us
-	var stdout, stderr limitedBuffer
-	stdout.limit, stderr.limit = hwraidMaxOutput, 4096
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	switch {
-	case ctx.Err() != nil:
-		return nil, fmt.Errorf("timed out after %s: %w", timeout, ctx.Err())
-	case stdout.over:
-		return nil, fmt.Errorf("output larger than %d bytes: %w", hwraidMaxOutput, hostfs.ErrTooLarge)
-	case err != nil:
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = firstLine(stdout.Bytes())
-		}
-		return stdout.Bytes(), fmt.Errorf("%w: %s", err, msg)
-	}
-	return stdout.Bytes(), nil
 }
 
 func firstLine(b []byte) string {
@@ -578,14 +553,11 @@ func readHWRaidTree(r Roots) (*HWRaid, []Error) {
 			if f.IsDir() || !(strings.HasSuffix(f.Name(), ".json") || strings.HasSuffix(f.Name(), ".txt")) {
 				continue
 			}
-			p := filepath.Join(tdir, f.Name())
-			data, err := hostfs.ReadFile(p, hwraidMaxOutput)
+			data, p, err := readToolCapture(r, HWRaidDir+"/"+t.Name()+"/"+f.Name(), hwraidMaxOutput)
 			if err != nil {
 				errs = append(errs, hostfs.New(HWRaidCollector, p, fmt.Errorf("read RAID tool output: %w", err)))
 				continue
 			}
-			name := HWRaidDir + "/" + t.Name() + "/" + f.Name()
-			hostfs.RecordOutput(name, data) // a capture of a tree keeps it
 			outs = append(outs, toolOutput{name: p, data: data})
 		}
 		ctls, es := parseToolOutputs(t.Name(), outs)

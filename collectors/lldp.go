@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
@@ -226,15 +225,13 @@ func (src lldpSource) collect(ctx context.Context, r Roots) (*LLDP, error) {
 		if r.Sys == "" {
 			return nil, nil
 		}
-		path := filepath.Join(filepath.Dir(r.Sys), filepath.FromSlash(LLDPCapturePath))
-		data, err := hostfs.ReadFile(path, maxLLDPOutput)
+		data, path, err := readToolCapture(r, LLDPCapturePath, maxLLDPOutput)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}
 		if err != nil {
 			return nil, hostfs.New("lldp", path, err)
 		}
-		hostfs.RecordOutput(LLDPCapturePath, data) // a capture of a tree keeps it
 		ns, err := lldp.ParseJSON0(data)
 		if err != nil {
 			return nil, hostfs.New("lldp", path, err)
@@ -269,7 +266,6 @@ func (src lldpSource) collect(ctx context.Context, r Roots) (*LLDP, error) {
 		if err != nil {
 			return nil, hostfs.New("lldp", sock, err)
 		}
-		hostfs.RecordOutput(LLDPCapturePath, out)
 		ns, err := lldp.ParseJSON0(out)
 		if err != nil {
 			return nil, hostfs.New("lldp", sock, err)
@@ -332,47 +328,19 @@ func LLDPInterfaces(r Roots) ([]LLDPInterface, error) {
 	return out, nil
 }
 
-// run runs lldpcli against the socket, bounded in time and output.
+// run runs lldpcli against the socket, bounded in time and output, and
+// records its output for `redwatch capture`.
 func (src lldpSource) run(ctx context.Context, sock string) ([]byte, error) {
 	prog := src.program
 	if prog == "" {
 		prog = "lldpcli"
 	}
-	ctx, cancel := context.WithTimeout(ctx, lldpTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, prog, "-u", sock, "-f", "json0", "show", "neighbors", "details")
-	var stdout, stderr limitedBuffer
-	stdout.limit, stderr.limit = maxLLDPOutput, 4096
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	switch {
-	case ctx.Err() != nil:
-		return nil, fmt.Errorf("lldpcli: timed out after %s: %w", lldpTimeout, ctx.Err())
-	case err != nil:
-		return nil, fmt.Errorf("lldpcli: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
-	case stdout.over:
-		return nil, fmt.Errorf("lldpcli: output larger than %d bytes: %w", maxLLDPOutput, hostfs.ErrTooLarge)
+	out, err := toolCmd{prog: prog, args: []string{"-u", sock, "-f", "json0", "show", "neighbors", "details"},
+		timeout: lldpTimeout, maxOutput: maxLLDPOutput, record: LLDPCapturePath}.run(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lldpcli: %w", err)
 	}
-	return stdout.Bytes(), nil
-}
-
-// limitedBuffer keeps the first limit bytes written to it and notes that
-// more came.
-type limitedBuffer struct {
-	bytes.Buffer
-	limit int
-	over  bool
-}
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if room := b.limit - b.Len(); len(p) > room {
-		b.over = true
-		if room > 0 {
-			b.Buffer.Write(p[:room])
-		}
-		return len(p), nil
-	}
-	return b.Buffer.Write(p)
+	return out, nil
 }
 
 // SourcesWithLLDP returns Sources() with the lldp source replaced by src

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -242,7 +241,7 @@ func (c *SmartCache) Refresh(ctx context.Context, sys string) {
 		return
 	}
 	defer c.refreshing.Unlock()
-	prog, err := exec.LookPath(c.program())
+	prog, err := findProgram(c.program())
 	if err != nil {
 		c.mu.Lock()
 		c.done, c.readAt, c.reads = true, c.clock().Now(), nil
@@ -316,27 +315,19 @@ func (c *SmartCache) run(ctx context.Context, prog string, args ...string) ([]by
 	if timeout <= 0 {
 		timeout = DefaultSmartTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	stdout, stderr := &limitedBuffer{limit: smartctlMaxBytes}, &limitedBuffer{limit: 4096}
-	cmd := exec.CommandContext(ctx, prog, args...)
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.WaitDelay = time.Second
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		return nil, 0, fmt.Errorf("timed out after %s: %w", timeout, ctx.Err())
+	out, err := toolCmd{prog: prog, args: args, timeout: timeout, maxOutput: smartctlMaxBytes}.run(ctx)
+	var f *toolFailure
+	switch {
+	case errors.As(err, &f) && f.exit >= 0:
+		return out, f.exit, nil
+	case f != nil:
+		return nil, 0, fmt.Errorf("run %s: %w (%s)", prog, f.err, f.stderr)
+	case errors.Is(err, hostfs.ErrTooLarge):
+		return nil, 0, fmt.Errorf("output larger than %d bytes", smartctlMaxBytes) // smartctl's own wording
+	case err != nil:
+		return nil, 0, err
 	}
-	if stdout.over {
-		return nil, 0, fmt.Errorf("output larger than %d bytes", smartctlMaxBytes)
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() >= 0 {
-		return stdout.Bytes(), ee.ExitCode(), nil
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("run %s: %w (%s)", prog, err, strings.TrimSpace(stderr.String()))
-	}
-	return stdout.Bytes(), 0, nil
+	return out, 0, nil
 }
 
 // readOne runs smartctl on one target.

@@ -1,16 +1,11 @@
 package collectors
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os/exec"
-	"path/filepath"
 	"time"
-
-	"github.com/redwatch/redwatch/internal/hostfs"
 )
 
 // storageToolTimeout bounds one run of a storage tool (multipathd, btrfs,
@@ -29,7 +24,7 @@ const maxStorageToolOutput = 4 << 20
 // and its output is recorded under name (hostfs.RecordOutput) so that
 // `redwatch capture` keeps it for --root to read back.
 type storageTool struct {
-	// lookPath finds a program; nil means exec.LookPath.
+	// lookPath finds a program; nil means findProgram (exec.LookPath).
 	lookPath func(string) (string, error)
 }
 
@@ -45,40 +40,23 @@ func (t storageTool) output(ctx context.Context, r Roots, name, prog string, arg
 		if r.Sys == "" {
 			return nil, errToolAbsent
 		}
-		path := filepath.Join(filepath.Dir(r.Sys), filepath.FromSlash(name))
-		data, err := hostfs.ReadFile(path, maxStorageToolOutput)
+		data, _, err := readToolCapture(r, name, maxStorageToolOutput)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, errToolAbsent
 		}
-		if err != nil {
-			return nil, err
-		}
-		hostfs.RecordOutput(name, data) // a capture of a tree keeps it
-		return data, nil
+		return data, err
 	}
 	look := t.lookPath
 	if look == nil {
-		look = exec.LookPath
+		look = findProgram
 	}
 	path, err := look(prog)
 	if err != nil {
 		return nil, errToolAbsent
 	}
-	ctx, cancel := context.WithTimeout(ctx, storageToolTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, args...)
-	var stdout, stderr limitedBuffer
-	stdout.limit, stderr.limit = maxStorageToolOutput, 4096
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	switch {
-	case ctx.Err() != nil:
-		return nil, fmt.Errorf("%s: timed out after %s: %w", prog, storageToolTimeout, ctx.Err())
-	case err != nil:
-		return nil, fmt.Errorf("%s: %w: %s", prog, err, bytes.TrimSpace(stderr.Bytes()))
-	case stdout.over:
-		return nil, fmt.Errorf("%s: output larger than %d bytes: %w", prog, maxStorageToolOutput, hostfs.ErrTooLarge)
+	out, err := toolCmd{prog: path, args: args, timeout: storageToolTimeout, maxOutput: maxStorageToolOutput, record: name}.run(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", prog, err)
 	}
-	hostfs.RecordOutput(name, stdout.Bytes())
-	return stdout.Bytes(), nil
+	return out, nil
 }
