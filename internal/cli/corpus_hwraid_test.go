@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -50,30 +48,10 @@ func TestCorpusHWRaid(t *testing.T) {
 				if !strings.Contains(part, "/") {
 					part = filepath.Join(folder, siblingName(t, folder, filepath.Base(first), part))
 				}
-				data, err := os.ReadFile(filepath.Join(corpusDir, part))
-				if err != nil {
-					t.Fatal(err)
-				}
 				dir, name := hwraidLayout(part)
-				dst := filepath.Join(root, "hwraid", dir, name)
-				if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(dst, data, 0o644); err != nil {
-					t.Fatal(err)
-				}
+				placeCorpusFile(t, part, filepath.Join(root, "hwraid", dir, name))
 			}
-			code, out, stderr := runCLI(t, "audit", "--root", root, "-o", "json")
-			var got auditJSON
-			if err := json.Unmarshal([]byte(out), &got); err != nil {
-				t.Fatalf("%v\nstderr: %s", err, stderr)
-			}
-			if !slices.Contains(s.expect, got.Status) {
-				t.Errorf("status %q, manifest allows %v: %s\n%s", got.Status, s.expect, s.what, out)
-			}
-			if code != exitCodes[got.Status] {
-				t.Errorf("exit code %d for status %s", code, got.Status)
-			}
+			auditMatchesManifest(t, root, s)
 		})
 	}
 	if n < 21 {

@@ -61,36 +61,48 @@ func TestCorpusVerdicts(t *testing.T) {
 		n++
 		t.Run(s.sample, func(t *testing.T) {
 			t.Parallel()
-			src := filepath.Join(corpusDir, s.sample)
-			root := src
+			root := filepath.Join(corpusDir, s.sample)
 			if s.place != "tree" {
 				root = t.TempDir()
-				data, err := os.ReadFile(src)
-				if err != nil {
-					t.Fatal(err)
-				}
-				dst := filepath.Join(root, s.place)
-				if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(dst, data, 0o644); err != nil {
-					t.Fatal(err)
-				}
+				placeCorpusFile(t, s.sample, filepath.Join(root, s.place))
 			}
-			code, out, stderr := runCLI(t, "audit", "--root", root, "-o", "json")
-			var got auditJSON
-			if err := json.Unmarshal([]byte(out), &got); err != nil {
-				t.Fatalf("%v\nstderr: %s", err, stderr)
-			}
-			if !slices.Contains(s.expect, got.Status) {
-				t.Errorf("status %q, manifest allows %v: %s\n%s", got.Status, s.expect, s.what, out)
-			}
-			if code != exitCodes[got.Status] {
-				t.Errorf("exit code %d for status %s", code, got.Status)
-			}
+			auditMatchesManifest(t, root, s)
 		})
 	}
 	if n == 0 {
 		t.Fatal("no bonding, mdstat or lab sample in the manifest")
+	}
+}
+
+// placeCorpusFile copies the corpus file sample to dst, the place in a
+// --root tree the audit reads it from, making its folders.
+func placeCorpusFile(t *testing.T, sample, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(corpusDir, sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// auditMatchesManifest audits the tree root and checks its status (and
+// exit code) against the manifest row s.
+func auditMatchesManifest(t *testing.T, root string, s corpusSample) {
+	t.Helper()
+	code, out, stderr := runCLI(t, "audit", "--root", root, "-o", "json")
+	var got auditJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\nstderr: %s", err, stderr)
+	}
+	if !slices.Contains(s.expect, got.Status) {
+		t.Errorf("status %q, manifest allows %v: %s\n%s", got.Status, s.expect, s.what, out)
+	}
+	if code != exitCodes[got.Status] {
+		t.Errorf("exit code %d for status %s", code, got.Status)
 	}
 }
