@@ -59,6 +59,31 @@ type SourceOptions struct {
 	Redfish *RedfishReader
 }
 
+// apply returns list with its IPMI and Redfish sources reading through o's
+// readers, where o has them: a caller that gives its own sources (the
+// daemon's LLDP receiver and SMART cache, audit's and capture's) still reads
+// the BMC the configuration names, with its cache.
+func (o SourceOptions) apply(list []Source) []Source {
+	if o.IPMI == nil && o.Redfish == nil {
+		return list
+	}
+	out := make([]Source, len(list))
+	for i, s := range list {
+		switch s.(type) {
+		case ipmiSource:
+			if o.IPMI != nil {
+				s = ipmiSource{o.IPMI}
+			}
+		case redfishSource:
+			if o.Redfish != nil {
+				s = redfishSource{o.Redfish}
+			}
+		}
+		out[i] = s
+	}
+	return out
+}
+
 // SourcesWith are Sources configured by o.
 func SourcesWith(o SourceOptions) []Source {
 	return []Source{bondingSource{}, mdSource{}, netSource{}, routeSource{}, rootfsSource{}, powerSource{}, hwmonSource{}, redfishSource{o.Redfish}, lldpSource{}, smartSource{}, diskSource{}, hwraidSource{}, ipmiSource{o.IPMI}, multipathSource{}, btrfsSource{}, zfsSource{}}
@@ -83,7 +108,8 @@ func Collect(ctx context.Context, r Roots, clk clock.Clock) *Snapshot {
 type Runner struct {
 	// Sources are the sources to run; nil means SourcesWith(Options).
 	Sources []Source
-	// Options configure the default sources (when Sources is nil). Set
+	// Options configure the default sources: those of SourcesWith when
+	// Sources is nil, else the IPMI and Redfish sources among Sources. Set
 	// before the first Collect, or with SetOptions while passes may run.
 	Options SourceOptions
 	// Clock stamps the snapshot, times the sources and runs the timeout;
@@ -118,12 +144,14 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *
 		clk = clock.Real{}
 	}
 	now := clk.Now
+	rn.mu.Lock()
+	o := rn.Options
+	rn.mu.Unlock()
 	list := rn.Sources
 	if list == nil {
-		rn.mu.Lock()
-		o := rn.Options
-		rn.mu.Unlock()
 		list = SourcesWith(o)
+	} else {
+		list = o.apply(list)
 	}
 	s := &Snapshot{Time: now(), Host: Hostname(r), Durations: make(map[string]time.Duration, len(list))}
 	if timeout == 0 {

@@ -97,3 +97,32 @@ func TestGetSDRReservationCancelled(t *testing.T) {
 		t.Errorf("another error: %v after %d calls", err, calls)
 	}
 }
+
+// TestRunnerOptionsWithGivenSources: a Runner given its own sources (the
+// daemon's, audit's, capture's) still reads the BMC through the configured
+// readers of its Options, with their cache.
+func TestRunnerOptionsWithGivenSources(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	rd := NewIPMIReader(IPMIOptions{Address: "bmc.example:623"}, clk)
+	var reads atomic.Int32
+	rd.readBMCFn = func(context.Context, string) *ipmiResult {
+		reads.Add(1)
+		return &ipmiResult{facts: ipmi.Facts{Supplies: []ipmi.Supply{{Name: "PS1 Status", Slot: "1", State: ipmi.StateOK, Present: 1}}}}
+	}
+	rf := NewRedfishReader(RedfishOptions{Endpoint: "https://bmc.example"}, clk)
+	roots := TreeRoots(t.TempDir())
+	roots.Live = true
+	rn := Runner{Sources: []Source{ipmiSource{}, RedfishSource(nil)}, Options: SourceOptions{IPMI: rd, Redfish: rf}, Clock: clk}
+	for range 2 {
+		s := rn.Collect(context.Background(), roots, -1)
+		if len(s.PSUs) != 1 || s.PSUs[0].Name != "PS1 Status" {
+			t.Fatalf("supplies %+v errors %v: want the configured BMC's PS1", s.PSUs, s.Errors)
+		}
+	}
+	if n := reads.Load(); n != 1 {
+		t.Errorf("%d BMC reads in two passes within the interval, want 1 (the reader's cache)", n)
+	}
+	if got := (SourceOptions{Redfish: rf}).apply(rn.Sources)[1]; got.(redfishSource).reader != rf {
+		t.Errorf("redfish source %+v does not read through the configured reader", got)
+	}
+}

@@ -84,7 +84,10 @@ func markStale(s *collectors.Snapshot, res *Result) {
 		c := kindCollectors[g.Kind]
 		for j := range s.Stale {
 			st := &s.Stale[j]
-			if st.Collector == c && (st.Name == g.Name || slices.ContainsFunc(g.Members, func(m Member) bool { return m.Name == st.Name })) {
+			// The power group is one per host whatever its sources: any of
+			// them kept stale (a BMC that stopped answering) makes it stale.
+			power := g.Kind == KindPSU && slices.Contains(powerCollectors, st.Collector)
+			if power || st.Collector == c && (st.Name == g.Name || slices.ContainsFunc(g.Members, func(m Member) bool { return m.Name == st.Name })) {
 				g.Stale = st
 				by[g.Name] = st
 				break

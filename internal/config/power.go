@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/redwatch/redwatch/collectors"
 )
 
 // Power is the configuration of the power supply sources (power:); see
@@ -10,6 +12,21 @@ import (
 type Power struct {
 	IPMI    IPMI    `yaml:"ipmi"`
 	Redfish Redfish `yaml:"redfish"`
+}
+
+// IPMIOptions are the IPMI source's options of power.ipmi.
+func (c *Config) IPMIOptions() collectors.IPMIOptions {
+	i := c.Power.IPMI
+	return collectors.IPMIOptions{Disabled: i.Disabled, Address: i.Address, Username: i.Username,
+		PasswordFile: i.PasswordFile, CipherSuites: i.CipherSuites, Interval: i.Interval, Timeout: i.Timeout}
+}
+
+// RedfishOptions are the Redfish source's options of power.redfish (no
+// Endpoint: the source is off on a live host).
+func (c *Config) RedfishOptions() collectors.RedfishOptions {
+	r := c.Power.Redfish
+	return collectors.RedfishOptions{Endpoint: r.Endpoint, Username: r.Username, PasswordFile: r.PasswordFile,
+		Auth: r.Auth, CAFile: r.CAFile, Fingerprint: r.Fingerprint, Interval: r.Interval, Timeout: r.Timeout}
 }
 
 // IPMI configures the IPMI source (power.ipmi). With no address it reads

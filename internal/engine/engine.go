@@ -317,8 +317,7 @@ func (e *Engine) ipmiReader(clk clock.Clock) *collectors.IPMIReader {
 		return e.ipmi
 	}
 	e.ipmiCfg = &c
-	e.ipmi = collectors.NewIPMIReader(collectors.IPMIOptions{Disabled: c.Disabled, Address: c.Address, Username: c.Username,
-		PasswordFile: c.PasswordFile, CipherSuites: c.CipherSuites, Interval: c.Interval, Timeout: c.Timeout}, clk)
+	e.ipmi = collectors.NewIPMIReader(cfg.IPMIOptions(), clk)
 	return e.ipmi
 }
 
@@ -336,9 +335,7 @@ func (e *Engine) redfishReader(clk clock.Clock) *collectors.RedfishReader {
 	}
 	e.redfishCfg, e.redfish = &c, nil
 	if c.Endpoint != "" {
-		e.redfish = collectors.NewRedfishReader(collectors.RedfishOptions{Endpoint: c.Endpoint, Username: c.Username,
-			PasswordFile: c.PasswordFile, Auth: c.Auth, CAFile: c.CAFile, Fingerprint: c.Fingerprint,
-			Interval: c.Interval, Timeout: c.Timeout}, clk)
+		e.redfish = collectors.NewRedfishReader(cfg.RedfishOptions(), clk)
 	}
 	return e.redfish
 }

@@ -47,8 +47,9 @@ func keepStale(prev, cur *collectors.Snapshot) {
 		cur.PSUs = carry(prev.PSUs, cur.PSUs, func(p collectors.PSU) string { return p.Name }, func(n string) { mark("power", n) })
 	}
 	// The supplies and redundancy sets of the other power sources (hwmon,
-	// Redfish), by their Source: one failing keeps its own.
-	for _, c := range []string{collectors.HwmonCollector, collectors.RedfishCollector} {
+	// Redfish, IPMI: a BMC that stopped answering), by their Source: one
+	// failing keeps its own.
+	for _, c := range []string{collectors.HwmonCollector, collectors.RedfishCollector, collectors.IPMICollector} {
 		if _, ok := failed[c]; !ok {
 			continue
 		}
