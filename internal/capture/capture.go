@@ -56,6 +56,13 @@ type Options struct {
 	// (a live host's caller passes collectors.WithSmart a SMART cache it
 	// refreshed, so that the smartctl outputs are captured).
 	Sources []collectors.Source
+	// BMC are the readers of the BMC the configuration names (power.ipmi
+	// over LAN, power.redfish): a capture of a live host reads it once and
+	// archives what it sent, as ipmi/sdr.json and redfish/<URL path>.json
+	// (never a password: those are read through internal/secret, which
+	// records nothing). The zero value reads only the host's own BMC
+	// in-band (/dev/ipmi0).
+	BMC collectors.SourceOptions
 }
 
 // Manifest is capture.json: what the capture holds and how it was made.
@@ -117,7 +124,7 @@ func Capture(ctx context.Context, w io.Writer, o Options) (*Manifest, error) {
 		o.Clock = clock.Real{}
 	}
 	rec := hostfs.StartRecording()
-	snap := (&collectors.Runner{Clock: o.Clock, Sources: o.Sources}).Collect(ctx, o.Roots, o.Timeout)
+	snap := (&collectors.Runner{Clock: o.Clock, Sources: o.Sources, Options: o.BMC}).Collect(ctx, o.Roots, o.Timeout)
 	rec.Stop()
 
 	m := &Manifest{Format: 1, Version: o.Version, Host: snap.Host, Time: o.Clock.Now().UTC(),

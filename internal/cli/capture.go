@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/buildinfo"
 	"github.com/redwatch/redwatch/internal/capture"
 	"github.com/redwatch/redwatch/internal/config"
@@ -50,9 +51,20 @@ func runCapture(ctx context.Context, e *env, args []string) int {
 	} else {
 		exclude = append(exclude, cfg.StateDir, cfg.Daemon.WebConfigFile)
 	}
+	// The BMC the configuration names is read once, like audit reads it;
+	// its secret files are never archived (they are not read through the
+	// recorded reads either).
+	var bmc collectors.SourceOptions
+	if roots.Live {
+		bmc.IPMI = collectors.NewIPMIReader(cfg.IPMIOptions(), e.clock)
+		if o := cfg.RedfishOptions(); o.Endpoint != "" {
+			bmc.Redfish = collectors.NewRedfishReader(o, e.clock)
+		}
+	}
+	exclude = append(exclude, cfg.Power.IPMI.PasswordFile, cfg.Power.Redfish.PasswordFile)
 	var buf bytes.Buffer
 	m, err := capture.Capture(ctx, &buf, capture.Options{Roots: roots, Exclude: exclude, Clock: e.clock,
-		Timeout: timeout, Version: buildinfo.Get().Version, Sources: liveSources(ctx, roots, cfg)})
+		Timeout: timeout, Version: buildinfo.Get().Version, Sources: liveSources(ctx, roots, cfg), BMC: bmc})
 	if err != nil {
 		return errorf(e, "capture: %v", err)
 	}
