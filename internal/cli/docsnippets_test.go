@@ -152,3 +152,46 @@ func selfSignedPEM(t *testing.T) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+// TestPackagedConfigCommentedPower: the packaged configuration's commented
+// power block (packaging/redwatch.yaml: power.ipmi and power.redfish),
+// uncommented, passes `config check` with its secret and CA files in place;
+// the file as shipped passes too.
+func TestPackagedConfigCommentedPower(t *testing.T) {
+	p := filepath.Join("..", "..", "packaging", "redwatch.yaml")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCLI(t, "config", "check", p); code != exitOK {
+		t.Fatalf("config check %s: exit %d: %s%s", p, code, out, stderr)
+	}
+	var block []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "#power:" {
+			block = append(block, "power:")
+			continue
+		}
+		if len(block) == 0 {
+			continue
+		}
+		if !strings.HasPrefix(line, "#  ") {
+			break
+		}
+		block = append(block, line[1:])
+	}
+	body := strings.Join(block, "\n") + "\n"
+	for _, key := range []string{"ipmi:", "redfish:", "password_file:", "endpoint:", "ca_file:"} {
+		if !strings.Contains(body, key) {
+			t.Fatalf("%s: the commented power block lacks %s:\n%s", p, key, body)
+		}
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "power.yaml")
+	if err := os.WriteFile(conf, []byte(placeFiles(t, dir, body)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCLI(t, "config", "check", conf); code != exitOK {
+		t.Errorf("%s's power block, uncommented: config check exit %d: %s%s\n%s", p, code, out, stderr, body)
+	}
+}
