@@ -320,6 +320,21 @@ func TestExpectCheck(t *testing.T) {
 			t.Errorf("expectation %q passed, want a failure", name)
 		}
 	}
+	// OK tolerates power_not_observable (info) and nothing else: a guest
+	// has no power supply.
+	ok := &Verdict{Status: "ok", Findings: []Finding{{Rule: "power_not_observable", Severity: "info", Subject: "power"}}}
+	if err := OK().Check(ok); err != nil {
+		t.Errorf("OK() with power_not_observable: %v", err)
+	}
+	if err := OK().Check(&Verdict{Status: "ok"}); err != nil {
+		t.Errorf("OK() without it: %v", err)
+	}
+	for _, f := range []Finding{{Rule: "no_redundancy_groups", Severity: "info", Subject: "host"},
+		{Rule: "power_not_observable", Severity: "warning", Subject: "power"}} {
+		if err := OK().Check(&Verdict{Status: "ok", Findings: append(slices.Clone(ok.Findings), f)}); err == nil {
+			t.Errorf("OK() accepted %+v", f)
+		}
+	}
 	withErr := *v
 	withErr.Errors = []CollectorError{{Collector: "md", Path: "/proc/mdstat", Error: "boom"}}
 	if err := Status("warning").Check(&withErr); err == nil || !strings.Contains(err.Error(), "/proc/mdstat") {

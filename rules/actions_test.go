@@ -15,7 +15,7 @@ func TestActionFindings(t *testing.T) {
 	gaveUp := Finding{Rule: ReenslaveGaveUp, Subject: "bond0/eth1", Message: "bond0: gave up on eth1"}
 	snap := &collectors.Snapshot{}
 	out := EvaluateWith(snap, Options{Now: now, Actions: []Finding{gaveUp, {Rule: "bond_member_down", Subject: "bond0/eth9"}}})
-	if len(out.Result.Findings) != 2 { // reenslave_gave_up + no_redundancy_groups
+	if len(out.Result.Findings) != 3 { // reenslave_gave_up + no_redundancy_groups + power_not_observable
 		t.Fatalf("findings: %+v", out.Result.Findings)
 	}
 	f := out.Result.Findings[0]

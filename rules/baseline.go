@@ -123,8 +123,8 @@ func (b Baseline) Accept(groups []Group, sel string, now time.Time) ([]string, b
 	var done []string
 	seen := map[string]bool{}
 	for _, g := range groups {
-		if !match(g.Kind, g.Name) {
-			continue
+		if !match(g.Kind, g.Name) || g.NotObservable && len(g.Members) == 0 {
+			continue // a power group nobody can count has no member set to record
 		}
 		k := BaselineKey(g.Kind, g.Name)
 		seen[k] = true

@@ -144,6 +144,7 @@ func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 		out.Pending[i].Maintenance = Silencing(out.Maintenance, out.Pending[i].Finding) != nil
 	}
 	SortFindings(res.Findings)
+	res.Groups = listUnobservablePower(in, res.Groups)
 	markStale(s, &res)
 	res.Status = StatusOK
 	for _, f := range res.Findings {

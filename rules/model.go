@@ -148,6 +148,12 @@ type Group struct {
 	// Stale is set when the group's source failed in this pass and the group
 	// is shown as it was last read (collectors.Stale).
 	Stale *collectors.Stale `json:"stale,omitempty"`
+	// NotObservable is set on the power group when no source can count the
+	// supplies (power_not_observable): the group is listed so that silence
+	// does not look like health, with the one adapter that stands for all
+	// supplies as its member or with none. It is neither healthy nor
+	// degraded, and never counts as a healthy group.
+	NotObservable bool `json:"not_observable,omitempty"`
 	// Facts are what the group's members say together, e.g. a bond's LLDP
 	// switches and whether they are one MLAG/vPC pair.
 	Facts map[string]string `json:"facts,omitempty"`

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -290,19 +291,64 @@ var powerRules = []Rule{
 	},
 	{
 		ID: "power_not_observable", Severity: Info,
-		Checks:      "power redundancy cannot be observed: the only Mains supply is one without a bay (ACPI's \"AC\" adapter, which may stand for all supplies together) and no BMC or hwmon source counts the supplies",
-		Remediation: "let redwatch read the BMC: load ipmi_si and ipmi_devintf for in-band IPMI (/dev/ipmi0), or configure power.ipmi.address with a user and password_file (docs/power.md)",
+		Checks:      "power redundancy cannot be observed: no source counts the supplies one by one (no Mains supply with a bay in /sys/class/power_supply, no PMBus supply in hwmon, no IPMI or Redfish supply or redundancy sensor), or the only Mains supply is ACPI's \"AC\" adapter, which may stand for all supplies together; the power group is listed as not observable. Silent when a power source failed (that pass is UNKNOWN)",
+		Remediation: "let redwatch read the BMC: load ipmi_si and ipmi_devintf for in-band IPMI (/dev/ipmi0), or configure power.ipmi.address or power.redfish.endpoint with a user and password_file (docs/power.md); nothing, on a host without redundant supplies (a VM)",
 		check: func(in *input, emit func(Finding)) {
-			if len(in.snap.PowerRedundancy) > 0 || in.sourceFailed(KindPSU) {
-				return
+			adapter, ok := powerUnobservable(in)
+			switch {
+			case !ok:
+			case adapter != nil:
+				emit(Finding{Subject: PowerGroup,
+					Message: fmt.Sprintf("power redundancy not observable: the only Mains supply, %s, is an adapter that stands for all supplies; no BMC source counts them", adapter.Name),
+					Facts:   psuFacts(adapter)})
+			default:
+				emit(Finding{Subject: PowerGroup,
+					Message: "power redundancy not observable: no source counts the power supplies (no Mains supply in /sys/class/power_supply, no PMBus supply in hwmon, no IPMI or Redfish supply)",
+					Facts:   map[string]string{"supplies": "0"}})
 			}
-			mains := mainsPSUs(in.snap)
-			if !acpiAdapterOnly(mains) {
-				return
-			}
-			emit(Finding{Subject: PowerGroup,
-				Message: fmt.Sprintf("power redundancy not observable: the only Mains supply, %s, is an adapter that stands for all supplies; no BMC source counts them", mains[0].Name),
-				Facts:   psuFacts(mains[0])})
 		},
 	},
+}
+
+// powerUnobservable reports whether no source can count the host's power
+// supplies in this pass: no power source failed (a failed one makes the
+// pass UNKNOWN instead), no BMC reports a redundancy set, and the Mains
+// supplies are none at all or a single sysfs adapter without a bay, which
+// it returns (ACPI's "AC", standing for every supply together).
+func powerUnobservable(in *input) (adapter *collectors.PSU, ok bool) {
+	if len(in.snap.PowerRedundancy) > 0 || in.sourceFailed(KindPSU) {
+		return nil, false
+	}
+	switch mains := mainsPSUs(in.snap); {
+	case len(mains) == 0:
+		return nil, true
+	case acpiAdapterOnly(mains):
+		return mains[0], true
+	}
+	return nil, false
+}
+
+// listUnobservablePower marks the power group NotObservable when no source
+// can count the supplies (powerUnobservable), and lists one without
+// members, in the power group's place (before the storage groups), when
+// there is none: silence about power must not look like health. It runs
+// after the rules, the expectations and the baseline, which judge the
+// groups the sources gave and never see a group without members.
+func listUnobservablePower(in *input, groups []Group) []Group {
+	if _, ok := powerUnobservable(in); !ok {
+		return groups
+	}
+	at := len(groups)
+	for i := range groups {
+		switch groups[i].Kind {
+		case KindPSU:
+			groups[i].NotObservable = true
+			return groups
+		case KindBond, KindMD, KindHWRaid:
+		default:
+			at = min(at, i)
+		}
+	}
+	g := Group{Kind: KindPSU, Name: PowerGroup, Needed: 2, Members: []Member{}, NotObservable: true}
+	return slices.Insert(slices.Clip(groups), at, g)
 }

@@ -1,10 +1,14 @@
 package rules
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/redwatch/redwatch/bonding"
 	"github.com/redwatch/redwatch/collectors"
 )
 
@@ -88,5 +92,80 @@ func TestPowerSourcesMerged(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPowerNotObservable: when no source can count the supplies, the power
+// group is listed as not observable (never as healthy, never degraded) and
+// power_not_observable (info) says so; a power source that failed keeps the
+// pass UNKNOWN instead, and no_redundancy_groups counts only the groups
+// redundancy can be seen in.
+func TestPowerNotObservable(t *testing.T) {
+	bond := bonding.Bond{Name: "bond0", Mode: bonding.ModeActiveBackup, MIIStatus: "up", MIIMon: 100,
+		Slaves: []bonding.Slave{{Name: "eth0", MIIStatus: "up"}, {Name: "eth1", MIIStatus: "up"}}}
+	hwmon := collectors.PSU{Name: "dps800@5-0058", Type: collectors.PSUTypeMains, Source: collectors.PSUSourceHwmon, Slot: "1",
+		State: collectors.PSUStateOK, Present: 1, Online: 1}
+	tests := []struct {
+		name   string
+		snap   collectors.Snapshot
+		status Status
+		group  string // "": no power group; else "members not_observable"
+		rules  []string
+	}{
+		{name: "nothing at all", status: StatusOK, group: "0 true",
+			rules: []string{"no_redundancy_groups host", "power_not_observable power"}},
+		{name: "a bond and no power source", snap: collectors.Snapshot{Bonds: []bonding.Bond{bond}}, status: StatusOK, group: "0 true",
+			rules: []string{"power_not_observable power"}},
+		{name: "ACPI adapter alone", snap: collectors.Snapshot{Bonds: []bonding.Bond{bond}, PSUs: []collectors.PSU{sysfsPSU("AC", "", 1)}},
+			status: StatusWarning, group: "1 true", rules: []string{"power_not_observable power", "psu_single power/AC"}},
+		{name: "power collector failed", snap: collectors.Snapshot{Bonds: []bonding.Bond{bond},
+			Errors: []collectors.Error{{Collector: "power", Path: "/sys/class/power_supply", Err: errors.New("boom")}}}, status: StatusUnknown},
+		{name: "BMC does not answer", snap: collectors.Snapshot{Bonds: []bonding.Bond{bond}, PSUs: []collectors.PSU{sysfsPSU("AC", "", 1)},
+			Errors: []collectors.Error{{Collector: collectors.IPMICollector, Path: "/dev/ipmi0", Err: errors.New("timeout")}}},
+			status: StatusUnknown, group: "1 false", rules: []string{"psu_single power/AC"}},
+		{name: "one hwmon supply is counted", snap: collectors.Snapshot{Bonds: []bonding.Bond{bond}, PSUs: []collectors.PSU{hwmon}},
+			status: StatusWarning, group: "1 false", rules: []string{"psu_single power/dps800@5-0058"}},
+		{name: "a redundancy sensor without supplies", snap: collectors.Snapshot{Bonds: []bonding.Bond{bond},
+			PowerRedundancy: []collectors.PowerRedundancy{{Source: "ipmi", Name: "PS Redundancy", State: collectors.RedundancyFull, MinNeeded: collectors.Unknown}}},
+			status: StatusOK, group: "0 false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Evaluate(&tt.snap)
+			if res.Status != tt.status {
+				t.Errorf("status %s, want %s", res.Status, tt.status)
+			}
+			got := ""
+			if g := psuGroup(res); g != nil {
+				got = fmt.Sprint(len(g.Members), " ", g.NotObservable)
+				if g.NotObservable && len(g.Members) == 0 && (g.Healthy != 0 || g.Total != 0) {
+					t.Errorf("not observable group %+v counts members", g)
+				}
+			}
+			if got != tt.group {
+				t.Errorf("power group %q, want %q", got, tt.group)
+			}
+			var rs []string
+			for _, f := range res.Findings {
+				rs = append(rs, f.Rule+" "+f.Subject)
+				if f.Rule == "power_not_observable" && (f.Severity != Info || !strings.Contains(f.Message, "power redundancy not observable")) {
+					t.Errorf("finding %+v", f)
+				}
+			}
+			slices.Sort(rs)
+			if !slices.Equal(rs, tt.rules) {
+				t.Errorf("findings %q, want %q", rs, tt.rules)
+			}
+		})
+	}
+	// The listing does not depend on the finding: disabled, the group stays.
+	out := EvaluateWith(&collectors.Snapshot{}, Options{Controls: []Control{{ID: "power_not_observable", Disabled: true}}})
+	if g := psuGroup(out.Result); g == nil || !g.NotObservable {
+		t.Errorf("rule disabled: power group %+v, want it listed as not observable", g)
+	}
+	// The baseline records no member set for a group nobody can count.
+	b := Baseline{}
+	if done, ok := b.Accept(out.Result.Groups, "", time.Unix(0, 0)); ok || len(b) != 0 {
+		t.Errorf("baseline accept recorded %v", done)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/testtree"
+	"github.com/redwatch/redwatch/ipmi"
 )
 
 func psuNow() time.Time { return time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC) }
@@ -122,20 +123,24 @@ func TestPowerFixtures(t *testing.T) {
 func TestPowerRules(t *testing.T) {
 	const U = collectors.Unknown
 	psu := func(name, typ string, online, present int, health string) collectors.PSU {
-		return collectors.PSU{Name: name, Type: typ, Online: online, Present: present, Health: health, Source: collectors.PSUSourceSysfs}
+		return collectors.PSU{Name: name, Type: typ, Online: online, Present: present, Health: health, Source: collectors.PSUSourceSysfs,
+			Slot: ipmi.SupplySlot(name)} // as the sysfs collector names the bay
 	}
 	tests := []struct {
 		name     string
 		psus     []collectors.PSU
 		findings []string
-		group    bool
-		healthy  int
+		group    bool // a group with members
+		// unobservable: the power group is listed NotObservable and
+		// power_not_observable says so (no supply, or ACPI's adapter alone).
+		unobservable bool
+		healthy      int
 	}{
-		{name: "no supplies at all"},
-		{name: "laptop battery alone is not a PSU", psus: []collectors.PSU{psu("BAT0", "Battery", U, 1, "Good")}},
-		{name: "batteries, USB and UPS offline are not findings",
+		{name: "no supplies at all", unobservable: true},
+		{name: "laptop battery alone is not a PSU", unobservable: true, psus: []collectors.PSU{psu("BAT0", "Battery", U, 1, "Good")}},
+		{name: "batteries, USB and UPS offline are not findings", unobservable: true,
 			psus: []collectors.PSU{psu("BAT0", "Battery", 0, 0, "Dead"), psu("usb", "USB", 0, 0, ""), psu("ups", "UPS", 0, 1, "Overheat")}},
-		{name: "device-scoped Mains is not the system's",
+		{name: "device-scoped Mains is not the system's", unobservable: true,
 			psus: []collectors.PSU{{Name: "hid-dock", Type: "Mains", Scope: "Device", Online: 0, Present: 1}}},
 		{name: "three healthy Mains", group: true, healthy: 3,
 			psus: []collectors.PSU{psu("PS1", "Mains", 1, 1, "Good"), psu("PS2", "Mains", 1, U, ""), psu("PS3", "Mains", 1, 1, "Unknown")}},
@@ -148,10 +153,10 @@ func TestPowerRules(t *testing.T) {
 		{name: "overheating supply", group: true, healthy: 1,
 			psus:     []collectors.PSU{psu("PS1", "Mains", 1, 1, "Overheat"), psu("PS2", "Mains", 1, 1, "Good")},
 			findings: []string{"psu_health warning power/PS1"}},
-		{name: "single Mains and a battery", group: true, healthy: 1,
+		{name: "single Mains and a battery", group: true, unobservable: true, healthy: 1,
 			psus:     []collectors.PSU{psu("AC", "Mains", 1, U, ""), psu("BAT0", "Battery", U, 1, "")},
 			findings: []string{"psu_single warning power/AC"}},
-		{name: "single Mains offline: on battery", group: true, healthy: 0,
+		{name: "single Mains offline: on battery", group: true, unobservable: true, healthy: 0,
 			psus:     []collectors.PSU{psu("AC", "Mains", 0, U, ""), psu("BAT0", "Battery", U, 1, "")},
 			findings: []string{"psu_offline critical power/AC", "psu_single warning power/AC"}},
 		{name: "a supply of unknown type may be the second one: no psu_single", group: true, healthy: 1,
@@ -166,10 +171,16 @@ func TestPowerRules(t *testing.T) {
 				t.Errorf("findings = %v, want %v", got, tt.findings)
 			}
 			g := psuGroup(res)
-			if (g != nil) != tt.group {
-				t.Fatalf("group = %+v, want one: %v", g, tt.group)
+			if g == nil {
+				t.Fatal("no power group: it is listed, as not observable, even without a supply")
 			}
-			if g != nil && g.Healthy != tt.healthy {
+			if g.NotObservable != tt.unobservable || (len(g.Members) > 0) != tt.group {
+				t.Fatalf("group = %+v, want members: %v, not observable: %v", g, tt.group, tt.unobservable)
+			}
+			if got := slices.Contains(prefixFindings(res, "power_"), "power_not_observable info power"); got != tt.unobservable {
+				t.Errorf("power_not_observable: %v, want %v", got, tt.unobservable)
+			}
+			if g.Healthy != tt.healthy {
 				t.Errorf("healthy = %d, want %d (%+v)", g.Healthy, tt.healthy, g.Members)
 			}
 			checkFindingShape(t, res)

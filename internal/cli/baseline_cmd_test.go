@@ -33,7 +33,7 @@ func TestBaselineCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
-	if code != 1 || len(res.Findings) != 1 || res.Findings[0].Rule != "baseline_member_missing" ||
+	if code != 1 || len(res.Findings) != 2 || res.Findings[0].Rule != "baseline_member_missing" || res.Findings[1].Rule != "power_not_observable" ||
 		res.Findings[0].Message != "bond0: eth2 is no longer a member (was in baseline since 2026-11-27T06:00:00Z)" {
 		t.Errorf("after: exit %d findings %+v", code, res.Findings)
 	}
@@ -191,7 +191,7 @@ func TestMaintenanceWindows(t *testing.T) {
 		}
 		Windows []struct{ Subject, Rule string } `json:"maintenance_windows"`
 	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Windows) != 2 || len(res.Findings) != 2 ||
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Windows) != 2 || len(res.Findings) != 3 || // with power_not_observable (info), last
 		res.Findings[0].Maintenance || !res.Findings[1].Maintenance {
 		t.Errorf("json: %v %s", err, out)
 	}

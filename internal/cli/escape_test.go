@@ -65,7 +65,7 @@ func hostilePass(name string) *engine.Pass {
 var ourColours = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 
 // nagiosStatus is the one status line: the status, the summary, the perfdata.
-var nagiosStatus = regexp.MustCompile(`^REDWATCH WARNING - [^|\n]* \| critical=\d+;;;0 warning=\d+;;;0 errors=\d+;;;0 groups=\d+;;;0 groups_degraded=\d+;;;0$`)
+var nagiosStatus = regexp.MustCompile(`^REDWATCH WARNING - [^|\n]* \| critical=\d+;;;0 warning=\d+;;;0 errors=\d+;;;0 groups=\d+;;;0 groups_degraded=\d+;;;0 groups_not_observable=\d+;;;0$`)
 
 // checkTextOutputs runs name through every text formatter and fails on a
 // control character that is not the layout's own, or a layout that differs

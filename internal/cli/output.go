@@ -114,6 +114,10 @@ func writeTable(w io.Writer, p *engine.Pass, color bool) {
 				}
 				members = append(members, paint(color, memberColor(m), esc(label)))
 			}
+			if g.NotObservable {
+				fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-4s  %-10s  %s  %s", esc(g.Kind), esc(g.Name), paint(color, ansiCyan, notObservableText(g)), strings.Join(members, " ")), " "))
+				continue
+			}
 			red := ""
 			if g.Redundancy != "" {
 				red = ", redundancy " + strings.ReplaceAll(esc(g.Redundancy), "_", " ")
@@ -133,7 +137,7 @@ func writeTable(w io.Writer, p *engine.Pass, color bool) {
 			fmt.Fprintf(w, "  %-8s  %s\n", esc(e.Collector), errorText(e))
 		}
 	}
-	if len(r.Findings) == 0 && len(r.Groups) == 0 && len(r.Errors) == 0 {
+	if len(r.Findings) == 0 && observable(r.Groups) == 0 && len(r.Errors) == 0 {
 		fmt.Fprintln(w, "\nno redundancy groups found (no bonds, no redundant md arrays)")
 	}
 	writePending(w, p.Pending)
@@ -183,11 +187,35 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// notObservableText is what the table says of a group whose redundancy no
+// source can observe (rules.Group.NotObservable), instead of its counts.
+func notObservableText(g rules.Group) string {
+	if len(g.Members) == 0 {
+		return "redundancy not observable: no source counts the supplies"
+	}
+	return "redundancy not observable: one adapter stands for all supplies"
+}
+
+// observable counts the groups whose redundancy can be observed: a group
+// listed as not observable is neither healthy nor degraded.
+func observable(groups []rules.Group) int {
+	n := 0
+	for _, g := range groups {
+		if !g.NotObservable {
+			n++
+		}
+	}
+	return n
+}
+
 // degraded reports whether a group lost a member: one that is neither
 // healthy nor a hot spare (a spare is redundancy in reserve, not a loss) nor
 // an md write journal (not a data member), or fewer healthy members than it
 // needs (the kernel's counters can say so when the members do not).
 func degraded(g rules.Group) bool {
+	if g.NotObservable {
+		return false
+	}
 	if g.Healthy < g.Needed {
 		return true
 	}
@@ -208,7 +236,7 @@ func writeNagios(w io.Writer, p *engine.Pass) {
 	for _, f := range r.Findings {
 		counts[f.Severity]++
 	}
-	nDegraded := 0
+	nDegraded, nGroups := 0, observable(r.Groups)
 	for _, g := range r.Groups {
 		if degraded(g) {
 			nDegraded++
@@ -226,12 +254,15 @@ func writeNagios(w io.Writer, p *engine.Pass) {
 		summary = fmt.Sprintf("%s (%s): %s", plural(len(r.Findings), "finding", "findings"), strings.Join(by, ", "), r.Findings[0].Message)
 	case len(r.Errors) > 0:
 		summary = nagiosError(r.Errors[0])
-	case len(r.Groups) == 0:
+	case nGroups == 0:
 		summary = "no redundancy groups found"
 	case nDegraded == 0:
-		summary = plural(len(r.Groups), "redundancy group healthy", "redundancy groups healthy")
+		summary = plural(nGroups, "redundancy group healthy", "redundancy groups healthy")
 	default:
-		summary = fmt.Sprintf("%d of %s degraded; no finding counts (pending or disabled)", nDegraded, plural(len(r.Groups), "redundancy group", "redundancy groups"))
+		summary = fmt.Sprintf("%d of %s degraded; no finding counts (pending or disabled)", nDegraded, plural(nGroups, "redundancy group", "redundancy groups"))
+	}
+	if nGroups < len(r.Groups) && len(r.Findings) == 0 {
+		summary += "; power redundancy not observable"
 	}
 	if len(r.Findings) > 0 && len(r.Errors) > 0 {
 		// The first error is named: a failed source or state directory is
@@ -241,8 +272,8 @@ func writeNagios(w io.Writer, p *engine.Pass) {
 	if notes := statusNotes(p); len(notes) > 0 {
 		summary = "[" + strings.Join(notes, "; ") + "] " + summary
 	}
-	fmt.Fprintf(w, "REDWATCH %s - %s | critical=%d;;;0 warning=%d;;;0 errors=%d;;;0 groups=%d;;;0 groups_degraded=%d;;;0\n",
-		strings.ToUpper(r.Status.String()), nagiosText(summary), counts[rules.Critical], counts[rules.Warning], len(r.Errors), len(r.Groups), nDegraded)
+	fmt.Fprintf(w, "REDWATCH %s - %s | critical=%d;;;0 warning=%d;;;0 errors=%d;;;0 groups=%d;;;0 groups_degraded=%d;;;0 groups_not_observable=%d;;;0\n",
+		strings.ToUpper(r.Status.String()), nagiosText(summary), counts[rules.Critical], counts[rules.Warning], len(r.Errors), nGroups, nDegraded, len(r.Groups)-nGroups)
 	for _, f := range r.Findings {
 		fmt.Fprintln(w, nagiosText(fmt.Sprintf("%s %s: %s%s", strings.ToUpper(f.Severity.String()), f.Rule, f.Message, silenced(p, f))))
 	}

@@ -19,10 +19,11 @@ func TestNagiosLongOutput(t *testing.T) {
 	code, out, _ := runCLI(t, "audit", "--root", dir, "-o", "nagios")
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	want := []string{
-		"REDWATCH CRITICAL - 3 findings (1 critical, 2 warning): bond0: no healthy slave (2 enslaved): the bond is down | critical=1;;;0 warning=2;;;0 errors=0;;;0 groups=1;;;0 groups_degraded=1;;;0",
+		"REDWATCH CRITICAL - 4 findings (1 critical, 2 warning, 1 info): bond0: no healthy slave (2 enslaved): the bond is down | critical=1;;;0 warning=2;;;0 errors=0;;;0 groups=1;;;0 groups_degraded=1;;;0 groups_not_observable=1;;;0",
 		"CRITICAL bond_below_min_healthy: bond0: no healthy slave (2 enslaved): the bond is down",
 		"WARNING bond_member_down: bond0: slave eth0 is down (link failures: 5)",
 		"WARNING bond_member_down: bond0: slave eth1 is down (link failures: 4)",
+		"INFO power_not_observable: power redundancy not observable: no source counts the power supplies (no Mains supply in /sys/class/power_supply, no PMBus supply in hwmon, no IPMI or Redfish supply)",
 	}
 	if code != 2 || strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("exit %d, nagios output:\n%s\nwant:\n%s", code, out, strings.Join(want, "\n"))
@@ -37,14 +38,18 @@ func TestNagiosSummaryTruth(t *testing.T) {
 		{Name: "sda1", State: "in_sync", Healthy: true}, {Name: "sdb1", State: "in_sync", Healthy: true}, {Name: "sdc1", State: "spare"}}}
 	bond := rules.Group{Kind: "bond", Name: "bond0", Needed: 2, Healthy: 1, Total: 2, Members: []rules.Member{
 		{Name: "eth0", State: "up", Healthy: true}, {Name: "eth1", State: "down"}}}
+	power := rules.Group{Kind: rules.KindPSU, Name: rules.PowerGroup, Needed: 2, NotObservable: true}
 	for _, tc := range []struct {
 		groups []rules.Group
 		want   string
 	}{
-		{[]rules.Group{mirror}, "REDWATCH OK - 1 redundancy group healthy | critical=0;;;0 warning=0;;;0 errors=0;;;0 groups=1;;;0 groups_degraded=0;;;0\n"},
-		{[]rules.Group{mirror, mirror}, "REDWATCH OK - 2 redundancy groups healthy | critical=0;;;0 warning=0;;;0 errors=0;;;0 groups=2;;;0 groups_degraded=0;;;0\n"},
-		{[]rules.Group{mirror, bond}, "REDWATCH OK - 1 of 2 redundancy groups degraded; no finding counts (pending or disabled) | critical=0;;;0 warning=0;;;0 errors=0;;;0 groups=2;;;0 groups_degraded=1;;;0\n"},
-		{nil, "REDWATCH OK - no redundancy groups found | critical=0;;;0 warning=0;;;0 errors=0;;;0 groups=0;;;0 groups_degraded=0;;;0\n"},
+		{[]rules.Group{mirror}, "REDWATCH OK - 1 redundancy group healthy | critical=0;;;0 warning=0;;;0 errors=0;;;0 groups=1;;;0 groups_degraded=0;;;0 groups_not_observable=0;;;0\n"},
+		{[]rules.Group{mirror, mirror}, "REDWATCH OK - 2 redundancy groups healthy | critical=0;;;0 warning=0;;;0 errors=0;;;0 groups=2;;;0 groups_degraded=0;;;0 groups_not_observable=0;;;0\n"},
+		{[]rules.Group{mirror, bond}, "REDWATCH OK - 1 of 2 redundancy groups degraded; no finding counts (pending or disabled) | critical=0;;;0 warning=0;;;0 errors=0;;;0 groups=2;;;0 groups_degraded=1;;;0 groups_not_observable=0;;;0\n"},
+		{nil, "REDWATCH OK - no redundancy groups found | critical=0;;;0 warning=0;;;0 errors=0;;;0 groups=0;;;0 groups_degraded=0;;;0 groups_not_observable=0;;;0\n"},
+		// A power group nobody can count is neither healthy nor degraded.
+		{[]rules.Group{mirror, power}, "REDWATCH OK - 1 redundancy group healthy; power redundancy not observable | critical=0;;;0 warning=0;;;0 errors=0;;;0 groups=1;;;0 groups_degraded=0;;;0 groups_not_observable=1;;;0\n"},
+		{[]rules.Group{power}, "REDWATCH OK - no redundancy groups found; power redundancy not observable | critical=0;;;0 warning=0;;;0 errors=0;;;0 groups=0;;;0 groups_degraded=0;;;0 groups_not_observable=1;;;0\n"},
 	} {
 		var b bytes.Buffer
 		writeNagios(&b, &engine.Pass{Result: rules.Result{Status: rules.StatusOK, Groups: tc.groups}})

@@ -89,16 +89,18 @@ func TestNoGroups(t *testing.T) {
 		t.Errorf("nagios: exit %d, %q", code, out)
 	}
 	code, out, _ = runCLI(t, "audit", "--root", dir)
-	if code != 0 || !strings.HasPrefix(out, "STATUS OK\n") || !strings.Contains(out, say) || !strings.Contains(out, "no_redundancy_groups") {
+	if code != 0 || !strings.HasPrefix(out, "STATUS OK\n") || !strings.Contains(out, say) || !strings.Contains(out, "no_redundancy_groups") ||
+		!strings.Contains(out, "\n  psu   power       redundancy not observable: no source counts the supplies\n") {
 		t.Errorf("table: exit %d, %q", code, out)
 	}
-	// With the rule disabled, the Nagios line still does not claim health.
+	// With the rules disabled, the Nagios line still does not claim health,
+	// and the power group nobody can count is not a healthy group.
 	cfg := filepath.Join(t.TempDir(), "redwatch.yaml")
-	if err := os.WriteFile(cfg, []byte("rules:\n  - id: no_redundancy_groups\n    disabled: true\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("rules:\n  - id: no_redundancy_groups\n    disabled: true\n  - id: power_not_observable\n    disabled: true\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out, _ = runCLI(t, "audit", "--root", dir, "--config", cfg, "-o", "nagios")
-	if code != 0 || !strings.HasPrefix(out, "REDWATCH OK - "+say+" |") {
+	if code != 0 || !strings.HasPrefix(out, "REDWATCH OK - "+say+"; power redundancy not observable |") || !strings.Contains(out, " groups=0;;;0 groups_degraded=0;;;0 groups_not_observable=1;;;0") {
 		t.Errorf("nagios, rule disabled: exit %d, %q", code, out)
 	}
 

@@ -426,7 +426,7 @@ func Summary(p *engine.Pass) string {
 	res := p.Result
 	degraded := 0
 	for _, g := range res.Groups {
-		if g.Healthy < g.Needed {
+		if g.Healthy < g.Needed && !g.NotObservable { // a power group nobody can count is not degraded
 			degraded++
 		}
 	}

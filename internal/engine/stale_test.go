@@ -52,7 +52,7 @@ var garbageMDStat = []byte("Personalities : [raid1]\nmd0 : active raid1 sda1[0]\
 // keys returns the findings as "rule subject", sorted.
 func keys(r rules.Result) []string {
 	var out []string
-	for _, f := range r.Findings {
+	for _, f := range judged(r).Findings {
 		out = append(out, f.Rule+" "+f.Subject)
 	}
 	slices.Sort(out)
@@ -92,12 +92,12 @@ func TestFailedSourceKeepsFindings(t *testing.T) {
 		if r.Status != rules.StatusCritical || len(r.Errors) == 0 || r.Errors[0].Collector != "md" {
 			t.Fatalf("garbage pass %d: status %v errors %v", i, r.Status, r.Errors)
 		}
-		for _, f := range r.Findings {
+		for _, f := range judged(r).Findings {
 			if f.Stale == nil || !f.Stale.Since.Equal(lastRead) || f.Stale.Collector != "md" || f.Stale.Error == "" {
 				t.Errorf("garbage pass %d: finding %s %s stale %+v, want since %v with the error", i, f.Rule, f.Subject, f.Stale, lastRead)
 			}
 		}
-		if len(r.Groups) != 1 || r.Groups[0].Name != "md0" || r.Groups[0].Stale == nil {
+		if g := judged(r).Groups; len(g) != 1 || g[0].Name != "md0" || g[0].Stale == nil {
 			t.Errorf("garbage pass %d: groups %+v, want md0 stale", i, r.Groups)
 		}
 		if v := p.View(false); len(v.Stale) != 1 || v.Stale[0].Name != "md0" {
@@ -133,7 +133,7 @@ func TestFailedSourceNoBaselineJudgement(t *testing.T) {
 
 	md.write(garbageMDStat)
 	p := (&Engine{Roots: collectors.TreeRoots(md.dir), Clock: clk, StateDir: state}).Run(context.Background())
-	if len(p.Result.Findings) != 0 || p.Result.Status != rules.StatusUnknown {
+	if len(judged(p.Result).Findings) != 0 || p.Result.Status != rules.StatusUnknown {
 		t.Fatalf("garbage mdstat, fresh engine: %v %v", p.Result.Status, keys(p.Result))
 	}
 	p = (&Engine{Roots: collectors.TreeRoots(t.TempDir()), Clock: clk, StateDir: state}).Run(context.Background())
@@ -150,7 +150,7 @@ func TestFailedSourceNewFindings(t *testing.T) {
 	md := newMDTree(t)
 	e := &Engine{Roots: collectors.TreeRoots(md.dir), Clock: clk}
 	md.write([]byte("Personalities : [raid1]\nmd0 : active raid1 sdb1[1] sda1[0]\n      976630464 blocks super 1.2 [2/2] [UU]\n\nmd1 : active raid1 sdd1[1] sdc1[0]\n      976630464 blocks super 1.2 [2/2] [UU]\n\nunused devices: <none>\n"))
-	if p := e.Run(context.Background()); p.Result.Status != rules.StatusOK || len(p.Result.Groups) != 2 {
+	if p := e.Run(context.Background()); p.Result.Status != rules.StatusOK || len(judged(p.Result).Groups) != 2 {
 		t.Fatalf("healthy: %v %+v", p.Result.Status, p.Result.Groups)
 	}
 	md.write([]byte("Personalities : [raid1]\nmd0 : active raid1 sda1[0]\n      \x00 garbage\n\nmd1 : active raid1 sdc1[0]\n      976630464 blocks super 1.2 [2/1] [U_]\n\nunused devices: <none>\n"))
@@ -158,7 +158,7 @@ func TestFailedSourceNewFindings(t *testing.T) {
 	if got := keys(p.Result); !slices.Equal(got, []string{"md_degraded md1"}) || p.Result.Status != rules.StatusCritical {
 		t.Fatalf("md1 degraded, md0 unreadable: %v %v", got, p.Result.Status)
 	}
-	if len(p.Result.Groups) != 2 || p.Result.Groups[1].Name != "md0" || p.Result.Groups[1].Stale == nil || p.Result.Groups[0].Stale != nil {
+	if g := judged(p.Result).Groups; len(g) != 2 || g[1].Name != "md0" || g[1].Stale == nil || g[0].Stale != nil {
 		t.Fatalf("groups %+v", p.Result.Groups)
 	}
 }

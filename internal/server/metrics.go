@@ -137,6 +137,9 @@ func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 			continue // a duplicate label set would fail the whole scrape
 		}
 		seenGroup[gk] = true
+		if g.NotObservable && len(g.Members) == 0 {
+			continue // nothing to count: redwatch_power_observable 0 says so
+		}
 		gauge(descGroupMembers, float64(g.Total), g.Kind, g.Name)
 		gauge(descGroupHealthy, float64(g.Healthy), g.Kind, g.Name)
 		gauge(descGroupNeeded, float64(g.Needed), g.Kind, g.Name)
@@ -187,6 +190,7 @@ func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 		hwraidMetrics(p.Snapshot, gauge)
 		powerMetrics(p.Snapshot, gauge)
 	}
+	powerObservableMetric(res.Groups, gauge)
 
 	errs := map[string]int{}
 	durations := map[string]time.Duration{}

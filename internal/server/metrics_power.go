@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/rules"
 )
 
 // Power metrics: the decoded state of each supply a BMC or hwmon source
@@ -19,7 +20,11 @@ var (
 		[]string{"source", "name", "state"}, nil)
 )
 
-var powerDescs = []*prometheus.Desc{descPowerSupplyState, descPowerRedundancyState}
+var descPowerObservable = prometheus.NewDesc("redwatch_power_observable",
+	"1 when a source counts the power supplies one by one (sysfs supplies with a bay, PMBus hwmon, IPMI, Redfish), 0 when power redundancy is not observable (power_not_observable: no such source, or ACPI's adapter alone); absent when a power source failed and nothing was kept.",
+	nil, nil)
+
+var powerDescs = []*prometheus.Desc{descPowerSupplyState, descPowerRedundancyState, descPowerObservable}
 
 // psuStates and redundancyStates are the vocabularies exported as 0/1.
 var (
@@ -51,6 +56,17 @@ func powerMetrics(s *collectors.Snapshot, gauge func(d *prometheus.Desc, v float
 		seenR[k] = true
 		for _, st := range withState(redundancyStates, r.State) {
 			gauge(descPowerRedundancyState, boolFloat(st == r.State), r.Source, r.Name, st)
+		}
+	}
+}
+
+// powerObservableMetric exports whether the pass's power group can be
+// counted (rules.Group.NotObservable); nothing without a power group.
+func powerObservableMetric(groups []rules.Group, gauge func(d *prometheus.Desc, v float64, labels ...string)) {
+	for _, g := range groups {
+		if g.Kind == rules.KindPSU && g.Name == rules.PowerGroup {
+			gauge(descPowerObservable, boolFloat(!g.NotObservable))
+			return
 		}
 	}
 }

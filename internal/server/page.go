@@ -109,7 +109,12 @@ func memberClass(m rules.Member) string {
 	return "critical"
 }
 
+// groupClass is the CSS class of a group: "unobservable" (grey) for one
+// whose redundancy no source can observe, neither healthy nor failed.
 func groupClass(g rules.Group) string {
+	if g.NotObservable {
+		return "unobservable"
+	}
 	if g.Healthy >= g.Needed {
 		return "ok"
 	}
@@ -163,7 +168,7 @@ th{background:#eef0f3;font-weight:600}
 .rem{color:#4b5563;font-size:13px}
 .groups{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:12px}
 .group{background:#fff;border-left:5px solid #1f7a3f;padding:10px 12px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
-.group.critical{border-left-color:#b3261e}
+.group.critical{border-left-color:#b3261e}.group.unobservable{border-left-color:#9ca3af}
 .group h3{margin:0 0 6px;font-size:15px}.group .count{color:#4b5563;font-weight:400;font-size:13px}
 .member{display:inline-block;margin:3px 4px 3px 0;padding:3px 8px;border-radius:3px;font-size:13px;font-family:ui-monospace,monospace}
 .member.ok{background:#d7f0df;color:#14532d}.member.critical{background:#fbd5d2;color:#7f1d1d;font-weight:700}
@@ -189,7 +194,7 @@ code{font-family:ui-monospace,monospace;font-size:13px}
 {{end}}</table>{{else}}<p class="none">No findings.</p>{{end}}
 <h2>Redundancy groups</h2>
 {{if .Groups}}<div class="groups">
-{{range .Groups}}<div class="group {{groupClass .}}"><h3>{{.Kind}} {{.Name}} <span class="count">{{.Healthy}}/{{.Total}} healthy, needs {{.Needed}}{{with .Redundancy}}, redundancy {{.}}{{end}}</span></h3>
+{{range .Groups}}<div class="group {{groupClass .}}"><h3>{{.Kind}} {{.Name}} <span class="count">{{if .NotObservable}}redundancy not observable: {{if .Members}}one adapter stands for all supplies{{else}}no source counts the supplies{{end}}{{else}}{{.Healthy}}/{{.Total}} healthy, needs {{.Needed}}{{with .Redundancy}}, redundancy {{.}}{{end}}{{end}}</span></h3>
 {{with .Stale}}<div class="rem">stale: not read since {{.Since.UTC.Format "2006-01-02T15:04:05Z"}} ({{.Error}})</div>{{end}}
 {{range .Members}}<span class="member {{memberClass .}}" title="{{.State}}">{{.Name}} · {{.State}}{{with .Switch}} · {{.}}{{end}}</span>{{end}}
 </div>

@@ -40,3 +40,39 @@ func TestPowerViews(t *testing.T) {
 		}
 	}
 }
+
+// TestPowerNotObservableViews: on a host where no source counts the
+// supplies, the power group is listed as not observable in /metrics
+// (redwatch_power_observable 0, no member counts to compare), /health and
+// the status page, and the pass stays OK; where a source counts them,
+// redwatch_power_observable is 1.
+func TestPowerNotObservableViews(t *testing.T) {
+	h := newTestServer(t, fixtureReport(t, "bond_ab_healthy"), passTime).Handler()
+	_, body, _ := get(t, h, "/metrics")
+	if !strings.Contains(body, "\nredwatch_power_observable 0\n") || !strings.Contains(body, "redwatch_status 0\n") {
+		t.Errorf("metrics lack redwatch_power_observable 0 and status 0")
+	}
+	if strings.Contains(body, `kind="psu"`) {
+		t.Error("a power group nobody can count has member counts in /metrics")
+	}
+	promtoolCheck(t, body)
+
+	_, body, _ = get(t, h, "/health")
+	body = strings.ReplaceAll(body, `": `, `":`)
+	for _, want := range []string{`"status":"ok"`, `"not_observable":true`, `"rule":"power_not_observable"`, "power redundancy not observable"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/health lacks %s:\n%s", want, body)
+		}
+	}
+	_, body, _ = get(t, h, "/")
+	for _, want := range []string{`class="group unobservable"`, "psu power <span class=\"count\">redundancy not observable: no source counts the supplies"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("status page lacks %q", want)
+		}
+	}
+
+	h = newTestServer(t, fixtureReport(t, "psu_two_healthy"), passTime).Handler()
+	if _, body, _ = get(t, h, "/metrics"); !strings.Contains(body, "\nredwatch_power_observable 1\n") {
+		t.Error("metrics lack redwatch_power_observable 1 where two supplies are counted")
+	}
+}
