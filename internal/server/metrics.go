@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -89,26 +90,52 @@ type passCollector struct {
 	build  buildinfo.Info
 }
 
+// passDescs are the Descs of every pass metric.
+func passDescs() []*prometheus.Desc {
+	return slices.Concat(allDescs, hwraidDescs, powerDescs)
+}
+
 // Describe implements prometheus.Collector.
 func (c *passCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range append(append(allDescs, hwraidDescs...), powerDescs...) {
+	for _, d := range passDescs() {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector.
 func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
+	c.collect(c.last(), c.reloadStatus(), func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+		send(ch, d, t, v, labels...)
+	})
+}
+
+// reloadStatus is the outcome of the last configuration load; nil when the
+// server was given no Reload.
+func (c *passCollector) reloadStatus() *report.ReloadStatus {
+	if c.reload == nil {
+		return nil
+	}
+	rs := c.reload()
+	return &rs
+}
+
+// sampleFunc receives one sample of the pass metrics.
+type sampleFunc func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string)
+
+// collect sends the metrics of the report r (nil before the first pass) and
+// of the configuration load rs (nil: none) to send: the registry's Collect
+// and the exposition rendered once per pass (exposition.go) are views of
+// these samples.
+func (c *passCollector) collect(r *report.Report, rs *report.ReloadStatus, send sampleFunc) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		send(ch, d, prometheus.GaugeValue, v, labels...)
+		send(d, prometheus.GaugeValue, v, labels...)
 	}
 	b := c.build
 	gauge(descBuildInfo, 1, b.Version, b.Revision, b.BuildDate, b.GoVersion, b.GOOS, b.GOARCH)
-	if c.reload != nil {
-		rs := c.reload()
+	if rs != nil {
 		gauge(descReloadOK, boolFloat(rs.Successful))
 		gauge(descReloadTime, float64(rs.LastSuccess.UnixNano())/1e9)
 	}
-	r := c.last()
 	if r == nil || r.Pass == nil {
 		return
 	}
@@ -120,10 +147,10 @@ func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descLastPass, float64(p.Started.UnixNano())/1e9)
 	gauge(descInterval, r.Interval.Seconds())
 	for _, t := range sortedKeys(r.Passes) {
-		send(ch, descPasses, prometheus.CounterValue, float64(r.Passes[t]), t)
+		send(descPasses, prometheus.CounterValue, float64(r.Passes[t]), t)
 	}
 	for _, s := range sortedKeys(r.EventsBySource) {
-		send(ch, descEvents, prometheus.CounterValue, float64(r.EventsBySource[s]), s)
+		send(descEvents, prometheus.CounterValue, float64(r.EventsBySource[s]), s)
 	}
 	for _, s := range sortedKeys(r.Sources) {
 		gauge(descSourceUp, boolFloat(r.Sources[s]), s)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/redwatch/redwatch/alerts"
@@ -79,6 +80,28 @@ type Options struct {
 type Server struct {
 	opts    Options
 	handler http.Handler
+	metrics *metricsHandler
+	// healthBody is the /health body of the last pass, encoded once.
+	healthBody healthCache
+}
+
+// healthCache holds the /health body of one report.
+type healthCache struct {
+	mu   sync.Mutex
+	r    *report.Report
+	body []byte
+	err  error
+}
+
+// get returns HealthJSON(r), encoding it on the first request after a pass.
+func (c *healthCache) get(r *report.Report) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.r != r {
+		c.body, c.err = HealthJSON(r)
+		c.r = r
+	}
+	return c.body, c.err
 }
 
 // New returns the server.
@@ -98,29 +121,43 @@ func New(opts Options) (*Server, error) {
 	if opts.Started.IsZero() {
 		opts.Started = opts.Clock.Now()
 	}
-	reg := prometheus.NewRegistry()
+	// reg holds every collector (its Register checks them against each
+	// other); live every one but the pass's, gathered per request.
+	pass := &passCollector{last: opts.Last, reload: opts.Reload, build: opts.Build}
+	reg, live := prometheus.NewRegistry(), prometheus.NewRegistry()
 	for _, c := range append([]prometheus.Collector{
-		&passCollector{last: opts.Last, reload: opts.Reload, build: opts.Build},
+		pass,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}, opts.Extra...) {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("server: register metrics: %w", err)
 		}
+		if c != prometheus.Collector(pass) {
+			if err := live.Register(c); err != nil {
+				return nil, fmt.Errorf("server: register metrics: %w", err)
+			}
+		}
 	}
 	s := &Server{opts: opts}
-	maxRequests := opts.MaxRequests
+	errorLog := slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError)
+	s.metrics = &metricsHandler{
+		cache:    &expositionCache{descs: describeDescs(passDescs()), pass: pass},
+		live:     live,
+		registry: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: errorLog}),
+		errorLog: errorLog,
+	}
 	switch {
-	case maxRequests == 0:
-		maxRequests = DefaultMaxRequests
-	case maxRequests < 0:
-		maxRequests = 0 // promhttp: no cap
+	case opts.MaxRequests == 0:
+		s.metrics.maxRequests = DefaultMaxRequests
+	case opts.MaxRequests > 0:
+		s.metrics.maxRequests = opts.MaxRequests
+	}
+	if s.metrics.maxRequests > 0 {
+		s.metrics.inFlight = make(chan struct{}, s.metrics.maxRequests)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
-		MaxRequestsInFlight: maxRequests,
-	}))
+	mux.Handle("GET /metrics", s.metrics)
 	mux.HandleFunc("GET /health", s.health)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /{$}", s.page)
@@ -186,7 +223,7 @@ func ValidateWebConfig(path string) error {
 
 // health serves the audit JSON object of the last pass plus "time" (when the
 // pass ran) and "host": 200 for ok and warning, 503 for critical and unknown
-// and before the first pass.
+// and before the first pass. The body is encoded once per pass.
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -196,7 +233,7 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(`{"status":"unknown","error":"no pass has run yet","findings":[],"groups":[],"errors":[]}` + "\n"))
 		return
 	}
-	body, err := HealthJSON(r)
+	body, err := s.healthBody.get(r)
 	if err != nil {
 		http.Error(w, "server: "+err.Error(), http.StatusInternalServerError)
 		return
