@@ -68,6 +68,19 @@ var supplyOffsets = [8]string{
 	"Power Supply Inactive (in standby state)",
 }
 
+// powerUnitOffsets are the sensor-specific offsets of a Power Unit sensor
+// (type 09h, reading type 6Fh), in the spec's words (table 42-3).
+var powerUnitOffsets = [8]string{
+	"Power Off / Power Down",
+	"Power Cycle",
+	"240VA Power Down",
+	"Interlock Power Down",
+	"AC lost / Power input lost",
+	"Soft Power Control Failure (the unit did not respond to a request to turn on)",
+	"Power Unit Failure detected",
+	"Predictive Failure",
+}
+
 // redundancyOffsets are the generic redundancy offsets (reading type 0Bh,
 // table 42-2) in the spec's words.
 var redundancyOffsets = [8]string{
@@ -92,6 +105,10 @@ const (
 	KindSupply
 	// KindRedundancy is a power redundancy sensor.
 	KindRedundancy
+	// KindPowerUnit is the status of the power unit as a whole (sensor type
+	// 09h with its own offsets, reading type 6Fh): the set of supplies that
+	// powers the host.
+	KindPowerUnit
 )
 
 // Sensor is a sensor as an SDR (full or compact record) describes it.
@@ -131,6 +148,8 @@ func (s Sensor) Kind() Kind {
 		return KindRedundancy
 	case s.Type == SensorTypePowerSupply && (s.ReadingType == ReadingTypeSensorSpecific || s.ReadingType == ReadingTypePresence):
 		return KindSupply
+	case s.Type == SensorTypePowerUnit && s.ReadingType == ReadingTypeSensorSpecific:
+		return KindPowerUnit
 	}
 	return KindOther
 }
@@ -270,17 +289,28 @@ func DecodeSupply(s Sensor, r Reading) Supply {
 	return sup
 }
 
+// setReading starts a set's state from a reading: the offsets 0-7 it
+// asserts (st) in the words of names as the Message, and ok; or, when the
+// reading has no states, unknown with the reason and ok false.
+func setReading(s Sensor, r Reading, names [8]string) (red Redundancy, st uint16, ok bool) {
+	red = Redundancy{Name: s.Name}
+	if why := r.unreadable(); why != "" {
+		red.State, red.Message = RedundancyUnknown, why
+		return red, 0, false
+	}
+	st = r.States & 0xff
+	red.Message = strings.Join(words(names, st), "; ")
+	return red, st, true
+}
+
 // DecodeRedundancy decodes a redundancy sensor's reading. Several offsets
 // asserted at once: the worst wins (insufficient, lost, non-redundant
 // sufficient, degraded, full); the Message lists them all.
 func DecodeRedundancy(s Sensor, r Reading) Redundancy {
-	red := Redundancy{Name: s.Name}
-	if why := r.unreadable(); why != "" {
-		red.State, red.Message = RedundancyUnknown, why
+	red, st, ok := setReading(s, r, redundancyOffsets)
+	if !ok {
 		return red
 	}
-	st := r.States & 0xff
-	red.Message = strings.Join(words(redundancyOffsets, st), "; ")
 	switch {
 	case st&0x20 != 0:
 		red.State = RedundancyNonRedundantInsufficient
@@ -296,6 +326,37 @@ func DecodeRedundancy(s Sensor, r Reading) Redundancy {
 		red.State, red.Message = RedundancyUnknown, "no redundancy state asserted"
 	}
 	return red
+}
+
+// DecodePowerUnit decodes a Power Unit status sensor's reading (type 09h,
+// offsets of table 42-3) into the power group's state, as a redundancy
+// set's: the unit is every supply together, so what it asserts is said of
+// the group. Worst first, several offsets asserted:
+//
+//   - 06h Power Unit Failure detected, 04h AC lost / Power input lost, and
+//     the power-downs 00h (Power Off), 02h (240VA) and 03h (Interlock): the
+//     unit does not deliver power, non-redundant with insufficient
+//     resources (a BMC answering over LAN for a host it powered off);
+//   - 05h Soft Power Control Failure and 07h Predictive Failure: degraded
+//     (the unit still powers the host);
+//
+// 01h Power Cycle alone (an event, not a state) and nothing asserted say
+// nothing about the group: ok is false. A reading that cannot be had is
+// unknown, with the reason. The Message lists every asserted offset.
+func DecodePowerUnit(s Sensor, r Reading) (red Redundancy, ok bool) {
+	red, st, readable := setReading(s, r, powerUnitOffsets)
+	if !readable {
+		return red, true
+	}
+	switch {
+	case st&0x5d != 0:
+		red.State = RedundancyNonRedundantInsufficient
+	case st&0xa0 != 0:
+		red.State = RedundancyDegraded
+	default:
+		return red, false
+	}
+	return red, true
 }
 
 // Slot is a supply's bay number: the first run of digits in its sensor

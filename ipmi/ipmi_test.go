@@ -162,10 +162,10 @@ func TestParseListing(t *testing.T) {
 	}
 }
 
-func TestDumpRoundTrip(t *testing.T) {
-	rec := compactSDR(7, 0x10, 10, 1, 0x08, 0x6f, 0x00ff, "PS1 Status")
-	data, err := MarshalDump([]DumpRecord{{SDR: hex.EncodeToString(rec), Reading: "00c00300"},
-		{SDR: hex.EncodeToString(compactSDR(8, 0x11, 10, 2, 8, 0x6f, 0xff, "PS2 Status")), ReadingError: "timeout"}})
+// decodeDump marshals recs as a dump, parses it back and decodes it.
+func decodeDump(t *testing.T, recs ...DumpRecord) Facts {
+	t.Helper()
+	data, err := MarshalDump(recs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +173,92 @@ func TestDumpRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := Decode(es)
+	return Decode(es)
+}
+
+func TestDumpRoundTrip(t *testing.T) {
+	rec := compactSDR(7, 0x10, 10, 1, 0x08, 0x6f, 0x00ff, "PS1 Status")
+	f := decodeDump(t, DumpRecord{SDR: hex.EncodeToString(rec), Reading: "00c00300"},
+		DumpRecord{SDR: hex.EncodeToString(compactSDR(8, 0x11, 10, 2, 8, 0x6f, 0xff, "PS2 Status")), ReadingError: "timeout"})
 	if len(f.Supplies) != 2 || f.Supplies[0].State != StateFailed || f.Supplies[1].State != StateUnknown || f.Supplies[1].Reason != "timeout" {
 		t.Errorf("decoded %+v", f.Supplies)
 	}
 	if _, err := ParseDump([]byte(`{"format":"other","records":[]}`)); err == nil {
 		t.Error("a dump of another format parsed")
+	}
+}
+
+// TestDecodePowerUnit: every offset of the Power Unit sensor (type 09h,
+// table 42-3) in words and as the power group's state; the worst of several
+// wins; a power cycle alone or nothing asserted says nothing.
+func TestDecodePowerUnit(t *testing.T) {
+	s := Sensor{Name: "Pwr Unit Status", Type: SensorTypePowerUnit, ReadingType: ReadingTypeSensorSpecific, EntityID: EntityPowerUnit}
+	if s.Kind() != KindPowerUnit {
+		t.Fatalf("Kind = %v, want power unit", s.Kind())
+	}
+	for _, tc := range []struct {
+		states uint16
+		state  string // "" when the sensor says nothing about the group
+		msg    string
+	}{
+		{0x01, RedundancyNonRedundantInsufficient, "Power Off / Power Down"},
+		{0x02, "", "Power Cycle"},
+		{0x04, RedundancyNonRedundantInsufficient, "240VA Power Down"},
+		{0x08, RedundancyNonRedundantInsufficient, "Interlock Power Down"},
+		{0x10, RedundancyNonRedundantInsufficient, "AC lost / Power input lost"},
+		{0x20, RedundancyDegraded, "Soft Power Control Failure (the unit did not respond to a request to turn on)"},
+		{0x40, RedundancyNonRedundantInsufficient, "Power Unit Failure detected"},
+		{0x80, RedundancyDegraded, "Predictive Failure"},
+		{0xc0, RedundancyNonRedundantInsufficient, "Power Unit Failure detected; Predictive Failure"},
+		{0x00, "", ""},
+		{0x100, "", ""}, // offsets 8-14 are reserved for this sensor type
+	} {
+		got, ok := DecodePowerUnit(s, Reading{States: tc.states, StatesKnown: true})
+		if ok != (tc.state != "") || ok && (got.State != tc.state || got.Message != tc.msg || got.Name != s.Name) {
+			t.Errorf("states %#x: %+v ok %v, want state %q message %q", tc.states, got, ok, tc.state, tc.msg)
+		}
+	}
+	if got, ok := DecodePowerUnit(s, Reading{ScanningDisabled: true}); !ok || got.State != RedundancyUnknown || !strings.Contains(got.Message, "scanning disabled") {
+		t.Errorf("scanning disabled: %+v ok %v, want unknown with the reason", got, ok)
+	}
+	// Through the dump and Decode, beside a redundancy sensor.
+	f := decodeDump(t,
+		DumpRecord{SDR: hex.EncodeToString(compactSDR(8, 0x50, EntityPowerUnit, 1, 0x09, 0x0b, 0xff, "PSU Redundancy")), Reading: "00c00100"},
+		DumpRecord{SDR: hex.EncodeToString(compactSDR(9, 0x51, EntityPowerUnit, 1, 0x09, 0x6f, 0xff, "Pwr Unit Status")), Reading: "00c01000"})
+	if len(f.Redundancy) != 2 || f.Redundancy[0].State != RedundancyFull || f.Redundancy[1].State != RedundancyNonRedundantInsufficient ||
+		f.Redundancy[1].Message != "AC lost / Power input lost" {
+		t.Errorf("decoded %+v", f.Redundancy)
+	}
+}
+
+// TestParseListingPowerUnit: a power unit's status in the three listing
+// shapes, by name, in ipmitool's words (elist) or as the reading byte.
+func TestParseListingPowerUnit(t *testing.T) {
+	for _, tc := range []struct{ line, state, msg string }{
+		{"Pwr Unit Status  | 0x00              | ok\n", "", ""},
+		{"Power Unit       | 0x40              | ok\n", RedundancyNonRedundantInsufficient, "Power Unit Failure detected"},
+		{"Pwr Unit Status  | 01h | ok  | 19.1 | Soft-power control failure, Predictive failure\n", RedundancyDegraded,
+			"Soft Power Control Failure (the unit did not respond to a request to turn on); Predictive Failure"},
+		{"Pwr Unit Status  | 01h | ok  | 19.1 | AC lost\n", RedundancyNonRedundantInsufficient, "AC lost / Power input lost"},
+		{"Pwr Unit Status  | 01h | ok  | 19.1 | Power off/down, Interlock power down\n", RedundancyNonRedundantInsufficient,
+			"Power Off / Power Down; Interlock Power Down"},
+		{"Pwr Unit Status  | 01h | ok  | 19.1 | Power cycle\n", "", ""},
+		{"Power Unit       | 0x0     | discrete   | 0x0400| na | na | na | na | na | na\n", RedundancyNonRedundantInsufficient, "240VA Power Down"},
+	} {
+		es, err := ParseListing([]byte(tc.line))
+		if err != nil {
+			t.Errorf("%q: %v", tc.line, err)
+			continue
+		}
+		f := Decode(es)
+		switch {
+		case tc.state == "" && len(f.Redundancy) != 0:
+			t.Errorf("%q: %+v, want nothing said", tc.line, f.Redundancy)
+		case tc.state != "" && (len(f.Redundancy) != 1 || f.Redundancy[0].State != tc.state || f.Redundancy[0].Message != tc.msg):
+			t.Errorf("%q: %+v, want %s %q", tc.line, f.Redundancy, tc.state, tc.msg)
+		}
+	}
+	if _, err := ParseListing([]byte("Pwr Unit Status | 01h | ok | 19.1 | Exploded\n")); err == nil {
+		t.Error("an unknown power unit state word parsed")
 	}
 }

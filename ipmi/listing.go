@@ -24,8 +24,9 @@ type Facts struct {
 	Redundancy []Redundancy
 }
 
-// Decode decodes the supply and redundancy sensors among entries; the
-// others are ignored. An entry whose reading could not be had is a supply
+// Decode decodes the supply, redundancy and power unit sensors among
+// entries (a power unit's status is a redundancy set of Facts, see
+// DecodePowerUnit); the others are ignored. An entry whose reading could not be had is a supply
 // or redundancy of unknown state with that reason.
 func Decode(entries []Entry) Facts {
 	var f Facts
@@ -44,6 +45,14 @@ func Decode(entries []Entry) Facts {
 				continue
 			}
 			f.Redundancy = append(f.Redundancy, DecodeRedundancy(e.Sensor, e.Reading))
+		case KindPowerUnit:
+			if e.Err != "" {
+				f.Redundancy = append(f.Redundancy, Redundancy{Name: e.Sensor.Name, State: RedundancyUnknown, Message: e.Err})
+				continue
+			}
+			if r, ok := DecodePowerUnit(e.Sensor, e.Reading); ok {
+				f.Redundancy = append(f.Redundancy, r)
+			}
 		}
 	}
 	return f
@@ -122,6 +131,7 @@ var (
 	supplyName     = regexp.MustCompile(`(?i)^(ps|psu|pws|power ?supply|pwr ?supply)[ _-]?\d+( status)?$`)
 	redundancyName = regexp.MustCompile(`(?i)(ps|psu|pwr|power).*redund|redund.*(ps|psu|pwr|power)`)
 	supplySlotName = regexp.MustCompile(`(?i)^(?:ps|psu|pws|power ?supply|pwr ?supply)[ _-]?(\d+)\b`)
+	powerUnitName  = regexp.MustCompile(`(?i)^(pwr|power)[ _-]?unit( status)?$`)
 )
 
 // ipmitoolWords are ipmitool's words for the offsets (its event tables),
@@ -130,6 +140,12 @@ var ipmitoolSupplyWords = map[string]int{
 	"presence detected": 0, "failure detected": 1, "predictive failure": 2,
 	"power supply ac lost": 3, "ac lost or out-of-range": 4, "ac out-of-range, but present": 5,
 	"config error": 6, "power supply inactive": 7,
+}
+
+var ipmitoolPowerUnitWords = map[string]int{
+	"power off/down": 0, "power cycle": 1, "240va power down": 2, "interlock power down": 3,
+	"ac lost": 4, "ac lost/power input lost": 4, "soft-power control failure": 5, "failure detected": 6,
+	"predictive failure": 7,
 }
 
 var ipmitoolRedundancyWords = map[string]int{
@@ -145,8 +161,11 @@ var ipmitoolRedundancyWords = map[string]int{
 func wordOffset(w string, kind Kind) (int, bool) {
 	lw := strings.ToLower(strings.TrimSpace(w))
 	tbl, spec := ipmitoolSupplyWords, supplyOffsets
-	if kind == KindRedundancy {
+	switch kind {
+	case KindRedundancy:
 		tbl, spec = ipmitoolRedundancyWords, redundancyOffsets
+	case KindPowerUnit:
+		tbl, spec = ipmitoolPowerUnitWords, powerUnitOffsets
 	}
 	if o, ok := tbl[lw]; ok {
 		return o, true
@@ -175,9 +194,10 @@ func wordOffset(w string, kind Kind) (int, bool) {
 //     where a discrete sensor's STATUS is "0xSSTT": the states of offsets
 //     0-7 (SS) and 8-14 (TT).
 //
-// Only the supply and power redundancy sensors are returned: by entity
-// (elist: 10.n is a power supply) and by name ("PS1 Status", "Power Supply
-// 2", "PSU Redundancy", "Pwr Unit Redund"). Lines of other sensors are
+// Only the supply, power redundancy and power unit sensors are returned:
+// by entity (elist: 10.n is a power supply) and by name ("PS1 Status",
+// "Power Supply 2", "PSU Redundancy", "Pwr Unit Redund", "Pwr Unit Status",
+// "Power Unit"). Lines of other sensors are
 // skipped; a supply or redundancy line whose reading cannot be parsed is an
 // error naming the line.
 func ParseListing(data []byte) ([]Entry, error) {
@@ -225,6 +245,8 @@ func byName(name string) (Sensor, bool) {
 		s.Type, s.ReadingType = SensorTypePowerUnit, ReadingTypeRedundancy
 	case supplyName.MatchString(name):
 		s.Type, s.ReadingType = SensorTypePowerSupply, ReadingTypeSensorSpecific
+	case powerUnitName.MatchString(name):
+		s.Type, s.ReadingType = SensorTypePowerUnit, ReadingTypeSensorSpecific
 	default:
 		return s, false
 	}

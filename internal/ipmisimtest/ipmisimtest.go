@@ -1,6 +1,6 @@
 // Package ipmisimtest runs OpenIPMI's ipmi_sim, a real BMC simulator, for
-// tests: two power supplies (PS1 0x40, PS2 0x41) and a power redundancy
-// sensor (0x50) on the BMC at 0x20, answering IPMI over LAN on loopback and,
+// tests: two power supplies (PS1 0x40, PS2 0x41), a power redundancy
+// sensor (0x50) and the power unit's status (0x51) on the BMC at 0x20, answering IPMI over LAN on loopback and,
 // optionally, QEMU's ipmi-bmc-extern (the in-band path of the fault lab),
 // with its console for fault injection. The SDRs are psu.sdrs compiled with
 // sdrcomp; ../shared/design/LAB.md has the recipe and its pitfalls.
