@@ -11,6 +11,7 @@ import (
 
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/clock"
+	"github.com/redwatch/redwatch/internal/ipmisimtest"
 	"github.com/redwatch/redwatch/rules"
 )
 
@@ -101,4 +102,89 @@ func containsAll(got, want []string) bool {
 		}
 	}
 	return true
+}
+
+// TestBMCRefusesLoginKeepsSupplies: the daemon's path (sources given as
+// the daemon gives them, power.ipmi from the configuration) against a real
+// BMC simulator: after a good read, the BMC refuses the login (its password
+// changed); the refresh that finds it fails keeps the supplies stale with
+// the address and the reason (never the password) and the power findings
+// stand; when the login works again nothing is stale. Time is the fake
+// clock's; the loop waits for the background refresh to finish, not for
+// time to pass.
+func TestBMCRefusesLoginKeepsSupplies(t *testing.T) {
+	sim := ipmisimtest.Start(t, ipmisimtest.Options{})
+	sim.Do(t, ipmisimtest.Healthy...)
+	sim.Do(t, "sensor_set_bit 0x20 0 0x40 1 1 0") // PS1 Failure detected
+	pw := filepath.Join(t.TempDir(), "bmc.password")
+	setPassword := func(p string) {
+		t.Helper()
+		if err := os.WriteFile(pw, []byte(p+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPassword("s3cret")
+	dir := t.TempDir()
+	for _, d := range []string{"sys/class/net", "proc", "dev"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roots := collectors.TreeRoots(dir)
+	roots.Live = true
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(t0)
+	e := &Engine{Roots: roots, Clock: clk, Sources: collectors.Sources(),
+		Config: mustConfig(t, "power:\n  ipmi:\n    address: "+sim.Addr+"\n    username: monitor\n    password_file: "+pw+"\n    interval: 60s\n")}
+	finding := "psu_health power/PS1 Status"
+	if p := e.Run(context.Background()); !slices.Contains(keys(p.Result), finding) || len(p.Result.Errors) != 0 {
+		t.Fatalf("first pass: findings %q errors %v, want %s", keys(p.Result), p.Result.Errors, finding)
+	}
+	// untilRefreshed runs passes on the fake clock (which does not move)
+	// until one shows what the background refresh read.
+	untilRefreshed := func(done func(*Pass) bool) *Pass {
+		t.Helper()
+		for range 2000 {
+			if p := e.Run(context.Background()); done(p) {
+				return p
+			}
+			time.Sleep(5 * time.Millisecond) // the refresh goroutine talking to the simulator
+		}
+		t.Fatal("the background refresh never finished")
+		return nil
+	}
+
+	setPassword("wrong-Pa55")
+	clk.Add(61 * time.Second)
+	p := untilRefreshed(func(p *Pass) bool { return len(p.Result.Errors) > 0 })
+	if err := p.Result.Errors[0]; err.Collector != collectors.IPMICollector || err.Path != "lanplus://"+sim.Addr || strings.Contains(err.Error(), "wrong-Pa55") {
+		t.Errorf("error %v: want the ipmi source's, at the address, without the password", err)
+	}
+	if !slices.Contains(keys(p.Result), finding) {
+		t.Errorf("login refused: findings %q, want %s kept", keys(p.Result), finding)
+	}
+	// Stale since the last pass that had them: the one that started the
+	// refresh, with the read it had cached.
+	var stale []string
+	for _, s := range p.Snapshot.Stale {
+		if since := t0.Add(61 * time.Second); !s.Since.Equal(since) || !strings.Contains(s.Error, "RAKP") {
+			t.Errorf("stale %+v, want since %v with the reason", s, since)
+		}
+		stale = append(stale, s.Name)
+	}
+	if want := []string{"PS1 Status", "PS2 Status", "PSU Redundancy"}; !slices.Equal(stale, want) {
+		t.Errorf("stale %q, want %q", stale, want)
+	}
+	for _, g := range p.Result.Groups {
+		if g.Kind == rules.KindPSU && g.Stale == nil {
+			t.Errorf("power group not stale: %+v", g)
+		}
+	}
+
+	setPassword("s3cret")
+	clk.Add(61 * time.Second)
+	p = untilRefreshed(func(p *Pass) bool { return len(p.Result.Errors) == 0 })
+	if len(p.Snapshot.Stale) != 0 || !slices.Contains(keys(p.Result), finding) {
+		t.Errorf("login works again: stale %+v findings %q", p.Snapshot.Stale, keys(p.Result))
+	}
 }
