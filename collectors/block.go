@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/redwatch/redwatch/internal/hostfs"
+
+	"golang.org/x/sys/unix"
 )
 
 // readLink returns the target of a sysfs symlink. Captured trees (the corpus
@@ -32,6 +35,41 @@ func readLink(path string) (string, error) {
 		return "", err
 	}
 	return t, nil
+}
+
+// readLinkAt is readLink of the entry name of d, read through rd: the
+// target's bytes, valid until rd's next read.
+func readLinkAt(rd *hostfs.Reader, d hostfs.Dir, name string) ([]byte, error) {
+	t, err := rd.ReadlinkAt(d, name)
+	if err == nil || !errors.Is(err, unix.EINVAL) { // EINVAL: not a link
+		return t, err
+	}
+	if fi, serr := hostfs.Lstat(d.Join(name)); serr != nil || !fi.Mode().IsRegular() || fi.Size() > 1024 {
+		return nil, err
+	}
+	b, rerr := rd.ReadAtNoFollow(d, name)
+	if rerr != nil {
+		return nil, err
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || bytes.ContainsAny(b, "\n\x00 ") || b[0] == '/' {
+		return nil, err
+	}
+	return b, nil
+}
+
+// baseBytes is filepath.Base of a slash-separated path in bytes.
+func baseBytes(p []byte) []byte {
+	for len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	if len(p) == 0 {
+		return []byte(".")
+	}
+	if i := bytes.LastIndexByte(p, '/'); i >= 0 && len(p) > 1 {
+		p = p[i+1:]
+	}
+	return p
 }
 
 // resolveLink resolves the sysfs symlink at path lexically (sysfs links are
@@ -61,6 +99,13 @@ func underRoot(root, p string) bool {
 // host (/sys/block/md0, /sys/class/block/sda1): the path itself when it is (or
 // leads to) a directory, else the resolved link of a captured tree.
 func sysDir(root, path string) (string, error) {
+	// The common case first, in one system call: a relative link whose
+	// target stays in the root (where the stat below would lead too).
+	if t, err := hostfs.Readlink(path); err == nil && t != "" && !filepath.IsAbs(t) {
+		if p := filepath.Join(filepath.Dir(path), t); underRoot(root, p) {
+			return p, nil
+		}
+	}
 	if fi, err := hostfs.Stat(path); err == nil && fi.IsDir() {
 		if t, lerr := hostfs.Readlink(path); lerr == nil && !filepath.IsAbs(t) {
 			return filepath.Join(filepath.Dir(path), t), nil // the device path, for walking up
@@ -86,14 +131,30 @@ type blockInfo struct {
 }
 
 // blockResolver resolves block devices to disks and controllers, caching
-// each name for one pass.
+// each name for one pass. It reads <sys>/class/block through one open
+// directory: one readlink and one lookup per device.
 type blockResolver struct {
 	sys   string
 	cache map[string]blockInfo
+	rd    *hostfs.Reader
+	class hostfs.Dir // <sys>/class/block, opened on first use
+	state int        // 0: class not opened yet, 1: open, -1: could not be opened
 }
 
 func newBlockResolver(sys string) *blockResolver {
 	return &blockResolver{sys: sys, cache: make(map[string]blockInfo)}
+}
+
+// close releases the directory and the reader.
+func (br *blockResolver) close() {
+	if br.state == 1 {
+		br.class.Close()
+	}
+	if br.rd != nil {
+		br.rd.Release()
+		br.rd = nil
+	}
+	br.state = 0
 }
 
 // resolve returns the whole disk of the block device name (as sysfs names it,
@@ -108,10 +169,17 @@ func (br *blockResolver) resolve(name string) blockInfo {
 	}
 	bi := blockInfo{disk: diskFromName(name)}
 	if validDevName(name) {
-		if dir, err := sysDir(br.sys, filepath.Join(br.sys, "class/block", name)); err == nil {
+		dir, partition, ok := br.fast(name)
+		if !ok {
+			var err error
+			if dir, err = sysDir(br.sys, filepath.Join(br.sys, "class/block", name)); err == nil {
+				partition, ok = exists(filepath.Join(dir, "partition")), true
+			}
+		}
+		if ok {
 			bi.dir = dir
 			diskDir := dir
-			if exists(filepath.Join(dir, "partition")) {
+			if partition {
 				diskDir = filepath.Dir(dir)
 			}
 			bi.disk = filepath.Base(diskDir)
@@ -120,6 +188,34 @@ func (br *blockResolver) resolve(name string) blockInfo {
 	}
 	br.cache[name] = bi
 	return bi
+}
+
+// fast resolves <sys>/class/block/<name> when it is what a kernel makes:
+// a relative link whose target stays under the sys root, read through the
+// open class directory, and the partition attribute looked up through it.
+// ok is false for anything else (sysDir's slow path decides).
+func (br *blockResolver) fast(name string) (dir string, partition, ok bool) {
+	if br.state == 0 {
+		br.state = -1
+		if br.rd == nil {
+			br.rd = hostfs.NewReader()
+		}
+		if d, err := br.rd.OpenDir(filepath.Join(br.sys, "class/block")); err == nil {
+			br.class, br.state = d, 1
+		}
+	}
+	if br.state != 1 {
+		return "", false, false
+	}
+	t, err := br.rd.ReadlinkAt(br.class, name)
+	if err != nil || len(t) == 0 || t[0] == '/' {
+		return "", false, false
+	}
+	p := filepath.Join(br.class.Path(), string(t))
+	if !underRoot(br.sys, p) {
+		return "", false, false
+	}
+	return p, br.rd.Exists(br.class, name, "partition"), true
 }
 
 // diskFromName derives the whole disk from a block device name by the

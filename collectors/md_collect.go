@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/redwatch/redwatch/internal/hostfs"
 )
@@ -86,14 +88,23 @@ func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 		}
 	}
 
-	sysDirs, err := mdSysfsDirs(r.Sys)
+	rd := hostfs.NewReader()
+	defer rd.Release()
+	sysDirs, err := mdSysfsDirs(rd, r.Sys)
 	if err != nil {
 		addErr(filepath.Join(r.Sys, "block"), err)
 	}
+	defer func() {
+		for _, d := range sysDirs {
+			if d.err == nil {
+				d.Close()
+			}
+		}
+	}()
 	if fromMDStat {
 		for i := range arrays {
 			if dir, ok := sysDirs[arrays[i].Name]; ok {
-				errs = append(errs, readMDSysfs(dir, &arrays[i], true, log)...)
+				errs = append(errs, readMDSysfs(rd, dir, &arrays[i], true, log)...)
 			}
 		}
 	} else {
@@ -106,7 +117,7 @@ func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 		slices.Sort(names)
 		for _, name := range names {
 			a := newMDArray(name)
-			errs = append(errs, readMDSysfs(sysDirs[name], &a, false, log)...)
+			errs = append(errs, readMDSysfs(rd, sysDirs[name], &a, false, log)...)
 			if (a.ArrayState == "clear" || a.ArrayState == "") && len(a.Members) == 0 && a.Level == "" {
 				continue // an md node that was opened but never assembled; mdstat does not list it either
 			}
@@ -121,7 +132,7 @@ func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 		if a.Active && a.Redundant() && a.RaidDisks <= 0 && !bad[a.Name] {
 			path := mdstatPath
 			if dir, ok := sysDirs[a.Name]; ok && !fromMDStat {
-				path = filepath.Join(dir, "raid_disks")
+				path = dir.Join("raid_disks")
 			}
 			if !slices.ContainsFunc(errs, func(e Error) bool { return e.Path == path }) {
 				addErr(path, fmt.Errorf("md %s: active %s with no slot count (raid_disks)", a.Name, a.Level))
@@ -133,6 +144,7 @@ func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 	arrays = kept
 
 	br := newBlockResolver(r.Sys)
+	defer br.close()
 	for i := range arrays {
 		for j := range arrays[i].Members {
 			m := &arrays[i].Members[j]
@@ -155,58 +167,113 @@ func unwrapJoined(err error) []error {
 	return []error{err}
 }
 
+// mdSysDir is an array's md directory, opened (the caller closes it), or
+// why it could not be opened.
+type mdSysDir struct {
+	hostfs.Dir
+	err error
+}
+
 // mdSysfsDirs lists /sys/block/md* and returns each array's md directory
 // (/sys/block/<md>/md, resolved through the link in a captured tree).
-func mdSysfsDirs(sys string) (map[string]string, error) {
+func mdSysfsDirs(rd *hostfs.Reader, sys string) (map[string]mdSysDir, error) {
 	blockDir := filepath.Join(sys, "block")
-	ents, err := hostfs.ReadDir(blockDir)
+	bd, err := rd.OpenDir(blockDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list block devices: %w", err)
 	}
-	dirs := make(map[string]string)
-	for _, e := range ents {
-		name := e.Name()
-		if !strings.HasPrefix(name, "md") || !validDevName(name) {
-			continue
+	defer bd.Close()
+	var names []string
+	if err := rd.Names(bd, func(name string, _ byte) {
+		if strings.HasPrefix(name, "md") && validDevName(name) {
+			names = append(names, strings.Clone(name))
 		}
-		dev, err := sysDir(sys, filepath.Join(blockDir, name))
-		if err != nil {
-			continue
+	}); err != nil {
+		return nil, fmt.Errorf("list block devices: %w", err)
+	}
+	dirs := make(map[string]mdSysDir, len(names))
+	for _, name := range names {
+		// /sys/block/<md> is a relative link to the device's directory:
+		// one readlink gives its path; anything else (a captured tree's
+		// file holding the target, a hand-made directory) is sysDir's.
+		var dev string
+		if t, err := rd.ReadlinkAt(bd, name); err == nil && len(t) > 0 && t[0] != '/' {
+			if p := filepath.Join(blockDir, string(t)); underRoot(sys, p) {
+				dev = p
+			}
 		}
-		md := filepath.Join(dev, "md")
-		if fi, err := hostfs.Stat(md); err == nil && fi.IsDir() {
-			dirs[name] = md
+		if dev == "" {
+			if dev, err = sysDir(sys, filepath.Join(blockDir, name)); err != nil {
+				continue
+			}
+		}
+		switch md, err := rd.OpenDir(dev + "/md"); {
+		case err == nil:
+			dirs[name] = mdSysDir{Dir: md}
+		case !hostfs.Absent(err): // there, but not to be listed: its arrays are not healthy
+			dirs[name] = mdSysDir{Dir: md, err: err}
 		}
 	}
 	return dirs, nil
 }
 
-// mdAttrReader reads md sysfs attributes of one array, recording errors.
+// mdAttrs are the array attributes of <md>/md read by name; mdAttrReader.have
+// has bit i set when the directory holds mdAttrs[i].
+var mdAttrs = [...]string{"array_state", "level", "metadata_version", "raid_disks", "degraded",
+	"sync_action", "sync_completed", "reshape_position", "mismatch_cnt"}
+
+// mdAttrReader reads md sysfs attributes of one array through its
+// directory's fd, recording errors.
 type mdAttrReader struct {
 	log  *mdReadLog
-	dir  string
-	have map[string]bool // entries of dir, so absent attributes are not tried
+	rd   *hostfs.Reader
+	dir  hostfs.Dir
+	have uint // bit i: mdAttrs[i] is in dir, so absent attributes are not tried
 	errs []Error
 }
 
-// read returns the trimmed attribute; ok is false when it is absent or unreadable (then recorded).
-func (ar *mdAttrReader) read(rel string) (string, bool) {
-	if !ar.have[strings.SplitN(rel, "/", 2)[0]] {
-		return "", false
+// attr returns the trimmed bytes of the attribute name (one of mdAttrs, or
+// "slot"/"state" of member sub's dev-<sub>) of the array's directory, valid
+// until the next read; ok is false when it is absent or unreadable (then
+// recorded).
+func (ar *mdAttrReader) attr(sub, name string) ([]byte, bool) {
+	if sub == "" {
+		i := slices.Index(mdAttrs[:], name)
+		if i < 0 || ar.have&(1<<i) == 0 {
+			return nil, false
+		}
 	}
-	p := filepath.Join(ar.dir, rel)
-	ar.log.add(p)
-	b, err := hostfs.ReadAttr(p)
+	if ar.log != nil {
+		ar.log.add(ar.path(sub, name))
+	}
+	b, err := ar.rd.ReadAtSub(ar.dir, sub, name)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			ar.fail(p, fmt.Errorf("read md attribute: %w", err))
+			ar.fail(ar.path(sub, name), fmt.Errorf("read md attribute: %w", err))
 		}
+		return nil, false
+	}
+	return bytes.TrimSpace(b), true
+}
+
+// read is attr as a string (interned when it is one of known).
+func (ar *mdAttrReader) read(name string, known ...string) (string, bool) {
+	b, ok := ar.attr("", name)
+	if !ok {
 		return "", false
 	}
-	return strings.TrimSpace(string(b)), true
+	return internBytes(b, known), true
+}
+
+// path is the path of sub/name (name when sub is "") in the array's directory.
+func (ar *mdAttrReader) path(sub, name string) string {
+	if sub == "" {
+		return ar.dir.Join(name)
+	}
+	return ar.dir.Join(sub + "/" + name)
 }
 
 func (ar *mdAttrReader) fail(path string, err error) {
@@ -215,56 +282,108 @@ func (ar *mdAttrReader) fail(path string, err error) {
 
 // readInt reads an integer attribute into *dst; an empty value (a container's
 // raid_disks) leaves it Unknown, garbage is an error.
-func (ar *mdAttrReader) readInt(rel string, dst *int) {
-	v, ok := ar.read(rel)
-	if !ok || v == "" {
+func (ar *mdAttrReader) readInt(name string, dst *int) {
+	v, ok := ar.attr("", name)
+	if !ok || len(v) == 0 {
 		return
 	}
-	if f := strings.Fields(v); len(f) > 1 {
-		v = f[0] // raid_disks during a reshape: "4 (3)"
+	if i := bytes.IndexFunc(v, unicode.IsSpace); i >= 0 {
+		v = v[:i] // raid_disks during a reshape: "4 (3)"
 	}
-	n, err := strconv.Atoi(v)
+	n, err := strconv.Atoi(string(v))
 	if err != nil || n < 0 || n > maxMDDisks {
-		ar.fail(filepath.Join(ar.dir, rel), fmt.Errorf("md attribute %q is not a count", v))
+		ar.fail(ar.dir.Join(name), fmt.Errorf("md attribute %q is not a count", v))
 		return
 	}
 	*dst = n
 }
 
-// readMDSysfs refines (withMDStat) or fills a from its md sysfs directory.
-func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Error {
-	ents, err := hostfs.ReadDir(dir)
-	if err != nil {
-		return []Error{{Collector: "md", Path: dir, Err: fmt.Errorf("list md directory: %w", err)}}
+// internBytes returns b as the string of known it equals (no allocation),
+// else as a new string.
+func internBytes(b []byte, known []string) string {
+	for _, k := range known {
+		if string(b) == k {
+			return k
+		}
 	}
-	ar := &mdAttrReader{log: log, dir: dir, have: make(map[string]bool, len(ents))}
-	slotOf := map[string]int{} // dev-<name> → slot, from the rd<N> links
-	var devs []string
-	for _, e := range ents {
-		n := e.Name()
-		ar.have[n] = true
+	return string(b)
+}
+
+// The values md's attributes usually hold (drivers/md/md.c), interned.
+var (
+	mdArrayStates  = []string{"clean", "active", "inactive", "clear", "readonly", "read-auto", "write-pending", "active-idle", "suspended", "broken"}
+	mdSyncActions  = []string{"idle", "resync", "recover", "check", "repair", "reshape", "frozen", "none"}
+	mdLevelNames   = []string{"raid0", "raid1", "raid4", "raid5", "raid6", "raid10", "linear", "multipath", "faulty", "container"}
+	mdMemberStates = []string{"in_sync", "spare", "faulty", "in_sync,write_mostly", "faulty,write_mostly", "journal", "in_sync,journal"}
+)
+
+// mdDirEntries are what readMDSysfs needs of an md directory's listing.
+type mdDirEntries struct {
+	devs []string // the members' names (dev-<name>)
+	// rd are the rd<N> links read: slot and target's base name (the
+	// member's directory "dev-<name>", "dev-" cut), in arena[off:end].
+	rd    []mdSlotLink
+	arena []byte
+}
+
+type mdSlotLink struct{ slot, off, end int }
+
+// slotOf returns the slot of member d from the rd<N> links (the last link
+// naming it wins, as a map filled in listing order would).
+func (e *mdDirEntries) slotOf(d string) (int, bool) {
+	slot, ok := 0, false
+	for _, l := range e.rd {
+		if string(e.arena[l.off:l.end]) == d {
+			slot, ok = l.slot, true
+		}
+	}
+	return slot, ok
+}
+
+// readMDSysfs refines (withMDStat) or fills a from its md sysfs directory.
+func readMDSysfs(rd *hostfs.Reader, md mdSysDir, a *MDArray, withMDStat bool, log *mdReadLog) []Error {
+	dir := md.Dir
+	if md.err != nil {
+		var pe *fs.PathError
+		if errors.As(md.err, &pe) {
+			return []Error{{Collector: "md", Path: pe.Path, Err: fmt.Errorf("list md directory: %w", md.err)}}
+		}
+	}
+	ar := &mdAttrReader{log: log, rd: rd, dir: dir}
+	var ents mdDirEntries
+	err := rd.Names(dir, func(n string, _ byte) {
+		if i := slices.Index(mdAttrs[:], n); i >= 0 {
+			ar.have |= 1 << i
+			return
+		}
 		switch {
 		case strings.HasPrefix(n, "dev-") && validDevName(n[4:]):
-			devs = append(devs, n[4:])
+			ents.devs = append(ents.devs, memberName(a, n[4:]))
 		case strings.HasPrefix(n, "rd"):
 			slot, err := strconv.Atoi(n[2:])
 			if err != nil || slot < 0 || slot >= maxMDDisks {
-				continue
+				return
 			}
-			if t, err := readLink(filepath.Join(dir, n)); err == nil {
-				slotOf[strings.TrimPrefix(filepath.Base(t), "dev-")] = slot
+			if t, err := readLinkAt(rd, dir, n); err == nil {
+				t = bytes.TrimPrefix(baseBytes(t), []byte("dev-"))
+				off := len(ents.arena)
+				ents.arena = append(ents.arena, t...)
+				ents.rd = append(ents.rd, mdSlotLink{slot: slot, off: off, end: len(ents.arena)})
 			}
 		}
+	})
+	if err != nil {
+		return []Error{{Collector: "md", Path: dir.Path(), Err: fmt.Errorf("list md directory: %w", err)}}
 	}
 
-	if st, ok := ar.read("array_state"); ok {
+	if st, ok := ar.read("array_state", mdArrayStates...); ok {
 		a.ArrayState = st
 		a.Active = st != "inactive" && st != "clear"
 		a.ReadOnly = a.ReadOnly || st == "readonly" || st == "read-auto"
 	}
 	if !withMDStat || a.Level == "" {
-		if lv, ok := ar.read("level"); ok && lv != "" {
-			a.Level = mdLevelName(lv)
+		if lv, ok := ar.attr("", "level"); ok && len(lv) > 0 {
+			a.Level = mdLevelName(internBytes(lv, mdLevelNames))
 		}
 	}
 	if !withMDStat {
@@ -279,7 +398,7 @@ func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Erro
 		ar.readInt("degraded", &a.Degraded)
 	}
 	if a.Redundant() {
-		if sa, ok := ar.read("sync_action"); ok && sa != "" && sa != "none" {
+		if sa, ok := ar.read("sync_action", mdSyncActions...); ok && sa != "" && sa != "none" {
 			if a.SyncAction == "" || sa != "idle" {
 				a.SyncAction = sa // sysfs tells repair from resync; mdstat's kind stays when sysfs says idle (a sync that just ended)
 			}
@@ -289,7 +408,7 @@ func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Erro
 				done, total, state, err := parseSyncCompleted(sc)
 				switch {
 				case err != nil:
-					ar.fail(filepath.Join(dir, "sync_completed"), err)
+					ar.fail(dir.Join("sync_completed"), err)
 				case state == "delayed":
 					a.SyncPending = "delayed"
 				case state == "":
@@ -302,9 +421,9 @@ func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Erro
 			// "none" otherwise (reshape_position_show). A reshape that is not
 			// running (frozen, or an array assembled mid-reshape and still
 			// read-only) shows in neither mdstat nor sync_action.
-			if rp, ok := ar.read("reshape_position"); ok && rp != "none" {
-				if _, err := strconv.ParseUint(rp, 10, 64); err != nil {
-					ar.fail(filepath.Join(dir, "reshape_position"), fmt.Errorf("md attribute %q is neither a sector nor \"none\"", rp))
+			if rp, ok := ar.attr("", "reshape_position"); ok && string(rp) != "none" {
+				if _, err := strconv.ParseUint(string(rp), 10, 64); err != nil {
+					ar.fail(dir.Join("reshape_position"), fmt.Errorf("md attribute %q is neither a sector nor \"none\"", rp))
 				} else {
 					if a.SyncAction == "frozen" {
 						a.SyncPending = "frozen"
@@ -315,52 +434,56 @@ func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Erro
 				}
 			}
 		}
-		if mc, ok := ar.read("mismatch_cnt"); ok {
-			if n, err := strconv.ParseInt(mc, 10, 64); err == nil && n >= 0 {
+		if mc, ok := ar.attr("", "mismatch_cnt"); ok {
+			if n, err := strconv.ParseInt(string(mc), 10, 64); err == nil && n >= 0 {
 				a.MismatchCount = n
 			} else {
-				ar.fail(filepath.Join(dir, "mismatch_cnt"), fmt.Errorf("md attribute %q is not a count", mc))
+				ar.fail(dir.Join("mismatch_cnt"), fmt.Errorf("md attribute %q is not a count", mc))
 			}
 		}
 	}
 
-	old := make(map[string]MDMember, len(a.Members))
-	for _, m := range a.Members {
-		old[strings.ReplaceAll(m.Name, "/", "!")] = m
-	}
+	devs := ents.devs
 	if len(devs) > 0 {
 		// Slots come from the rd<N> links; without any (a partial capture),
 		// from each member's slot attribute.
-		slotsKnown := len(slotOf) > 0
+		slotsKnown := len(ents.rd) > 0
+		var attrSlots []int // by devs index, when read from dev-<name>/slot
 		if !slotsKnown && a.Active {
-			for _, d := range devs {
-				sl, ok := ar.read("dev-" + d + "/slot")
+			attrSlots = make([]int, len(devs))
+			for i, d := range devs {
+				attrSlots[i] = Unknown
+				sl, ok := ar.attr("dev-"+d, "slot")
 				if !ok {
 					continue
 				}
-				s, err := parseSlot(sl)
+				s, err := parseSlot(string(sl))
 				if err != nil {
-					ar.fail(filepath.Join(dir, "dev-"+d, "slot"), err)
+					ar.fail(filepath.Join(dir.Path(), "dev-"+d, "slot"), err)
 					continue
 				}
 				slotsKnown = true
-				if s != Unknown {
-					slotOf[d] = s
-				}
+				attrSlots[i] = s
 			}
 		}
-		members := make([]MDMember, 0, len(devs))
-		for _, d := range devs {
-			m, had := old[d]
-			if !had {
+		members := make([]MDMember, 0, len(devs)+len(a.Members))
+		for i, d := range devs {
+			j := slices.IndexFunc(a.Members, func(m MDMember) bool { return sysfsDevName(m.Name) == d })
+			var m MDMember
+			had := j >= 0
+			if had {
+				m = a.Members[j]
+				a.Members = slices.Delete(a.Members, j, j+1)
+			} else {
 				m = MDMember{Name: d, DescNr: Unknown}
 			}
-			delete(old, d)
 			m.Slot = Unknown
-			if s, ok := slotOf[d]; ok {
+			if s, ok := ents.slotOf(d); ok {
 				m.Slot = s
+			} else if attrSlots != nil {
+				m.Slot = attrSlots[i]
 			}
-			raw, ok := ar.read("dev-" + d + "/state")
+			b, ok := ar.attr("dev-"+d, "state")
 			if !ok {
 				if !had {
 					m.State, m.RawState = MemberUnknown, ""
@@ -368,6 +491,7 @@ func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Erro
 				members = append(members, m)
 				continue
 			}
+			raw := internBytes(b, mdMemberStates)
 			fl := parseMemberState(raw)
 			m.RawState = raw
 			m.State = fl.memberState(m.Slot)
@@ -375,9 +499,7 @@ func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Erro
 			m.Blocked, m.WriteError = fl.blocked, fl.writeError
 			members = append(members, m)
 		}
-		for _, m := range old { // in mdstat but gone from sysfs between the two reads
-			members = append(members, m)
-		}
+		members = append(members, a.Members...) // in mdstat but gone from sysfs between the two reads
 		slices.SortFunc(members, compareMembers)
 		a.Members = members
 		if slotsKnown || !withMDStat {
@@ -385,6 +507,20 @@ func readMDSysfs(dir string, a *MDArray, withMDStat bool, log *mdReadLog) []Erro
 		}
 	}
 	return ar.errs
+}
+
+// sysfsDevName is a member's name as sysfs spells it ("cciss/c0d0" → "cciss!c0d0").
+func sysfsDevName(name string) string { return strings.ReplaceAll(name, "/", "!") }
+
+// memberName returns the sysfs member name n (valid only during a listing)
+// as a string to keep: the name a's mdstat members already hold, else a copy.
+func memberName(a *MDArray, n string) string {
+	for _, m := range a.Members {
+		if s := sysfsDevName(m.Name); s == n {
+			return s
+		}
+	}
+	return strings.Clone(n)
 }
 
 // compareMembers orders members by slot (spares and unknown last), then name.

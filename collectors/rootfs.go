@@ -81,6 +81,7 @@ func collectRootFS(r Roots) (*RootFS, []Error) {
 	slices.Sort(rf.Disks)
 	rf.Disks = slices.Compact(rf.Disks)
 	br := newBlockResolver(r.Sys)
+	defer br.close()
 	for _, d := range rf.Disks {
 		if dd := diskDevice(r.Sys, br, d); dd.Vendor != "" || dd.Model != "" || dd.SCSIAddress != "" {
 			rf.DiskDevices = append(rf.DiskDevices, dd)
