@@ -72,6 +72,61 @@ func baseBytes(p []byte) []byte {
 	return p
 }
 
+// cleanPath is filepath.Clean of the slash-separated path p, done in p's
+// own bytes (Clean never lengthens a path), so that a link target joined to
+// its directory in a reused buffer costs one string, not three.
+func cleanPath(p []byte) []byte {
+	if len(p) == 0 {
+		return append(p, '.')
+	}
+	rooted := p[0] == '/'
+	n := len(p)
+	// As path.Clean: r reads, w writes (w <= r), dotdot is where ".." may
+	// no longer back up.
+	r, w, dotdot := 0, 0, 0
+	if rooted {
+		r, w, dotdot = 1, 1, 1
+	}
+	for r < n {
+		switch {
+		case p[r] == '/':
+			r++
+		case p[r] == '.' && (r+1 == n || p[r+1] == '/'):
+			r++
+		case p[r] == '.' && p[r+1] == '.' && (r+2 == n || p[r+2] == '/'):
+			r += 2
+			switch {
+			case w > dotdot:
+				w--
+				for w > dotdot && p[w] != '/' {
+					w--
+				}
+			case !rooted:
+				if w > 0 {
+					p[w] = '/'
+					w++
+				}
+				p[w], p[w+1] = '.', '.'
+				w += 2
+				dotdot = w
+			}
+		default:
+			if rooted && w != 1 || !rooted && w != 0 {
+				p[w] = '/'
+				w++
+			}
+			for ; r < n && p[r] != '/'; r++ {
+				p[w] = p[r]
+				w++
+			}
+		}
+	}
+	if w == 0 {
+		return append(p[:0], '.')
+	}
+	return p[:w]
+}
+
 // resolveLink resolves the sysfs symlink at path lexically (sysfs links are
 // relative) and returns the absolute target, which must stay under root.
 func resolveLink(root, path string) (string, error) {
@@ -92,7 +147,7 @@ func resolveLink(root, path string) (string, error) {
 // underRoot reports whether the clean path p is root or below it.
 func underRoot(root, p string) bool {
 	root = filepath.Clean(root)
-	return p == root || strings.HasPrefix(p, root+string(filepath.Separator)) || root == string(filepath.Separator)
+	return root == "/" || strings.HasPrefix(p, root) && (len(p) == len(root) || p[len(root)] == '/')
 }
 
 // sysDir returns the directory of a sysfs entry that is a symlink on a live

@@ -68,3 +68,14 @@ func TestReadLinkFlattened(t *testing.T) {
 		t.Error("a link leaving the sysfs root was followed")
 	}
 }
+
+// TestCleanPath: cleanPath is filepath.Clean, done in place.
+func TestCleanPath(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"", "/", ".", "..", "a/b/../../..", "/a/../../b", "/sys/class/net/../../devices/pci0000:00/0000:00:05.0/net/eth0",
+		"sys//class/./net/", "../../x/../y", "/..", "a/..", "./a", "/sys/class/block/../../devices/virtual/block/md0/"} {
+		if got, want := string(cleanPath([]byte(p))), filepath.Clean(p); got != want {
+			t.Errorf("cleanPath(%q) = %q, want %q", p, got, want)
+		}
+	}
+}

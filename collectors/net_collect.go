@@ -56,17 +56,20 @@ func collectNICs(r Roots) ([]NIC, []Error) {
 	return nics, errs
 }
 
-// nicReader reads the interfaces of one sys root in one pass. It reuses one
-// buffer for every attribute and link, and reads each attribute relative to
-// the interface's directory (openat/readlinkat), so the kernel walks the long
-// sysfs device path once per interface, not once per attribute.
+// nicReader reads the interfaces of one sys root in one pass. It reads
+// through one hostfs.Reader (its buffers reused for every attribute and
+// link) and each attribute relative to the interface's open directory
+// (openat/readlinkat), so the kernel walks the long sysfs device path once
+// per interface, not once per attribute.
 type nicReader struct {
-	sys      string // cleaned sys root
-	classDir string // <sys>/class/net
-	classFd  int    // <sys>/class/net opened, for readlinkat
-	ifDir    string // the interface directory being read (its fd is the dirfd of readAt and link)
+	sys      string     // cleaned sys root
+	classDir string     // <sys>/class/net
+	class    hostfs.Dir // <sys>/class/net opened
+	ifDir    string     // the interface directory being read
+	r        *hostfs.Reader
 	prober   nicProber
-	buf      []byte
+	path     []byte            // scratch for joining link targets
+	names    map[string]string // drivers and masters, one string each per pass
 	errs     []Error
 	// opens, links and dirs count the files opened, the links read and the
 	// interface directories opened, for the benchmark.
@@ -77,35 +80,47 @@ type nicReader struct {
 // captured trees (no ethtool).
 func newNICReader(sys string, p nicProber) *nicReader {
 	sys = filepath.Clean(sys)
-	return &nicReader{sys: sys, classDir: filepath.Join(sys, "class/net"), prober: p, buf: make([]byte, hostfs.MaxAttrSize)}
+	return &nicReader{sys: sys, classDir: filepath.Join(sys, "class/net"), prober: p}
 }
 
 // readAll reads every entry of <sys>/class/net but bonding_masters, sorted by name.
 func (rd *nicReader) readAll() ([]NIC, []Error) {
-	dir, err := hostfs.Open(rd.classDir)
+	done, err := rd.open()
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, []Error{{Collector: "net", Path: rd.classDir, Err: fmt.Errorf("open interface list: %w", err)}}
 	}
-	defer dir.Close()
-	names, err := dir.Readdirnames(-1)
-	if err != nil {
+	defer done()
+	var names []string
+	if err := rd.r.Names(rd.class, func(name string, _ byte) {
+		if name != "bonding_masters" {
+			names = append(names, strings.Clone(name))
+		}
+	}); err != nil {
 		return nil, []Error{{Collector: "net", Path: rd.classDir, Err: fmt.Errorf("list interfaces: %w", err)}}
 	}
 	slices.Sort(names)
-	rd.classFd = int(dir.Fd())
 	nics := make([]NIC, 0, len(names))
 	for _, name := range names {
-		if name == "bonding_masters" {
-			continue
-		}
 		if n, ok := rd.read(name); ok {
 			nics = append(nics, n)
 		}
 	}
 	return nics, rd.errs
+}
+
+// open gets the reader's buffers and opens <sys>/class/net; done gives them back.
+func (rd *nicReader) open() (done func(), err error) {
+	rd.r = hostfs.NewReader()
+	if rd.class, err = rd.r.OpenDir(rd.classDir); err != nil {
+		rd.r.Release()
+		return nil, err
+	}
+	rd.path = make([]byte, 0, 256)
+	rd.names = make(map[string]string)
+	return func() { rd.class.Close(); rd.r.Release(); rd.r = nil }, nil
 }
 
 // read reads one interface. The NIC is returned even when nothing could be
@@ -124,11 +139,12 @@ func (rd *nicReader) read(name string) (n NIC, ok bool) {
 	}
 	rd.dirs++
 	rd.ifDir = ifDir
-	fd, err := openDirFd(ifDir)
+	d, err := rd.r.OpenDir(ifDir)
+	err = bareErr(err)
 	if errors.Is(err, unix.ENOENT) {
 		// Gone with its class entry: vanished. A class entry still there
 		// leads nowhere (a partial tree): that is an Error.
-		if _, lerr := unix.Readlinkat(rd.classFd, name, rd.buf); errors.Is(lerr, unix.ENOENT) {
+		if _, lerr := rd.r.ReadlinkAt(rd.class, name); errors.Is(lerr, unix.ENOENT) {
 			return n, false
 		}
 	}
@@ -136,10 +152,10 @@ func (rd *nicReader) read(name string) (n NIC, ok bool) {
 		rd.fail(name, "", fmt.Errorf("open interface directory %s: %w", ifDir, err))
 		return n, true
 	}
-	defer unix.Close(fd)
+	defer d.Close()
 
 	// The device link decides Virtual, and with it which attributes mean anything.
-	switch t, err := rd.link(fd, "device"); {
+	switch t, err := rd.link(d, "device"); {
 	case err == nil:
 		devDir, err := rd.resolve(ifDir, t)
 		if err != nil {
@@ -147,9 +163,9 @@ func (rd *nicReader) read(name string) (n NIC, ok bool) {
 			break
 		}
 		n.PCIFunction, n.PCISlot = pciFunctionOnPath(devDir[len(rd.sys):])
-		switch d, err := rd.link(unix.AT_FDCWD, devDir+"/driver"); {
+		switch d, err := rd.linkIn(devDir, "driver"); {
 		case err == nil:
-			n.Driver = linkBase(d)
+			n.Driver = rd.intern(linkBase(d))
 		case !isAbsent(err):
 			rd.fail(name, "device/driver", err)
 		}
@@ -159,21 +175,21 @@ func (rd *nicReader) read(name string) (n NIC, ok bool) {
 		rd.fail(name, "device", err)
 	}
 
-	switch m, err := rd.link(fd, "master"); {
+	switch m, err := rd.link(d, "master"); {
 	case err == nil:
-		n.Master = linkBase(m)
+		n.Master = rd.intern(linkBase(m))
 	case !isAbsent(err):
 		rd.fail(name, "master", err)
 	}
 
-	if b, ok := rd.attr(fd, name, "carrier"); ok {
+	if b, ok := rd.attr(d, name, "carrier"); ok {
 		if v, err := parseCarrier(b); err == nil {
 			n.Carrier = v
 		} else {
 			rd.fail(name, "carrier", err)
 		}
 	}
-	if b, ok := rd.attr(fd, name, "operstate"); ok {
+	if b, ok := rd.attr(d, name, "operstate"); ok {
 		if v, err := parseOperState(b); err == nil {
 			n.OperState = v
 		} else {
@@ -182,14 +198,14 @@ func (rd *nicReader) read(name string) (n NIC, ok bool) {
 	}
 	// Speed and duplex of a bond, bridge, lo or veth say nothing about a cable.
 	if !n.Virtual {
-		if b, ok := rd.attr(fd, name, "speed"); ok {
+		if b, ok := rd.attr(d, name, "speed"); ok {
 			if v, err := parseSpeed(b); err == nil {
 				n.Speed = v
 			} else {
 				rd.fail(name, "speed", err)
 			}
 		}
-		if b, ok := rd.attr(fd, name, "duplex"); ok {
+		if b, ok := rd.attr(d, name, "duplex"); ok {
 			if v, err := parseDuplex(b); err == nil {
 				n.Duplex = v
 			} else {
@@ -203,12 +219,23 @@ func (rd *nicReader) read(name string) (n NIC, ok bool) {
 	return n, true
 }
 
+// intern returns b as a string, one per distinct value per pass (a bond's
+// name is every slave's master, a driver drives many NICs).
+func (rd *nicReader) intern(b []byte) string {
+	if s, ok := rd.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	rd.names[s] = s
+	return s
+}
+
 // ifaceDir resolves <sys>/class/net/<name> (a symlink on a live host, a
 // regular file holding the link target in a captured tree) lexically to the
 // interface's directory under the sys root. A hand-made tree may hold the
 // interface as a plain directory; that is its directory.
 func (rd *nicReader) ifaceDir(name string) (string, error) {
-	t, err := rd.link(rd.classFd, name)
+	t, err := rd.link(rd.class, name)
 	if errors.Is(err, unix.ENOENT) {
 		return "", err // vanished
 	}
@@ -228,11 +255,12 @@ func (rd *nicReader) ifaceDir(name string) (string, error) {
 // resolve resolves the link target t found in dir lexically, as the kernel
 // would inside the tree: relative to the link's own directory, never against
 // the running host's /sys. The result must lie below the sys root.
-func (rd *nicReader) resolve(dir, t string) (string, error) {
-	if filepath.IsAbs(t) {
+func (rd *nicReader) resolve(dir string, t []byte) (string, error) {
+	if len(t) > 0 && t[0] == '/' {
 		return "", fmt.Errorf("absolute link target %q (sysfs links are relative)", t)
 	}
-	p := filepath.Join(dir, t)
+	rd.path = append(append(append(rd.path[:0], dir...), '/'), t...)
+	p := string(cleanPath(rd.path))
 	if !rd.inSys(p) {
 		return "", fmt.Errorf("link target %q leaves %s", t, rd.sys)
 	}
@@ -244,15 +272,15 @@ func (rd *nicReader) inSys(p string) bool {
 	return len(p) > len(rd.sys) && strings.HasPrefix(p, rd.sys) && (p[len(rd.sys)] == '/' || rd.sys == "/")
 }
 
-// attr reads the attribute name of the interface directory dirfd with one
+// attr reads the attribute name of the interface directory d with one
 // bounded read into the reader's buffer and returns it trimmed; the bytes are
 // valid until the next read. ok is false when the kernel has no value: the
 // file is missing (a captured tree left it out) or the read fails with EINVAL
 // or EOPNOTSUPP (carrier, speed and duplex of an interface that is down, speed
 // of a driver without link settings); that fact stays Unknown without an
 // Error. Any other failure is an Error.
-func (rd *nicReader) attr(dirfd int, ifname, name string) (b []byte, ok bool) {
-	b, err := rd.readAt(dirfd, name)
+func (rd *nicReader) attr(d hostfs.Dir, ifname, name string) (b []byte, ok bool) {
+	b, err := rd.readAt(d, name)
 	if err != nil {
 		if !isAbsent(err) {
 			rd.fail(ifname, name, fmt.Errorf("read: %w", err))
@@ -262,74 +290,68 @@ func (rd *nicReader) attr(dirfd int, ifname, name string) (b []byte, ok bool) {
 	return bytes.TrimSpace(b), true
 }
 
-// readAt opens name relative to dirfd and reads it once into rd.buf.
-func (rd *nicReader) readAt(dirfd int, name string) ([]byte, error) {
+// readAt opens name in d and reads it once (not through a link); the error
+// is the bare errno.
+func (rd *nicReader) readAt(d hostfs.Dir, name string) ([]byte, error) {
 	rd.opens++
-	fd, err := retryEINTR(func() (int, error) { return unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0) })
-	if err != nil {
-		rd.record(dirfd, name, nil, err)
-		return nil, err
-	}
-	n, err := retryEINTR(func() (int, error) { return unix.Read(fd, rd.buf) })
-	unix.Close(fd)
-	if err != nil {
-		rd.record(dirfd, name, nil, err)
-		return nil, err
-	}
-	rd.record(dirfd, name, rd.buf[:n], nil)
-	return rd.buf[:n], nil
+	b, err := rd.r.ReadAtNoFollow(d, name)
+	return b, bareErr(err)
 }
 
-// record tells a capture (hostfs.StartRecording) about a read or a link
-// relative to dirfd: data nil for a link.
-func (rd *nicReader) record(dirfd int, name string, data []byte, err error) {
-	if !hostfs.Recording() {
-		return
+// bareErr is the errno inside an *fs.PathError: the reader names its paths itself.
+func bareErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	p := name
-	switch dirfd {
-	case unix.AT_FDCWD:
-	case rd.classFd:
-		p = rd.classDir + "/" + name
-	default:
-		p = rd.ifDir + "/" + name
-	}
-	if data == nil {
-		hostfs.RecordPath(p, err)
-		return
-	}
-	hostfs.RecordRead(p, data, err)
+	return err
 }
 
-// link returns the target of the sysfs link name (relative to dirfd). A
-// captured tree that could not hold links stores a link as a regular file
-// whose content is the target ("../../../virtio2"): such a file is accepted
-// when its content is one relative path.
-func (rd *nicReader) link(dirfd int, name string) (string, error) {
+// link returns the target of the sysfs link name in d, valid until the
+// next read. A captured tree that could not hold links stores a link as a
+// regular file whose content is the target ("../../../virtio2"): such a
+// file is accepted when its content is one relative path.
+func (rd *nicReader) link(d hostfs.Dir, name string) ([]byte, error) {
 	rd.links++
-	n, err := unix.Readlinkat(dirfd, name, rd.buf)
-	rd.record(dirfd, name, nil, err)
+	t, err := rd.r.ReadlinkAt(d, name)
+	return rd.linkText(t, err, name, func() ([]byte, error) { return rd.readAt(d, name) })
+}
+
+// linkIn is link of dir/name, dir given by path.
+func (rd *nicReader) linkIn(dir, name string) ([]byte, error) {
+	rd.links++
+	t, err := rd.r.ReadlinkIn(dir, name)
+	return rd.linkText(t, err, name, func() ([]byte, error) {
+		rd.opens++
+		b, err := hostfs.ReadAttr(dir + "/" + name)
+		return b, bareErr(err)
+	})
+}
+
+// linkText is link's answer from the readlink's target t and error: the
+// target, the error, or the content of a file holding a target (read).
+func (rd *nicReader) linkText(t []byte, err error, name string, read func() ([]byte, error)) ([]byte, error) {
 	if err == nil {
-		if n >= len(rd.buf) {
-			return "", fmt.Errorf("link %s: target longer than %d bytes", name, len(rd.buf))
-		}
-		return string(rd.buf[:n]), nil
+		return t, nil
+	}
+	if errors.Is(err, unix.ENAMETOOLONG) {
+		return nil, fmt.Errorf("link %s: target longer than %d bytes", name, hostfs.MaxAttrSize)
 	}
 	if isAbsent(err) && !errors.Is(err, unix.EINVAL) {
-		return "", err // the common "no master", "no device": not worth wrapping
+		return nil, err // the common "no master", "no device": not worth wrapping
 	}
 	if !errors.Is(err, unix.EINVAL) { // EINVAL: not a symlink
-		return "", fmt.Errorf("read link %s: %w", name, err)
+		return nil, fmt.Errorf("read link %s: %w", name, err)
 	}
-	b, rerr := rd.readAt(dirfd, name)
+	b, rerr := read()
 	if rerr != nil {
-		return "", fmt.Errorf("%s is not a link: %w", name, rerr)
+		return nil, fmt.Errorf("%s is not a link: %w", name, rerr)
 	}
 	b = bytes.TrimSpace(b)
 	if !isLinkText(b) {
-		return "", fmt.Errorf("%s is neither a link nor a file holding a relative link target", name)
+		return nil, fmt.Errorf("%s is neither a link nor a file holding a relative link target", name)
 	}
-	return string(b), nil
+	return b, nil
 }
 
 // isLinkText reports whether b looks like the relative target of a sysfs link.
@@ -346,21 +368,6 @@ func (rd *nicReader) fail(name, attr string, err error) {
 	rd.errs = append(rd.errs, Error{Collector: "net", Path: p, Err: err})
 }
 
-// openDirFd opens the directory path for *at calls.
-func openDirFd(path string) (int, error) {
-	return retryEINTR(func() (int, error) { return unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0) })
-}
-
-// retryEINTR calls f until it fails with something other than EINTR.
-func retryEINTR(f func() (int, error)) (int, error) {
-	for {
-		n, err := f()
-		if !errors.Is(err, unix.EINTR) {
-			return n, err
-		}
-	}
-}
-
 // isAbsent reports whether err means "the kernel has no such value": the
 // file is missing, or sysfs refused to produce it (EINVAL from an interface
 // that is down, EOPNOTSUPP from a driver without link settings).
@@ -370,9 +377,9 @@ func isAbsent(err error) bool {
 }
 
 // linkBase is the last element of a link target ("../../../../bus/virtio/drivers/virtio_net" → "virtio_net").
-func linkBase(t string) string {
-	t = strings.TrimRight(t, "/")
-	return t[strings.LastIndexByte(t, '/')+1:]
+func linkBase(t []byte) []byte {
+	t = bytes.TrimRight(t, "/")
+	return t[bytes.LastIndexByte(t, '/')+1:]
 }
 
 // parseCarrier parses /sys/class/net/<name>/carrier (trimmed): "1" link, "0" no link.

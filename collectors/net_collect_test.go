@@ -559,12 +559,11 @@ func TestCollectNICsVanished(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{"sys/class/net/lo": "->../../devices/virtual/net/lo", "sys/devices/virtual/net/lo/carrier": "1\n"})
 	rd := newNICReader(filepath.Join(dir, "sys"), nil)
-	f, err := os.Open(rd.classDir)
+	done, err := rd.open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rd.classFd = int(f.Fd())
+	defer done()
 	if n, ok := rd.read("veth9a8b7c"); ok || len(rd.errs) != 0 {
 		t.Errorf("read(vanished) = %+v, %v, errors %v; want dropped without error", n, ok, rd.errs)
 	}
@@ -580,9 +579,12 @@ func FuzzResolveLink(f *testing.F) {
 	f.Add("relative/sys", "class/net", "../..")
 	f.Fuzz(func(t *testing.T, sys, dir, target string) {
 		rd := newNICReader(sys, nil)
-		p, err := rd.resolve(filepath.Join(rd.sys, dir), target)
+		p, err := rd.resolve(filepath.Join(rd.sys, dir), []byte(target))
 		if err != nil {
 			return
+		}
+		if want := filepath.Join(rd.sys, dir, target); p != want {
+			t.Fatalf("resolve(%q, %q) = %q, want filepath.Join's %q", dir, target, p, want)
 		}
 		if !strings.HasPrefix(p, rd.sys) || len(p) <= len(rd.sys) || (rd.sys != "/" && p[len(rd.sys)] != '/') {
 			t.Fatalf("resolve(%q, %q) under %q = %q: outside the sys root", dir, target, rd.sys, p)

@@ -55,16 +55,15 @@ func NewReader() *Reader { return readers.Get().(*Reader) }
 func (r *Reader) Release() { readers.Put(r) }
 
 // OpenDir opens the directory path (following links). Its error is the
-// *os.PathError os.Open returns.
+// *os.PathError os.Open returns; a capture notes the directory when Names
+// lists it.
 func (r *Reader) OpenDir(path string) (Dir, error) {
 	defer untrack(track(path, "", ""))
 	fd, err := r.open(unix.AT_FDCWD, path, unix.O_DIRECTORY)
 	if err != nil {
 		err = &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	record(Read{Path: path, Err: err, List: true})
-	if err != nil {
-		return Dir{fd: -1, dir: path}, err // the path still names it
+		record(Read{Path: path, Err: err, List: true}) // as a failed listing: Names records the entries
+		return Dir{fd: -1, dir: path}, err             // the path still names it
 	}
 	return Dir{fd: fd, dir: path}, nil
 }
@@ -136,11 +135,24 @@ func (r *Reader) Exists(d Dir, sub, name string) bool {
 // until the Reader's next read; the error is the bare errno (EINVAL: not a
 // link), or ENAMETOOLONG for a target longer than MaxAttrSize.
 func (r *Reader) ReadlinkAt(d Dir, name string) ([]byte, error) {
-	c, err := cstr(r.cname[:], name)
+	return r.readlink(d.fd, "", name, d)
+}
+
+// ReadlinkIn is ReadlinkAt of dir/name given by path (dir names the
+// directory, so that its path need not be built): readlinkat from the
+// working directory.
+func (r *Reader) ReadlinkIn(dir, name string) ([]byte, error) {
+	return r.readlink(unix.AT_FDCWD, dir, name, Dir{dir: dir})
+}
+
+// readlink reads the link sub/name (name when sub is "") relative to dirfd
+// into r.buf; a capture notes it as name in d.
+func (r *Reader) readlink(dirfd int, sub, name string, d Dir) ([]byte, error) {
+	c, err := cstr2(r.cname[:], sub, name)
 	if err != nil {
 		return nil, err
 	}
-	n, err := readlinkat(d.fd, c, r.buf[:])
+	n, err := readlinkat(dirfd, c, r.buf[:])
 	if err == nil && n >= len(r.buf) {
 		err = unix.ENAMETOOLONG
 	}
