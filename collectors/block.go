@@ -72,6 +72,21 @@ func baseBytes(p []byte) []byte {
 	return p
 }
 
+// strTable holds one string per distinct value read in a pass (a bond's
+// name is every slave's master, a driver drives many NICs, disks share a
+// vendor and a model), so that repeated values cost one allocation.
+type strTable map[string]string
+
+// get returns b as the table's string for it.
+func (t strTable) get(b []byte) string {
+	if s, ok := t[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	t[s] = s
+	return s
+}
+
 // cleanPath is filepath.Clean of the slash-separated path p, done in p's
 // own bytes (Clean never lengthens a path), so that a link target joined to
 // its directory in a reused buffer costs one string, not three.
@@ -148,6 +163,12 @@ func resolveLink(root, path string) (string, error) {
 func underRoot(root, p string) bool {
 	root = filepath.Clean(root)
 	return root == "/" || strings.HasPrefix(p, root) && (len(p) == len(root) || p[len(root)] == '/')
+}
+
+// underRootBytes is underRoot of a path in bytes.
+func underRootBytes(root string, p []byte) bool {
+	root = filepath.Clean(root)
+	return root == "/" || len(p) >= len(root) && string(p[:len(root)]) == root && (len(p) == len(root) || p[len(root)] == '/')
 }
 
 // sysDir returns the directory of a sysfs entry that is a symlink on a live

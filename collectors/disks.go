@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -115,28 +116,34 @@ func (diskSource) Collect(_ context.Context, r Roots) (Part, error) {
 // collectBlockDisks reads every whole disk in <sys>/block. A missing
 // /sys/block (a tree without it) is no disk and no error.
 func collectBlockDisks(sys string) ([]BlockDisk, []Error) {
+	dr := diskReader{sys: sys, rd: hostfs.NewReader(), drivers: map[string]string{}, strs: strTable{}}
+	defer dr.rd.Release()
 	dir := filepath.Join(sys, "block")
-	ents, err := hostfs.ReadDir(dir)
+	bd, err := dr.rd.OpenDir(dir)
 	if hostfs.Absent(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, []Error{hostfs.New(DiskCollector, dir, fmt.Errorf("list disks: %w", err))}
 	}
-	var (
-		disks   []BlockDisk
-		errs    []Error
-		drivers = map[string]string{} // PCI function directory -> driver
-	)
-	for _, e := range ents {
-		name := e.Name()
-		if skipDiskName(name) || !validDevName(name) {
-			continue
+	defer bd.Close()
+	var names []string
+	if err := dr.rd.Names(bd, func(name string, _ byte) {
+		if !skipDiskName(name) && validDevName(name) {
+			names = append(names, strings.Clone(name))
 		}
-		path := filepath.Join(dir, name)
-		ddir, err := sysDir(sys, path)
+	}); err != nil {
+		return nil, []Error{hostfs.New(DiskCollector, dir, fmt.Errorf("list disks: %w", err))}
+	}
+	slices.Sort(names)
+	var (
+		disks []BlockDisk
+		errs  []Error
+	)
+	for _, name := range names {
+		ddir, err := dr.sysDirAt(bd, name)
 		if err != nil {
-			errs = append(errs, hostfs.New(DiskCollector, path, fmt.Errorf("resolve disk: %w", err)))
+			errs = append(errs, hostfs.New(DiskCollector, bd.Join(name), fmt.Errorf("resolve disk: %w", err)))
 			continue
 		}
 		rel := filepath.ToSlash(ddir)
@@ -146,7 +153,7 @@ func collectBlockDisks(sys string) ([]BlockDisk, []Error) {
 		if strings.Contains(rel, "/devices/virtual/") && !strings.Contains(rel, "/nvme-subsystem/") {
 			continue
 		}
-		d, derrs := readBlockDisk(sys, name, ddir, drivers)
+		d, derrs := dr.read(name, ddir)
 		errs = append(errs, derrs...)
 		disks = append(disks, d)
 	}
@@ -163,8 +170,44 @@ func skipDiskName(name string) bool {
 	return strings.HasPrefix(name, "mmcblk") && (strings.Contains(name, "boot") || strings.HasSuffix(name, "rpmb"))
 }
 
-// readBlockDisk reads one disk whose resolved sysfs directory is ddir.
-func readBlockDisk(sys, name, ddir string, drivers map[string]string) (BlockDisk, []Error) {
+// diskReader reads the disks of one pass through one hostfs.Reader.
+type diskReader struct {
+	sys     string
+	rd      *hostfs.Reader
+	drivers map[string]string // PCI function directory -> driver
+	strs    strTable          // vendors, models, states
+	path    []byte            // scratch for joining link targets
+}
+
+// sysDirAt is sysDir of the entry name of d: one readlink through d for
+// the kernel's relative link staying in the root, sysDir for anything else.
+func (dr *diskReader) sysDirAt(d hostfs.Dir, name string) (string, error) {
+	if t, err := dr.rd.ReadlinkAt(d, name); err == nil && len(t) > 0 && t[0] != '/' {
+		dr.path = append(append(append(dr.path[:0], d.Path()...), '/'), t...)
+		if p := cleanPath(dr.path); underRootBytes(dr.sys, p) {
+			return string(p), nil
+		}
+	}
+	return sysDir(dr.sys, d.Join(name))
+}
+
+// Attributes of a disk's directory and of its device's that read decides on.
+const (
+	diskHasSerial = 1 << iota
+	diskHasWWID
+	diskHasDevice
+	diskHasVendor
+	diskHasModel
+	diskHasVPD80
+	diskHasState
+)
+
+// diskAttrBits maps the attribute names to their diskHas bits.
+var diskAttrBits = map[string]int{"serial": diskHasSerial, "wwid": diskHasWWID, "device": diskHasDevice,
+	"vendor": diskHasVendor, "model": diskHasModel, "vpd_pg80": diskHasVPD80, "state": diskHasState}
+
+// read reads one disk whose resolved sysfs directory is ddir.
+func (dr *diskReader) read(name, ddir string) (BlockDisk, []Error) {
 	d := BlockDisk{Name: name, SizeBytes: Unknown}
 	rel := filepath.ToSlash(ddir)
 	d.Transport = diskTransport(rel)
@@ -173,95 +216,119 @@ func readBlockDisk(sys, name, ddir string, drivers map[string]string) (BlockDisk
 	d.Controller = fn
 	if i := strings.LastIndex(rel, "/"+fn); fn != "" && i >= 0 {
 		fnDir := ddir[:i+1+len(fn)]
-		drv, ok := drivers[fnDir]
+		drv, ok := dr.drivers[fnDir]
 		if !ok {
 			if t, err := readLink(filepath.Join(fnDir, "driver")); err == nil {
 				drv = filepath.Base(t)
 			}
-			drivers[fnDir] = drv
+			dr.drivers[fnDir] = drv
 		}
 		d.ControllerDriver = drv
 	} else if strings.HasPrefix(d.Host, "host") {
 		d.Controller = d.Host
 	}
 	var errs []Error
-	ents, err := hostfs.ReadDir(ddir)
+	dd, err := dr.rd.OpenDir(ddir)
 	if err != nil {
+		// Not listable, its size may still be readable.
+		if b, err := hostfs.ReadAttr(filepath.Join(ddir, "size")); err == nil {
+			d.SizeBytes = parseDiskSize(b)
+		}
+		return d, append(errs, hostfs.New(DiskCollector, ddir, fmt.Errorf("disk %s: list: %w", name, err)))
+	}
+	defer dd.Close()
+	has := 0
+	if err := dr.rd.Names(dd, func(n string, _ byte) {
+		has |= diskAttrBits[n]
+		if len(n) > len(name) && strings.HasPrefix(n, name) {
+			d.Partitions = append(d.Partitions, strings.Clone(n))
+		}
+	}); err != nil {
 		errs = append(errs, hostfs.New(DiskCollector, ddir, fmt.Errorf("disk %s: list: %w", name, err)))
 	}
-	has := map[string]bool{}
-	for _, e := range ents {
-		n := e.Name()
-		has[n] = true
-		if len(n) > len(name) && strings.HasPrefix(n, name) {
-			d.Partitions = append(d.Partitions, n)
-		}
+	slices.Sort(d.Partitions)
+	if b, err := dr.rd.ReadAt(dd, "size"); err == nil {
+		d.SizeBytes = parseDiskSize(b)
 	}
-	if b, err := hostfs.ReadAttr(filepath.Join(ddir, "size")); err == nil {
-		if v, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); perr == nil && v >= 0 {
-			d.SizeBytes = v * 512
-		}
-	}
-	attr := func(p string) string {
-		b, err := hostfs.ReadAttr(p)
+	attr := func(d hostfs.Dir, name string) string {
+		b, err := dr.rd.ReadAt(d, name)
 		if err != nil {
 			return ""
 		}
-		return strings.TrimSpace(string(b))
+		return string(bytes.TrimSpace(b))
 	}
-	if has["serial"] { // virtio-blk
-		d.Serial = attr(filepath.Join(ddir, "serial"))
+	if has&diskHasSerial != 0 { // virtio-blk
+		d.Serial = attr(dd, "serial")
 	}
-	if has["wwid"] { // NVMe namespace
-		d.WWID = attr(filepath.Join(ddir, "wwid"))
+	if has&diskHasWWID != 0 { // NVMe namespace
+		d.WWID = attr(dd, "wwid")
 	}
-	if !has["device"] {
+	if has&diskHasDevice == 0 {
 		return d, errs
 	}
-	dev, err := sysDir(sys, filepath.Join(ddir, "device"))
+	dev, err := dr.sysDirAt(dd, "device")
 	if err != nil {
-		return d, append(errs, hostfs.New(DiskCollector, filepath.Join(ddir, "device"), fmt.Errorf("disk %s: resolve device: %w", name, err)))
+		return d, append(errs, hostfs.New(DiskCollector, dd.Join("device"), fmt.Errorf("disk %s: resolve device: %w", name, err)))
 	}
-	dents, err := hostfs.ReadDir(dev)
+	devd, err := dr.rd.OpenDir(dev)
 	if err != nil {
 		return d, append(errs, hostfs.New(DiskCollector, dev, fmt.Errorf("disk %s: list device: %w", name, err)))
 	}
-	dhas := map[string]bool{}
-	for _, e := range dents {
-		dhas[e.Name()] = true
+	defer devd.Close()
+	dhas := 0
+	if err := dr.rd.Names(devd, func(n string, _ byte) { dhas |= diskAttrBits[n] }); err != nil {
+		return d, append(errs, hostfs.New(DiskCollector, dev, fmt.Errorf("disk %s: list device: %w", name, err)))
 	}
-	if dhas["vendor"] {
-		d.Vendor = attr(filepath.Join(dev, "vendor"))
+	if dhas&diskHasVendor != 0 {
+		d.Vendor = dr.attrStr(devd, "vendor")
 	}
-	if dhas["model"] {
-		d.Model = attr(filepath.Join(dev, "model"))
+	if dhas&diskHasModel != 0 {
+		d.Model = dr.attrStr(devd, "model")
 	}
-	if d.Serial == "" && dhas["serial"] { // NVMe controller
-		d.Serial = attr(filepath.Join(dev, "serial"))
+	if d.Serial == "" && dhas&diskHasSerial != 0 { // NVMe controller
+		d.Serial = attr(devd, "serial")
 	}
-	if d.WWID == "" && dhas["wwid"] {
-		d.WWID = attr(filepath.Join(dev, "wwid"))
+	if d.WWID == "" && dhas&diskHasWWID != 0 {
+		d.WWID = attr(devd, "wwid")
 	}
-	if d.Serial == "" && dhas["vpd_pg80"] {
+	if d.Serial == "" && dhas&diskHasVPD80 != 0 {
 		// Root-only (0400): unreadable as another user, the serial stays "".
-		if b, err := hostfs.ReadAttr(filepath.Join(dev, "vpd_pg80")); err == nil {
+		if b, err := dr.rd.ReadAt(devd, "vpd_pg80"); err == nil {
 			d.Serial = parseVPDSerial(b)
 		}
 	}
 	if d.Transport == TransportNVMe && d.Host == "" {
 		d.Host = filepath.Base(dev)
 	}
-	if dhas["state"] {
-		p := filepath.Join(dev, "state")
-		b, err := hostfs.ReadAttr(p)
+	if dhas&diskHasState != 0 {
+		b, err := dr.rd.ReadAt(devd, "state")
 		if err != nil {
-			errs = append(errs, hostfs.New(DiskCollector, p, fmt.Errorf("disk %s: read state: %w", name, err)))
+			errs = append(errs, hostfs.New(DiskCollector, devd.Join("state"), fmt.Errorf("disk %s: read state: %w", name, err)))
 			d.State = "unknown"
 		} else {
-			d.State = strings.TrimSpace(string(b))
+			d.State = dr.strs.get(bytes.TrimSpace(b))
 		}
 	}
 	return d, errs
+}
+
+// parseDiskSize parses a disk's size attribute (512-byte sectors) into
+// bytes; Unknown when it is not a count.
+func parseDiskSize(b []byte) int64 {
+	if v, err := strconv.ParseInt(string(bytes.TrimSpace(b)), 10, 64); err == nil && v >= 0 {
+		return v * 512
+	}
+	return Unknown
+}
+
+// attrStr is the trimmed attribute name of d as a string shared by the
+// disks that hold the same value (vendors and models repeat); "" when unreadable.
+func (dr *diskReader) attrStr(d hostfs.Dir, name string) string {
+	b, err := dr.rd.ReadAt(d, name)
+	if err != nil {
+		return ""
+	}
+	return dr.strs.get(bytes.TrimSpace(b))
 }
 
 // parseVPDSerial returns the unit serial number of a SCSI VPD page 0x80
@@ -289,7 +356,7 @@ func parseVPDSerial(b []byte) string {
 // slash-separated sysfs path.
 func diskTransport(p string) string {
 	var virtio, host, ata, sas, usb, mmc, xen, nvme bool
-	for _, c := range strings.Split(p, "/") {
+	for c := range strings.SplitSeq(p, "/") {
 		switch {
 		case strings.HasPrefix(c, "virtio") && isDigits(c[len("virtio"):]):
 			virtio = true
@@ -336,18 +403,34 @@ func diskTransport(p string) string {
 // SCSI device on the slash-separated path p, or the NVMe controller
 // ("nvme0") for an NVMe namespace.
 func diskHostOnPath(p string) (host, hctl string) {
-	parts := strings.Split(p, "/")
-	for i, c := range parts {
+	prev := ""
+	for c := range strings.SplitSeq(p, "/") {
 		switch {
 		case strings.HasPrefix(c, "host") && isDigits(c[len("host"):]):
 			host = c
-		case host != "" && strings.Count(c, ":") == 3 && isDigits(strings.ReplaceAll(c, ":", "")):
+		case host != "" && strings.Count(c, ":") == 3 && isDigitsOrColons(c):
 			hctl = c
-		case c == "nvme" && i+1 < len(parts) && strings.HasPrefix(parts[i+1], "nvme"):
-			host = parts[i+1]
+		case prev == "nvme" && strings.HasPrefix(c, "nvme"):
+			host = c
 		}
+		prev = c
 	}
 	return host, hctl
+}
+
+// isDigitsOrColons reports whether s, less its colons, is non-empty and all
+// decimal digits.
+func isDigitsOrColons(s string) bool {
+	digits := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits = true
+		case c != ':':
+			return false
+		}
+	}
+	return digits
 }
 
 // isDigits reports whether s is non-empty and all decimal digits.

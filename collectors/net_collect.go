@@ -68,8 +68,8 @@ type nicReader struct {
 	ifDir    string     // the interface directory being read
 	r        *hostfs.Reader
 	prober   nicProber
-	path     []byte            // scratch for joining link targets
-	names    map[string]string // drivers and masters, one string each per pass
+	path     []byte   // scratch for joining link targets
+	names    strTable // drivers and masters
 	errs     []Error
 	// opens, links and dirs count the files opened, the links read and the
 	// interface directories opened, for the benchmark.
@@ -119,7 +119,7 @@ func (rd *nicReader) open() (done func(), err error) {
 		return nil, err
 	}
 	rd.path = make([]byte, 0, 256)
-	rd.names = make(map[string]string)
+	rd.names = strTable{}
 	return func() { rd.class.Close(); rd.r.Release(); rd.r = nil }, nil
 }
 
@@ -165,7 +165,7 @@ func (rd *nicReader) read(name string) (n NIC, ok bool) {
 		n.PCIFunction, n.PCISlot = pciFunctionOnPath(devDir[len(rd.sys):])
 		switch d, err := rd.linkIn(devDir, "driver"); {
 		case err == nil:
-			n.Driver = rd.intern(linkBase(d))
+			n.Driver = rd.names.get(linkBase(d))
 		case !isAbsent(err):
 			rd.fail(name, "device/driver", err)
 		}
@@ -177,7 +177,7 @@ func (rd *nicReader) read(name string) (n NIC, ok bool) {
 
 	switch m, err := rd.link(d, "master"); {
 	case err == nil:
-		n.Master = rd.intern(linkBase(m))
+		n.Master = rd.names.get(linkBase(m))
 	case !isAbsent(err):
 		rd.fail(name, "master", err)
 	}
@@ -217,17 +217,6 @@ func (rd *nicReader) read(name string) (n NIC, ok bool) {
 		}
 	}
 	return n, true
-}
-
-// intern returns b as a string, one per distinct value per pass (a bond's
-// name is every slave's master, a driver drives many NICs).
-func (rd *nicReader) intern(b []byte) string {
-	if s, ok := rd.names[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	rd.names[s] = s
-	return s
 }
 
 // ifaceDir resolves <sys>/class/net/<name> (a symlink on a live host, a
