@@ -9,6 +9,7 @@ import (
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/buildinfo"
 	"github.com/redwatch/redwatch/internal/capture"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/safefile"
 )
@@ -51,20 +52,12 @@ func runCapture(ctx context.Context, e *env, args []string) int {
 	} else {
 		exclude = append(exclude, cfg.StateDir, cfg.Daemon.WebConfigFile)
 	}
-	// The BMC the configuration names is read once, like audit reads it;
-	// its secret files are never archived (they are not read through the
+	// Its secret files are never archived (they are not read through the
 	// recorded reads either).
-	var bmc collectors.SourceOptions
-	if roots.Live {
-		bmc.IPMI = collectors.NewIPMIReader(cfg.IPMIOptions(), e.clock)
-		if o := cfg.RedfishOptions(); o.Endpoint != "" {
-			bmc.Redfish = collectors.NewRedfishReader(o, e.clock)
-		}
-	}
 	exclude = append(exclude, cfg.Power.IPMI.PasswordFile, cfg.Power.Redfish.PasswordFile)
 	var buf bytes.Buffer
 	m, err := capture.Capture(ctx, &buf, capture.Options{Roots: roots, Exclude: exclude, Clock: e.clock,
-		Timeout: timeout, Version: buildinfo.Get().Version, Sources: liveSources(ctx, roots, cfg), BMC: bmc})
+		Timeout: timeout, Version: buildinfo.Get().Version, Sources: liveSources(ctx, roots, cfg), BMC: bmcReaders(cfg, roots, e.clock)})
 	if err != nil {
 		return errorf(e, "capture: %v", err)
 	}
@@ -85,4 +78,20 @@ func runCapture(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "redwatch: capture: could not read %s: %s\n", esc(f.Path), esc(f.Error))
 	}
 	return exitOK
+}
+
+// bmcReaders are the readers of the BMC cfg names (power.ipmi, and
+// power.redfish when it has an endpoint), for one capture of a live host:
+// it reads the BMC once, as audit does. A captured tree's BMC is its files:
+// no reader.
+func bmcReaders(cfg *config.Config, roots collectors.Roots, clk clock.Clock) collectors.SourceOptions {
+	var bmc collectors.SourceOptions
+	if !roots.Live {
+		return bmc
+	}
+	bmc.IPMI = collectors.NewIPMIReader(cfg.IPMIOptions(), clk)
+	if o := cfg.RedfishOptions(); o.Endpoint != "" {
+		bmc.Redfish = collectors.NewRedfishReader(o, clk)
+	}
+	return bmc
 }

@@ -15,7 +15,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/capture"
+	"github.com/redwatch/redwatch/internal/clock"
+	"github.com/redwatch/redwatch/internal/config"
 	"github.com/redwatch/redwatch/internal/hostgen"
 )
 
@@ -251,5 +254,31 @@ func TestCaptureStdoutAndBadRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(archive); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("capture of a missing root wrote %s", archive)
+	}
+}
+
+// TestCaptureBMCReaders: a capture of a live host reads the BMC its
+// configuration names (power.ipmi over LAN, power.redfish); a captured tree
+// reads none (its ipmi/ and redfish/ files are its BMC).
+func TestCaptureBMCReaders(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "bmc.password")
+	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("redwatch.yaml", []byte("power:\n  ipmi:\n    address: 10.0.0.21\n    username: monitor\n    password_file: "+pw+
+		"\n  redfish:\n    endpoint: https://10.0.0.5\n    username: monitor\n    password_file: "+pw+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := collectors.HostRoots()
+	if b := bmcReaders(cfg, live, clock.Real{}); b.IPMI == nil || b.Redfish == nil {
+		t.Errorf("live host: readers %+v, want IPMI and Redfish", b)
+	}
+	if b := bmcReaders(config.Default(), live, clock.Real{}); b.IPMI == nil || b.Redfish != nil {
+		t.Errorf("live host, no configuration: readers %+v, want in-band IPMI only", b)
+	}
+	if b := bmcReaders(cfg, collectors.TreeRoots(dir), clock.Real{}); b.IPMI != nil || b.Redfish != nil {
+		t.Errorf("captured tree: readers %+v, want none", b)
 	}
 }
