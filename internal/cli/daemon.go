@@ -73,6 +73,8 @@ func runDaemon(ctx context.Context, e *env, args []string) int {
 		Logger:      log,
 		Build:       buildinfo.Get(),
 		StopTimeout: stopTimeout,
+
+		ReleaseStartup: true,
 	}
 	if e.daemonHook != nil {
 		e.daemonHook(svc)

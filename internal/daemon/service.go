@@ -76,6 +76,10 @@ type Service struct {
 	OnPass func(Report)
 	// Started is called once the endpoint listens and the loop runs (tests).
 	Started func(addr net.Addr, d *Daemon)
+	// ReleaseStartup returns what only the start needed once the first
+	// pass is done (ReleaseStartupMemory): the command sets it, tests
+	// running many daemons in one process need not.
+	ReleaseStartup bool
 }
 
 // Run runs the daemon until ctx ends (nil error) or a part fails. An error
@@ -202,6 +206,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if notifier == nil {
 		notifier = SystemdNotifier{}
 	}
+	released := !s.ReleaseStartup
 	d, err := New(Options{
 		Load:     load,
 		Sources:  append(SourcesFor(s.Roots), wake),
@@ -215,6 +220,10 @@ func (s *Service) Run(ctx context.Context) error {
 				am.Process(ctx, r.Pass.Result)
 			}
 			policy.Kick()
+			if !released {
+				released = true
+				ReleaseStartupMemory(log)
+			}
 			if s.OnPass != nil {
 				s.OnPass(r)
 			}

@@ -65,15 +65,7 @@ func TestServiceRunsAndStops(t *testing.T) {
 		t.Errorf("/health: %d", resp.StatusCode)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run after cancel: %v", err)
-		}
-	case <-time.After(20 * time.Second): // a bound for a hung stop, not a wait for time to pass
-		t.Fatal("Run did not return after cancel")
-	}
+	stopService(t, cancel, done)
 	if _, err := http.Get(base + "/health"); err == nil {
 		t.Error("the endpoint still answers after Run returned")
 	}
