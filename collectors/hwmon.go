@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/internal/hostfs"
+	"github.com/redwatch/redwatch/ipmi"
 )
 
 // HwmonCollector is the Collector of the errors of the hwmon power source.
@@ -220,8 +221,10 @@ func collectHwmonPSUs(ctx context.Context, r Roots, timeout time.Duration) ([]PS
 		return nil, []Error{hostfs.New(HwmonCollector, dir, fmt.Errorf("list hwmon devices: %w", err))}
 	}
 	var (
-		psus []PSU
-		errs []Error
+		psus   []PSU
+		labels []string // each supply's hwmonN/label
+		devs   []string // each supply's I2C device ("5-0058")
+		errs   []Error
 	)
 	for _, e := range ents {
 		path := filepath.Join(dir, e.Name())
@@ -238,10 +241,97 @@ func collectHwmonPSUs(ctx context.Context, r Roots, timeout time.Duration) ([]PS
 			continue
 		}
 		p, perrs := readHwmonPSU(ctx, path, e.Name(), strings.TrimSpace(string(b)), timeout)
+		label, err := hostfs.ReadAttrTimeout(ctx, filepath.Join(path, "label"), timeout)
+		switch {
+		case err == nil:
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENODATA):
+			label = nil // no firmware label: the usual case
+		default:
+			perrs = append(perrs, hostfs.New(HwmonCollector, filepath.Join(path, "label"), fmt.Errorf("power supply %s: read label: %w", p.Name, err)))
+		}
 		psus = append(psus, p)
+		labels = append(labels, strings.TrimSpace(string(label)))
+		devs = append(devs, hwmonDevice(path))
 		errs = append(errs, perrs...)
 	}
+	for i, slot := range HwmonSlots(labels, devs) {
+		psus[i].Slot = slot
+	}
 	return psus, errs
+}
+
+// hwmonCRPSBase is the 7-bit PMBus address of bay 1 by the CRPS (Common
+// Redundant Power Supply) convention: the backplane straps a supply's
+// address pins A0-A2 by its bay, bay n answering at 0x58 + n-1 (Intel's
+// CRPS specifications: PMBus device B0h, B2h, ... in 8-bit form).
+const hwmonCRPSBase = 0x58
+
+// HwmonSlots are the bays of the hwmon supplies (PSU.Slot), so that a
+// supply the BMC also reports (IPMI "PS1 Status", Redfish "PSU 1") is one
+// member of the power group, given each supply's hwmonN/label (labels[i],
+// "" without) and I2C device (devs[i], "5-0058", "" when not on I2C):
+//
+//   - the label, the device's name given by the firmware (the hwmon core
+//     exposes a devicetree or ACPI "label" property, Linux 5.19+), when it
+//     names a bay: "PSU1", "PS 2", "Power Supply 3";
+//   - else, by the CRPS convention, the PMBus address: when every supply
+//     without a labelled bay sits at a distinct address in 0x58-0x5f, the
+//     bay is the address - 0x57. Supplies that share an address (each on
+//     its own I2C bus or mux channel, as on many switches) say nothing of
+//     their bay this way;
+//   - else none (""): the supply is a member of its own.
+//
+// A bay two supplies would share is given to neither.
+func HwmonSlots(labels, devs []string) []string {
+	slots := make([]string, len(labels))
+	byAddr := map[int]bool{}
+	crps := true
+	for i, l := range labels {
+		if slots[i] = ipmi.SupplySlot(l); slots[i] != "" {
+			continue
+		}
+		a, ok := i2cAddress(devs[i])
+		if !ok || a < hwmonCRPSBase || a > hwmonCRPSBase+7 || byAddr[a] {
+			crps = false
+		}
+		byAddr[a] = true
+	}
+	count := map[string]int{}
+	for i := range slots {
+		if a, ok := i2cAddress(devs[i]); slots[i] == "" && crps && ok {
+			slots[i] = strconv.Itoa(a - hwmonCRPSBase + 1)
+		}
+		count[slots[i]]++
+	}
+	for i, s := range slots {
+		if count[s] > 1 {
+			slots[i] = ""
+		}
+	}
+	return slots
+}
+
+// i2cAddress is the 7-bit address of an I2C device named "<bus>-<addr>"
+// ("5-0058": bus 5, address 0x58, as drivers/i2c names its clients).
+func i2cAddress(dev string) (int, bool) {
+	bus, addr, ok := strings.Cut(dev, "-")
+	if !ok || bus == "" || strings.Trim(bus, "0123456789") != "" || len(addr) != 4 {
+		return 0, false
+	}
+	a, err := strconv.ParseUint(addr, 16, 16)
+	if err != nil || a > 0x7f {
+		return 0, false
+	}
+	return int(a), true
+}
+
+// hwmonDevice is the name of the device an hwmon directory belongs to (the
+// base of its `device` link: "5-0058" for an I2C client), "" without one.
+func hwmonDevice(dir string) string {
+	if t, err := hostfs.Readlink(filepath.Join(dir, "device")); err == nil && filepath.Base(t) != "." && filepath.Base(t) != "/" {
+		return filepath.Base(t)
+	}
+	return ""
 }
 
 // readHwmonPSU reads one PMBus supply's hwmon directory: each wanted
@@ -323,8 +413,8 @@ func readHwmonPSU(ctx context.Context, dir, hwmon, driver string, timeout time.D
 // ("dps920ab@5-005a": bus 5, address 0x5a, from hwmonN/device), else by
 // its driver and hwmon device ("dps920ab@hwmon3").
 func hwmonPSUName(dir, hwmon, driver string) string {
-	if t, err := hostfs.Readlink(filepath.Join(dir, "device")); err == nil && filepath.Base(t) != "." && filepath.Base(t) != "/" {
-		return driver + "@" + filepath.Base(t)
+	if d := hwmonDevice(dir); d != "" {
+		return driver + "@" + d
 	}
 	return driver + "@" + hwmon
 }

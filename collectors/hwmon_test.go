@@ -5,10 +5,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redwatch/redwatch/internal/testtree"
 )
 
 func i64(n int64) *int64 { return &n }
@@ -122,11 +125,61 @@ func TestHwmonFixtures(t *testing.T) {
 					t.Errorf("supply %s: state %s, online %d", p.Name, p.State, p.Online)
 				}
 				got = append(got, p.Name+" "+p.State+" "+p.Reason)
+				// Bays by the CRPS convention: 0x58 is bay 1, 0x59 bay 2.
+				if want := map[string]string{"dps800@5-0058": "1", "dps800@5-0059": "2"}[p.Name]; p.Slot != want {
+					t.Errorf("supply %s: slot %q, want %q", p.Name, p.Slot, want)
+				}
 			}
 			if strings.Join(got, "|") != strings.Join(want, "|") {
 				t.Errorf("supplies\n got %q\nwant %q", got, want)
 			}
 		})
+	}
+}
+
+// TestHwmonSlots: the bay of an hwmon supply, so that the supply the BMC
+// also reports is one member: the firmware's label when it names a bay,
+// else the CRPS PMBus address when every unlabelled supply has its own in
+// 0x58-0x5f, else none; never one bay for two supplies.
+func TestHwmonSlots(t *testing.T) {
+	tests := []struct {
+		name         string
+		labels, devs []string
+		want         []string
+	}{
+		{"crps addresses", []string{"", ""}, []string{"5-0058", "5-0059"}, []string{"1", "2"}},
+		{"crps, third bay", []string{"", "", ""}, []string{"7-005a", "7-0058", "7-0059"}, []string{"3", "1", "2"}},
+		{"labels win", []string{"PSU2", "psu 1"}, []string{"5-0058", "5-0059"}, []string{"2", "1"}},
+		{"one label, the other by address", []string{"Power Supply 2", ""}, []string{"5-0059", "5-0058"}, []string{"2", "1"}},
+		{"one address on two buses (a mux channel each) says nothing", []string{"", ""}, []string{"10-0058", "11-0058"}, []string{"", ""}},
+		{"labels still name them on two buses", []string{"PSU1", "PSU2"}, []string{"10-0058", "11-0058"}, []string{"1", "2"}},
+		{"outside the CRPS range", []string{"", ""}, []string{"5-0010", "5-0011"}, []string{"", ""}},
+		{"one supply not on I2C", []string{"", ""}, []string{"5-0058", "platform-psu"}, []string{"", ""}},
+		{"a label that names no bay", []string{"left", "right"}, []string{"", ""}, []string{"", ""}},
+		{"a bay two supplies would share goes to neither", []string{"PSU1", ""}, []string{"5-0059", "5-0058"}, []string{"", ""}},
+		{"no supply", nil, nil, []string{}},
+	}
+	for _, tt := range tests {
+		if got := HwmonSlots(tt.labels, tt.devs); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: slots %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	// Read from a tree: the firmware labels (swapped against the addresses)
+	// win over the CRPS convention.
+	root := testtree.Copy(t, "psu_hwmon_healthy")
+	for hw, label := range map[string]string{"hwmon0": "PSU2\n", "hwmon1": "PSU1\n"} {
+		if err := os.WriteFile(filepath.Join(root, "sys", "class", "hwmon", hw, "label"), []byte(label), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	psus, errs := collectHwmonPSUs(context.Background(), TreeRoots(root), time.Second)
+	if len(errs) > 0 || len(psus) != 2 || psus[0].Slot != "2" || psus[1].Slot != "1" {
+		t.Errorf("labelled supplies %+v, errors %v: want bays 2 and 1", psus, errs)
+	}
+	for dev, want := range map[string]int{"5-0058": 0x58, "0-007f": 0x7f, "12-0050": 0x50, "5-0080": -1, "x-0058": -1, "5-58": -1, "-0058": -1, "hwmon3": -1} {
+		if a, ok := i2cAddress(dev); ok != (want >= 0) || ok && a != want {
+			t.Errorf("i2cAddress(%q) = %#x %v, want %#x", dev, a, ok, want)
+		}
 	}
 }
 
@@ -178,4 +231,22 @@ func BenchmarkHwmonCollect(b *testing.B) {
 			b.Fatal(psus, errs)
 		}
 	}
+}
+
+// FuzzHwmonSlots: any labels and I2C device names give one slot per supply,
+// a number or "", never one bay for two supplies.
+func FuzzHwmonSlots(f *testing.F) {
+	f.Add("PSU1", "5-0058", "", "5-0059")
+	f.Add("", "10-0058", "", "11-0058")
+	f.Fuzz(func(t *testing.T, l1, d1, l2, d2 string) {
+		slots := HwmonSlots([]string{l1, l2}, []string{d1, d2})
+		if len(slots) != 2 || slots[0] != "" && slots[0] == slots[1] {
+			t.Fatalf("slots %q", slots)
+		}
+		for _, s := range slots {
+			if strings.Trim(s, "0123456789") != "" {
+				t.Fatalf("slot %q is not a number", s)
+			}
+		}
+	})
 }

@@ -59,10 +59,11 @@ type PSU struct {
 	// than sysfs sets Type "Mains" for a server supply, Present/Online as
 	// well as it can tell (Unknown otherwise), and State and Reason.
 	Source string `json:"source"`
-	// Slot is the supply's bay as its source numbers it ("1", "2"; from the
-	// IPMI sensor name or entity instance, the Redfish MemberId, the hwmon
-	// label), "" when unknown. Two sources' supplies with the same Slot are
-	// the same supply (one member of the power group).
+	// Slot is the supply's bay, counted from 1 ("1", "2"; from the sysfs
+	// name, the IPMI sensor name or entity instance, the Redfish service
+	// label, name or MemberId, the hwmon label or CRPS PMBus address: see
+	// HwmonSlots and docs/power.md), "" when unknown. Two sources' supplies
+	// with the same Slot are the same supply (one member of the power group).
 	Slot string `json:"slot,omitempty"`
 	// State is the supply's decoded state (PSUState* constants) from a
 	// source that knows more than online/present; "" for sysfs.

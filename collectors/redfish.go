@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -196,6 +197,7 @@ func redfishFacts(f redfish.Facts) *redfishResult {
 		p.Name = names[i]
 		res.psus = append(res.psus, p)
 	}
+	redfishSlotsFromOne(f.Supplies, res.psus)
 	for i, s := range f.Supplies {
 		byID[s.ID] = &res.psus[i]
 	}
@@ -228,6 +230,24 @@ func redfishNames(ss []redfish.Supply) []string {
 		}
 	}
 	return out
+}
+
+// redfishSlotsFromOne numbers the bays of each chassis from 1, as IPMI
+// does ("PS1", entity instance 1), so that the supply both report is one
+// member: a chassis one of whose supplies is bay 0 (the legacy Power
+// resource's MemberIds "0", "1", which index its PowerSupplies array; names
+// "Power Supply 0", "Power Supply 1") counts from 0, and each of its
+// numbered bays moves up by one. psus[i] is ss[i]'s supply.
+func redfishSlotsFromOne(ss []redfish.Supply, psus []PSU) {
+	zero := map[string]bool{}
+	for i, s := range ss {
+		zero[s.Chassis] = zero[s.Chassis] || psus[i].Slot == "0"
+	}
+	for i, s := range ss {
+		if n, err := strconv.Atoi(psus[i].Slot); err == nil && zero[s.Chassis] {
+			psus[i].Slot = strconv.Itoa(n + 1)
+		}
+	}
 }
 
 // redfishSlot is a supply's bay number: the digits ending its service

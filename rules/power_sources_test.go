@@ -24,6 +24,11 @@ func bmcPSU(name, slot, state, reason string) collectors.PSU {
 	return p
 }
 
+func hwmonPSU(name, slot, state string) collectors.PSU {
+	return collectors.PSU{Name: name, Type: collectors.PSUTypeMains, Scope: "System", Source: collectors.PSUSourceHwmon, Slot: slot,
+		State: state, Present: 1, Online: 1}
+}
+
 func sysfsPSU(name, slot string, online int) collectors.PSU {
 	return collectors.PSU{Name: name, Type: collectors.PSUTypeMains, Source: collectors.PSUSourceSysfs, Slot: slot, Online: online, Present: collectors.Unknown}
 }
@@ -51,6 +56,10 @@ func TestPowerSourcesMerged(t *testing.T) {
 		{name: "same supply in sysfs and ipmi", psus: []collectors.PSU{sysfsPSU("PS1", "1", 1), sysfsPSU("PS2", "2", 1),
 			bmcPSU("PS1 Status", "1", collectors.PSUStateFailed, "Presence detected; Power Supply Failure detected"), bmcPSU("PS2 Status", "2", ok, "")},
 			members: "PS1=unhealthy PS2=online", healthy: 1, findings: []string{"psu_health warning power/PS1"}},
+		{name: "one supply in hwmon and ipmi", psus: []collectors.PSU{hwmonPSU("dps800@5-0058", "1", collectors.PSUStateFailed), bmcPSU("PS1 Status", "1", ok, "Presence detected")},
+			members: "dps800@5-0058=unhealthy", healthy: 0, findings: []string{"psu_health warning power/dps800@5-0058", "psu_single warning power/dps800@5-0058"}},
+		{name: "hwmon and ipmi, different bays", psus: []collectors.PSU{hwmonPSU("dps800@5-0058", "1", ok), bmcPSU("PS2 Status", "2", ok, "Presence detected")},
+			members: "dps800@5-0058=online PS2 Status=online", healthy: 2},
 		{name: "ac lost", psus: []collectors.PSU{bmcPSU("PS1 Status", "1", collectors.PSUStateInputLost, "Presence detected; Power Supply input lost (AC/DC)"), bmcPSU("PS2 Status", "2", ok, "")},
 			members: "PS1 Status=offline PS2 Status=online", healthy: 1, findings: []string{"psu_offline warning power/PS1 Status"}},
 		{name: "absent", psus: []collectors.PSU{bmcPSU("PS1 Status", "1", ok, ""), bmcPSU("PS2 Status", "2", collectors.PSUStateAbsent, "Presence not detected (empty bay)")},
