@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/redwatch/redwatch/bonding"
@@ -123,7 +124,9 @@ func EvaluateWith(s *collectors.Snapshot, o Options) Outcome {
 	}
 	if len(o.UserRules) > 0 {
 		env := NewEnv(s, in.groups)
-		envMap := toMap(env)
+		// What templates see, made only when a rule over the whole Env
+		// fires: a JSON round trip of every group, bond and disk.
+		envMap := sync.OnceValue(func() any { return toMap(env) })
 		for _, u := range o.UserRules {
 			emit := func(f Finding) {
 				f.Rule = u.Spec.ID

@@ -263,15 +263,16 @@ func NewEnv(s *collectors.Snapshot, groups []Group) Env {
 	return e
 }
 
-// eval runs the rule over env, emitting its findings.
-func (u *UserRule) eval(env Env, envMap any, emit func(Finding)) error {
+// eval runs the rule over env, emitting its findings; envMap returns env
+// as templates see it.
+func (u *UserRule) eval(env Env, envMap func() any, emit func(Finding)) error {
 	out, err := expr.Run(u.prog, env)
 	if err != nil {
 		return err
 	}
 	if u.Spec.ForEach == "" {
 		if ok, _ := out.(bool); ok {
-			f, err := u.finding(envMap, u.Spec.ID)
+			f, err := u.finding(envMap(), u.Spec.ID)
 			if err != nil {
 				return err
 			}
