@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -119,6 +121,10 @@ type Runner struct {
 
 	mu   sync.Mutex
 	hung map[string]*time.Time // source name -> the pass it was started in
+	// last is what each source gave the snapshot in the last pass that ran
+	// it (its facts, errors and duration, or its cut-off error): a partial
+	// pass (CollectOnly) gives it again for the sources it does not run.
+	last map[string]contribution
 }
 
 // outcome is what one source produced.
@@ -139,6 +145,20 @@ type outcome struct {
 // else to the snapshot; the others are not delayed by it. Running
 // Sources(), a tree where none of their files exists gets a NoSource error.
 func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *Snapshot {
+	return rn.collect(ctx, r, timeout, nil)
+}
+
+// CollectOnly is Collect running only the sources for which run is true
+// (see SourcesFollowing); every other source gives the snapshot exactly
+// what it gave in the last pass that ran it (its facts, its errors, its
+// duration), in its place in the order, so the snapshot is the one a full
+// pass would build if those sources' facts had not changed. A source that
+// has never run is run. nil run runs every source (Collect).
+func (rn *Runner) CollectOnly(ctx context.Context, r Roots, timeout time.Duration, run func(source string) bool) *Snapshot {
+	return rn.collect(ctx, r, timeout, run)
+}
+
+func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, run func(string) bool) *Snapshot {
 	clk := rn.Clock
 	if clk == nil {
 		clk = clock.Real{}
@@ -159,14 +179,21 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *
 	}
 
 	type started struct {
-		name string
-		tok  *time.Time
-		done chan outcome
+		name   string
+		tok    *time.Time
+		done   chan outcome
+		replay *contribution // not run: given again from its last pass
 	}
 	var running []started
 	mark := hostfs.ReadMark() // the reads of this pass begin after it
 	for _, src := range list {
 		name := src.Name()
+		if run != nil && !run(name) {
+			if c, ok := rn.lastOf(name); ok {
+				running = append(running, started{name: name, replay: &c})
+				continue
+			}
+		}
 		if err := ctx.Err(); err != nil {
 			s.Errors = append(s.Errors, Error{Collector: name, Err: err})
 			continue
@@ -186,7 +213,7 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *
 			done <- outcome{part: part, err: err, duration: now().Sub(start)}
 			rn.clearHung(name, tok) // after the send: see markHung below
 		}(src)
-		running = append(running, started{name, tok, done})
+		running = append(running, started{name: name, tok: tok, done: done})
 	}
 
 	var deadline <-chan time.Time
@@ -195,9 +222,14 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *
 		defer timer.Stop()
 		deadline = timer.C()
 	}
-	var cause error // set once the deadline passed or ctx ended
-	var hung []int  // indexes into s.Errors of the sources cut off
+	var cause error                   // set once the deadline passed or ctx ended
+	var hung []int                    // indexes into s.Errors of the sources cut off
+	var fresh map[string]contribution // what the sources run in this pass gave
 	for _, st := range running {
+		if st.replay != nil {
+			st.replay.give(s)
+			continue
+		}
 		var o outcome
 		got := false
 		if cause == nil {
@@ -222,28 +254,39 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *
 			default:
 			}
 		}
+		c := contribution{name: st.name}
 		if !got {
 			hung = append(hung, len(s.Errors))
-			s.Errors = append(s.Errors, Error{Collector: st.name, Err: cause})
+			c.errs = []Error{{Collector: st.name, Err: cause}}
 			if timeout > 0 {
-				s.Durations[st.name] = timeout
+				c.duration, c.timed = timeout, true
 			}
-			continue
-		}
-		if o.part.Set != nil {
-			o.part.Set(s)
-		}
-		s.Errors = append(s.Errors, o.part.Errors...)
-		if o.err != nil {
-			var e Error
-			if !errors.As(o.err, &e) {
-				e = Error{Collector: st.name, Err: o.err}
+		} else {
+			c.set, c.errs, c.duration, c.timed = o.part.Set, o.part.Errors, o.duration, true
+			if o.err != nil {
+				var e Error
+				if !errors.As(o.err, &e) {
+					e = Error{Collector: st.name, Err: o.err}
+				}
+				c.errs = append(slices.Clip(c.errs), e)
 			}
-			s.Errors = append(s.Errors, e)
 		}
-		s.Durations[st.name] = o.duration
+		c.give(s)
+		if fresh == nil {
+			fresh = map[string]contribution{}
+		}
+		fresh[st.name] = c
 	}
 	nameHungReads(s.Errors, hung, underRoots(hostfs.ReadsSince(mark), r))
+	for _, i := range hung { // the errors as named, for a later replay
+		name := s.Errors[i].Collector
+		c := fresh[name]
+		c.errs = []Error{s.Errors[i]}
+		fresh[name] = c
+	}
+	if ctx.Err() == nil { // a pass cut short by its context is not what the sources say
+		rn.remember(fresh)
+	}
 	// With the host's own sources, a tree where none of their files exists
 	// gets a NoSource error.
 	if rn.Sources == nil && ctx.Err() == nil {
@@ -252,6 +295,45 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *
 		}
 	}
 	return s
+}
+
+// contribution is what one source gave a snapshot.
+type contribution struct {
+	name     string
+	set      func(*Snapshot) // nil when it gave no facts (cut off)
+	errs     []Error
+	duration time.Duration
+	timed    bool // duration is set
+}
+
+// give writes the contribution into s, as Collect does for a source that
+// returned (or was cut off).
+func (c *contribution) give(s *Snapshot) {
+	if c.set != nil {
+		c.set(s)
+	}
+	s.Errors = append(s.Errors, c.errs...)
+	if c.timed {
+		s.Durations[c.name] = c.duration
+	}
+}
+
+// lastOf is what the source gave the last pass that ran it.
+func (rn *Runner) lastOf(name string) (contribution, bool) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	c, ok := rn.last[name]
+	return c, ok
+}
+
+// remember keeps what the sources run in this pass gave, for CollectOnly.
+func (rn *Runner) remember(fresh map[string]contribution) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.last == nil {
+		rn.last = make(map[string]contribution, len(fresh))
+	}
+	maps.Copy(rn.last, fresh)
 }
 
 // underRoots keeps the paths under one of r's roots: the reads of this

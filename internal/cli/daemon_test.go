@@ -182,7 +182,7 @@ func TestDaemonFixtureEdit(t *testing.T) {
 	}
 	_, metrics := httpGet(t, rd.base+"/metrics")
 	for _, want := range []string{"redwatch_status 2", `redwatch_member_healthy{group="bond0",kind="bond",member="eth1"} 0`,
-		`redwatch_passes_total{trigger="event"}`, `redwatch_event_source_up{source="fsnotify"} 1`} {
+		`redwatch_passes_total{kind="incremental",trigger="event"}`, `redwatch_event_source_up{source="fsnotify"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
@@ -241,7 +241,7 @@ func TestDaemonReload(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // polling the loop, not waiting for time
 	}
-	if !strings.Contains(metrics, `redwatch_passes_total{trigger="reload"} 1`) {
+	if !strings.Contains(metrics, `redwatch_passes_total{kind="full",trigger="reload"} 1`) {
 		t.Errorf("reload passes after one good and one bad reload:\n%s", grepLines(metrics, "redwatch_passes_total"))
 	}
 	if !strings.Contains(metrics, "redwatch_config_last_reload_success_timestamp_seconds ") {

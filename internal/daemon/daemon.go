@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,21 @@ const DefaultDebounce = 50 * time.Millisecond
 type Runner interface {
 	Run(ctx context.Context) *engine.Pass
 }
+
+// PartialRunner is a Runner that can also run an incremental pass, which
+// re-reads only the sources that follow the subsystems the events named and
+// gives the rest their last facts (engine.Engine.RunFollowing); the loop
+// runs one after events it can place, and a full pass (Run) otherwise.
+type PartialRunner interface {
+	Runner
+	RunFollowing(ctx context.Context, subs ...collectors.Subsystem) *engine.Pass
+}
+
+// Pass kinds (Report.Kind).
+const (
+	KindFull        = report.KindFull
+	KindIncremental = report.KindIncremental
+)
 
 // Setup is what the configuration decides for the loop: how to run a pass
 // and how often.
@@ -118,16 +134,19 @@ type Daemon struct {
 	pendingFirst   string
 	pendingSince   time.Time
 	pendingLast    time.Time
+	pendingFull    bool                          // an event no subsystem covers: a full pass
+	pendingSubs    map[collectors.Subsystem]bool // the subsystems the pending events named
 	eventsBySource map[string]uint64
 	sourceUp       map[string]bool
 
-	passes   map[string]uint64 // owned by the loop
-	seq      uint64
-	interval atomic.Int64 // the interval in force, for readers off the loop
-	last     atomic.Pointer[Report]
-	reloaded atomic.Pointer[ReloadStatus]
-	prev     *engine.Pass
-	running  atomic.Bool
+	passes      map[string]uint64 // owned by the loop
+	incremental uint64            // owned by the loop
+	seq         uint64
+	interval    atomic.Int64 // the interval in force, for readers off the loop
+	last        atomic.Pointer[Report]
+	reloaded    atomic.Pointer[ReloadStatus]
+	prev        *engine.Pass
+	running     atomic.Bool
 }
 
 // New reads the configuration once and returns the daemon; a configuration
@@ -154,6 +173,7 @@ func New(opts Options) (*Daemon, error) {
 		eventsBySource: map[string]uint64{},
 		sourceUp:       map[string]bool{},
 		passes:         map[string]uint64{},
+		pendingSubs:    map[collectors.Subsystem]bool{},
 	}
 	if d.clock == nil {
 		d.clock = RealClock{}
@@ -201,11 +221,18 @@ func (d *Daemon) Last() *Report { return d.last.Load() }
 // Interval is the safety-net interval in force.
 func (d *Daemon) Interval() time.Duration { return time.Duration(d.interval.Load()) }
 
-// event is what a source calls for each event.
-func (d *Daemon) event(source, detail string) {
+// event is what a source calls for each event; subs are the subsystems it
+// is about (nil: it cannot say, so the pass that covers it is a full one).
+func (d *Daemon) event(source, detail string, subs []collectors.Subsystem) {
 	now := d.clock.Now()
 	d.mu.Lock()
 	d.eventsBySource[source]++
+	if len(subs) == 0 {
+		d.pendingFull = true
+	}
+	for _, s := range subs {
+		d.pendingSubs[s] = true
+	}
 	if d.pendingEvents == 0 {
 		d.pendingFirst = source + ": " + detail
 		d.pendingSince = now
@@ -230,7 +257,7 @@ func (d *Daemon) setSourceUp(name string, up bool) {
 func (d *Daemon) startSources(ctx context.Context, wg *sync.WaitGroup) {
 	for _, src := range d.opts.Sources {
 		name := src.Name()
-		done, err := src.Watch(ctx, func(detail string) { d.event(name, detail) })
+		done, err := src.Watch(ctx, func(detail string) { d.event(name, detail, scopeOf(src, detail)) })
 		if err != nil {
 			d.setSourceUp(name, false)
 			d.log.Warn("event source unavailable; relying on the interval", "source", name, "err", err)
@@ -269,7 +296,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 	d.startSources(srcCtx, &wg)
 
-	d.runPass(ctx, TriggerStart, 0, 0)
+	d.runPass(ctx, TriggerStart, 0, 0, nil)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -296,8 +323,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	interval := d.clock.NewTimer(d.setup.Interval)
 	defer func() { interval.Stop() }()
-	// The interval runs from the start of the last pass; it is re-armed
-	// before each pass so that a pass is never followed by a stale tick.
+	// The interval runs from the start of the last full pass; it is
+	// re-armed before each full pass so that one is never followed by a
+	// stale tick. An incremental pass does not re-arm it: however often
+	// events come, a full pass (the safety net, and the only pass that
+	// reads every source) runs at least every interval.
 	rearm := func() {
 		interval.Stop()
 		interval = d.clock.NewTimer(d.setup.Interval)
@@ -313,13 +343,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 			armWatchdog()
 		case <-interval.C():
 			rearm()
-			d.runPass(ctx, TriggerInterval, 0, 0)
+			d.runPass(ctx, TriggerInterval, 0, 0, nil)
 		case <-d.reload:
 			// A failed reload changed nothing, so it runs no pass: the
 			// reload passes count successful reloads only.
 			if d.doReload() {
 				rearm()
-				d.runPass(ctx, TriggerReload, 0, 0)
+				d.runPass(ctx, TriggerReload, 0, 0, nil)
 			}
 		case <-d.trigger:
 			if !d.debounce(ctx) {
@@ -327,11 +357,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 			d.mu.Lock()
 			n, first, spread := d.pendingEvents, d.pendingFirst, d.pendingLast.Sub(d.pendingSince)
+			subs := d.takeSubsystems()
 			d.pendingEvents, d.pendingFirst = 0, ""
 			d.mu.Unlock()
-			d.log.Debug("event pass", "events", n, "spread", spread, "first", first)
-			rearm()
-			d.runPass(ctx, TriggerEvent, n, spread)
+			if _, ok := d.setup.Runner.(PartialRunner); !ok {
+				subs = nil
+			}
+			d.log.Debug("event pass", "events", n, "spread", spread, "first", first, "subsystems", subsystemList(subs))
+			if subs == nil {
+				rearm()
+			}
+			d.runPass(ctx, TriggerEvent, n, spread, subs)
 		}
 	}
 }
@@ -384,9 +420,41 @@ func (d *Daemon) doReload() bool {
 	return true
 }
 
-// runPass runs one pass, publishes it, logs what changed and tells systemd.
-func (d *Daemon) runPass(ctx context.Context, trigger string, events int, spread time.Duration) {
-	p := d.setup.Runner.Run(ctx)
+// takeSubsystems returns the pending events' subsystems, sorted, and clears
+// them; nil when one of the events needs a full pass. d.mu is held.
+func (d *Daemon) takeSubsystems() []collectors.Subsystem {
+	var subs []collectors.Subsystem
+	if !d.pendingFull {
+		subs = slices.Sorted(maps.Keys(d.pendingSubs))
+	}
+	d.pendingFull = false
+	clear(d.pendingSubs)
+	return subs
+}
+
+// subsystemList is the subsystems for the log ("full" for none).
+func subsystemList(subs []collectors.Subsystem) string {
+	if len(subs) == 0 {
+		return "full"
+	}
+	parts := make([]string, len(subs))
+	for i, s := range subs {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ",")
+}
+
+// runPass runs one pass, publishes it, logs what changed and tells systemd:
+// an incremental one over subs when there are any (the runner is then a
+// PartialRunner), a full one otherwise.
+func (d *Daemon) runPass(ctx context.Context, trigger string, events int, spread time.Duration, subs []collectors.Subsystem) {
+	var p *engine.Pass
+	kind := KindFull
+	if pr, ok := d.setup.Runner.(PartialRunner); ok && len(subs) > 0 {
+		p, kind = pr.RunFollowing(ctx, subs...), KindIncremental
+	} else {
+		p = d.setup.Runner.Run(ctx)
+	}
 	if p == nil {
 		d.log.Error("pass returned nothing", "trigger", trigger)
 		return
@@ -396,11 +464,17 @@ func (d *Daemon) runPass(ctx context.Context, trigger string, events int, spread
 	}
 	d.seq++
 	d.passes[trigger]++
+	if kind == KindIncremental {
+		d.incremental++
+	}
 	d.mu.Lock()
 	r := &Report{
 		Pass:           p,
 		Seq:            d.seq,
 		Trigger:        trigger,
+		Kind:           kind,
+		Subsystems:     subs,
+		Incremental:    d.incremental,
 		Events:         events,
 		Spread:         spread,
 		Passes:         maps.Clone(d.passes),

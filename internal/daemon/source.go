@@ -27,6 +27,50 @@ type Source interface {
 	Watch(ctx context.Context, notify func(detail string)) (done <-chan error, err error)
 }
 
+// Scoper is a Source that can say which subsystems one of its events is
+// about (from the detail it passed to notify), so that the pass after it
+// re-reads only their sources (collectors.SourcesFollowing). A source
+// without it, or an event it cannot place (nil), makes a full pass.
+type Scoper interface {
+	Scope(detail string) []collectors.Subsystem
+}
+
+// scopeOf is what src says its event is about; nil for a full pass.
+func scopeOf(src Source, detail string) []collectors.Subsystem {
+	if sc, ok := src.(Scoper); ok {
+		return sc.Scope(detail)
+	}
+	return nil
+}
+
+// Scope of a link change is the net subsystem (bonds, NICs, routes).
+func (*LinkSource) Scope(string) []collectors.Subsystem {
+	return []collectors.Subsystem{collectors.SubsystemNet}
+}
+
+// Scope of an mdstat wake-up is the md subsystem.
+func (*MDStatSource) Scope(string) []collectors.Subsystem {
+	return []collectors.Subsystem{collectors.SubsystemMD}
+}
+
+// ueventSubsystems are the uevent SUBSYSTEM= values a pass can follow.
+var ueventSubsystems = map[string]collectors.Subsystem{
+	"net":          collectors.SubsystemNet,
+	"block":        collectors.SubsystemBlock,
+	"power_supply": collectors.SubsystemPower,
+	"hwmon":        collectors.SubsystemHwmon,
+}
+
+// Scope of a uevent is its SUBSYSTEM= (the detail's first word); an
+// overflow (events were lost) or another subsystem is a full pass.
+func (*UeventSource) Scope(detail string) []collectors.Subsystem {
+	first, _, _ := strings.Cut(detail, " ")
+	if s, ok := ueventSubsystems[first]; ok {
+		return []collectors.Subsystem{s}
+	}
+	return nil
+}
+
 // SourcesFor returns the event sources for the roots: on the host's own
 // roots the kernel's (netlink link changes, poll() on mdstat, uevents); on a
 // captured tree, fsnotify on the tree's files, so a test that edits a fixture
@@ -36,7 +80,7 @@ func SourcesFor(r collectors.Roots) []Source {
 		return []Source{
 			&LinkSource{},
 			&MDStatSource{Path: filepath.Join(r.Proc, "mdstat")},
-			&UeventSource{Subsystems: []string{"block", "power_supply"}},
+			&UeventSource{Subsystems: []string{"block", "power_supply", "net", "hwmon"}},
 		}
 	}
 	var dirs []string
@@ -45,13 +89,63 @@ func SourcesFor(r collectors.Roots) []Source {
 			dirs = append(dirs, d)
 		}
 	}
-	return []Source{&TreeSource{Dirs: dirs}}
+	return []Source{&TreeSource{Dirs: dirs, Sys: r.Sys, Proc: r.Proc}}
 }
 
 // TreeSource watches every directory under Dirs (and the ones created later)
 // with fsnotify; any write, creation, removal or rename is an event.
 type TreeSource struct {
 	Dirs []string
+	// Sys and Proc are the tree's sys and proc roots (among Dirs), for
+	// Scope; "" places no event there.
+	Sys, Proc string
+}
+
+// Scope places a file event by where the file is, as the kernel event it
+// stands for: under proc, mdstat is the md subsystem and net/bonding/* and
+// net/route the net one; under sys, the last of the path's directories
+// that names a subsystem (md, block, net, power_supply, hwmon: e.g.
+// devices/virtual/block/md0/md/dev-sda/state is md, class/net/eth0/carrier
+// net). Anything else (a watch error, dev, a file no subsystem covers) is a
+// full pass.
+func (t *TreeSource) Scope(detail string) []collectors.Subsystem {
+	_, path, ok := strings.Cut(detail, " ")
+	if !ok || strings.HasPrefix(detail, "error ") {
+		return nil
+	}
+	if rel, ok := under(t.Proc, path); ok {
+		switch {
+		case rel == "mdstat":
+			return []collectors.Subsystem{collectors.SubsystemMD}
+		case rel == "net/route" || rel == "net/bonding" || strings.HasPrefix(rel, "net/bonding/"):
+			return []collectors.Subsystem{collectors.SubsystemNet}
+		}
+		return nil
+	}
+	if rel, ok := under(t.Sys, path); ok {
+		parts := strings.Split(rel, "/")
+		for i := len(parts) - 1; i >= 0; i-- {
+			switch parts[i] {
+			case "md":
+				return []collectors.Subsystem{collectors.SubsystemMD}
+			case "block", "net", "power_supply", "hwmon":
+				return []collectors.Subsystem{ueventSubsystems[parts[i]]}
+			}
+		}
+	}
+	return nil
+}
+
+// under is path relative to root when it lies below it.
+func under(root, path string) (string, bool) {
+	if root == "" {
+		return "", false
+	}
+	rel, err := filepath.Rel(root, path)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
 }
 
 // Name is "fsnotify".

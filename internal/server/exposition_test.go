@@ -239,7 +239,7 @@ func TestMetricsRenderedOncePerPass(t *testing.T) {
 		first := scrape(t, h, hdr)
 		r.Passes["event"] = 99
 		second := scrape(t, h, hdr)
-		if first.body != second.body || !strings.Contains(second.body, `redwatch_passes_total{trigger="event"} 2`) {
+		if first.body != second.body || !strings.Contains(second.body, `redwatch_passes_total{kind="full",trigger="event"} 1`) {
 			t.Errorf("%v: two scrapes of one pass differ:\n%s", hdr, firstDiff(first.body, second.body))
 		}
 		r.Passes["event"] = 2
@@ -251,7 +251,7 @@ func TestMetricsRenderedOncePerPass(t *testing.T) {
 	next := *r
 	next.Passes = map[string]uint64{"start": 1, "event": 3}
 	last = &next
-	if body := scrape(t, h, nil).body; !strings.Contains(body, `redwatch_passes_total{trigger="event"} 3`) {
+	if body := scrape(t, h, nil).body; !strings.Contains(body, `redwatch_passes_total{kind="full",trigger="event"} 2`) {
 		t.Errorf("a new pass is not served:\n%s", body)
 	}
 	reload = report.ReloadStatus{Successful: false, LastSuccess: passTime}

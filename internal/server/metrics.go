@@ -41,7 +41,8 @@ var (
 	descErrors = prometheus.NewDesc("redwatch_collector_errors",
 		"Number of paths the collector could not read or parse in the last pass.", []string{"collector"}, nil)
 	descPasses = prometheus.NewDesc("redwatch_passes_total",
-		"Passes run since the daemon started, by trigger (start, event, interval, reload).", []string{"trigger"}, nil)
+		"Passes run since the daemon started, by trigger (start, event, interval, reload) and kind (full: every source read; incremental: after events, only their subsystems' sources re-read).",
+		[]string{"trigger", "kind"}, nil)
 	descEvents = prometheus.NewDesc("redwatch_events_total",
 		"Events received since the daemon started, by source.", []string{"source"}, nil)
 	descSourceUp = prometheus.NewDesc("redwatch_event_source_up",
@@ -147,7 +148,12 @@ func (c *passCollector) collect(r *report.Report, rs *report.ReloadStatus, send 
 	gauge(descLastPass, float64(p.Started.UnixNano())/1e9)
 	gauge(descInterval, r.Interval.Seconds())
 	for _, t := range sortedKeys(r.Passes) {
-		send(descPasses, prometheus.CounterValue, float64(r.Passes[t]), t)
+		n := r.Passes[t]
+		if t == report.TriggerEvent {
+			send(descPasses, prometheus.CounterValue, float64(r.Incremental), t, report.KindIncremental)
+			n -= r.Incremental
+		}
+		send(descPasses, prometheus.CounterValue, float64(n), t, report.KindFull)
 	}
 	for _, s := range sortedKeys(r.EventsBySource) {
 		send(descEvents, prometheus.CounterValue, float64(r.EventsBySource[s]), s)

@@ -41,6 +41,7 @@ func fixtureReport(t *testing.T, names ...string) *report.Report {
 	return &report.Report{
 		Pass: p, Seq: 3, Trigger: report.TriggerEvent, Events: 2,
 		Passes:         map[string]uint64{"start": 1, "event": 2},
+		Incremental:    1,
 		EventsBySource: map[string]uint64{"netlink": 2, "mdstat": 0},
 		Sources:        map[string]bool{"netlink": true, "mdstat": true, "uevent": false},
 		Interval:       30 * time.Second,
@@ -224,7 +225,8 @@ func TestMetrics(t *testing.T) {
 		`redwatch_findings{severity="info"} 1`, // power_not_observable: the trees have no power source
 		`redwatch_collector_success{collector="md"} 1`,
 		`redwatch_collector_duration_seconds{collector="bonding"}`,
-		`redwatch_passes_total{trigger="event"} 2`,
+		`redwatch_passes_total{kind="full",trigger="event"} 1`,
+		`redwatch_passes_total{kind="incremental",trigger="event"} 1`,
 		`redwatch_events_total{source="netlink"} 2`,
 		`redwatch_event_source_up{source="uevent"} 0`,
 		`redwatch_last_pass_timestamp_seconds 1.7487792e+09`,

@@ -6,6 +6,7 @@ package report
 import (
 	"time"
 
+	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/engine"
 )
 
@@ -20,6 +21,14 @@ const (
 	TriggerReload   = "reload"
 )
 
+// Pass kinds: a full pass reads every source; an incremental one (after
+// events it could place) re-reads only the sources of the subsystems the
+// events named and takes the others' facts from their last read.
+const (
+	KindFull        = "full"
+	KindIncremental = "incremental"
+)
+
 // Report is what the loop publishes after each pass.
 type Report struct {
 	// Pass is the pass that just ran.
@@ -28,13 +37,20 @@ type Report struct {
 	Seq uint64
 	// Trigger is why it ran: start, event, interval or reload.
 	Trigger string
+	// Kind is full or incremental (KindFull, KindIncremental).
+	Kind string
+	// Subsystems are what an incremental pass re-read (nil for a full one).
+	Subsystems []collectors.Subsystem
 	// Events is how many events the pass coalesced (trigger event only).
 	Events int
 	// Spread is the time from the first to the last of those events: how
 	// long the burst lasted, which the debounce window must cover.
 	Spread time.Duration
-	// Passes counts the passes so far by trigger.
+	// Passes counts the passes so far by trigger, of either kind.
 	Passes map[string]uint64
+	// Incremental counts the incremental passes so far; all of them were
+	// triggered by events (the rest of Passes[TriggerEvent] were full).
+	Incremental uint64
 	// EventsBySource counts the events so far by source.
 	EventsBySource map[string]uint64
 	// Sources says, for each event source, whether it is delivering events.

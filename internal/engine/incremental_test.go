@@ -1,0 +1,216 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redwatch/redwatch/collectors"
+	"github.com/redwatch/redwatch/internal/clock"
+	"github.com/redwatch/redwatch/internal/testtree"
+)
+
+// countedSource counts the runs of a source.
+type countedSource struct {
+	collectors.Source
+	runs *counts
+}
+
+type counts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *counts) get(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[name]
+}
+
+func (s countedSource) Collect(ctx context.Context, r collectors.Roots) (collectors.Part, error) {
+	s.runs.mu.Lock()
+	s.runs.n[s.Name()]++
+	s.runs.mu.Unlock()
+	return s.Source.Collect(ctx, r)
+}
+
+// countedSources are the host's sources, each counting its runs.
+func countedSources() ([]collectors.Source, *counts) {
+	c := &counts{n: map[string]int{}}
+	var out []collectors.Source
+	for _, s := range collectors.Sources() {
+		out = append(out, countedSource{s, c})
+	}
+	return out, c
+}
+
+// applyFixture turns the copy of fixture from at dir into fixture to: the
+// files that differ or are new are written, the ones only from has are
+// removed, as the kernel's own change would leave the tree.
+func applyFixture(t *testing.T, dir, from, to string) {
+	t.Helper()
+	src := filepath.Join(testtree.Dir(), to)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dir, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(out, 0o755)
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			if old, err := os.Readlink(out); err == nil && old == target {
+				return nil
+			}
+			_ = os.RemoveAll(out)
+			return os.Symlink(target, out)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if old, err := os.ReadFile(out); err == nil && string(old) == string(b) {
+			return nil
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(testtree.Dir(), from)
+	err = filepath.WalkDir(old, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(old, p)
+		if _, err := os.Lstat(filepath.Join(src, rel)); errors.Is(err, fs.ErrNotExist) {
+			if err := os.RemoveAll(filepath.Join(dir, rel)); err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// passJSON is a pass's snapshot (without its durations, which are not
+// JSON) and result, as /health and the rules see them.
+func passJSON(t *testing.T, p *Pass) string {
+	t.Helper()
+	b, err := json.MarshalIndent(struct {
+		Snapshot *collectors.Snapshot
+		Result   any
+		Pending  any
+	}{p.Snapshot, p.Result, p.Pending}, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestIncrementalPassEqualsFullPass runs, for each kind of event, a full
+// pass over a host with bonds, an md RAID1, ACPI and hwmon power supplies,
+// then changes one subsystem of the tree as a fault would and runs the
+// incremental pass that follows its event: its snapshot and verdict are
+// those of a full pass over the changed tree (by a fresh engine), the
+// verdict did change, the subsystem's sources were read again and no other
+// source was.
+func TestIncrementalPassEqualsFullPass(t *testing.T) {
+	base := []string{"bond_ab_healthy", "md_raid1_healthy", "psu_two_healthy", "psu_hwmon_healthy"}
+	for _, tc := range []struct {
+		sub      collectors.Subsystem
+		from, to string
+		reread   []string
+	}{
+		{collectors.SubsystemNet, "bond_ab_healthy", "bond_slave_down", []string{"bonding", "net", "route"}},
+		{collectors.SubsystemMD, "md_raid1_healthy", "md_raid1_faulty", []string{"md", "rootfs"}},
+		{collectors.SubsystemBlock, "md_raid1_healthy", "md_raid1_disk_offline",
+			[]string{"btrfs", "disks", "md", "multipath", "rootfs", "zfs"}},
+		{collectors.SubsystemPower, "psu_two_healthy", "psu_one_offline", []string{"power"}},
+		{collectors.SubsystemHwmon, "psu_hwmon_healthy", "psu_hwmon_fault", []string{"hwmon"}},
+	} {
+		t.Run(string(tc.sub), func(t *testing.T) {
+			dir := testtree.Copy(t, base...)
+			roots := collectors.TreeRoots(dir)
+			clk := clock.NewFake(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
+			srcs, runs := countedSources()
+			e := &Engine{Roots: roots, Clock: clk, Sources: srcs}
+			before := e.Run(context.Background())
+
+			applyFixture(t, dir, tc.from, tc.to)
+			clk.Add(time.Second)
+			got := e.RunFollowing(context.Background(), tc.sub)
+
+			full, _ := countedSources()
+			want := (&Engine{Roots: roots, Clock: clk, Sources: full}).Run(context.Background())
+			if g, w := passJSON(t, got), passJSON(t, want); g != w {
+				t.Fatalf("incremental pass after a %s change differs from a full pass:\n--- incremental\n%s\n--- full\n%s", tc.sub, g, w)
+			}
+			if passJSON(t, before) == passJSON(t, want) {
+				t.Fatalf("the %s change (%s -> %s) changed nothing: the test proves nothing", tc.sub, tc.from, tc.to)
+			}
+			if !slices.Equal(collectors.SourcesFollowing(tc.sub), tc.reread) {
+				t.Fatalf("sources following %s = %v, want %v", tc.sub, collectors.SourcesFollowing(tc.sub), tc.reread)
+			}
+			for _, s := range collectors.Sources() {
+				name, n := s.Name(), runs.get(s.Name())
+				if wantRuns := 1 + boolInt(slices.Contains(tc.reread, name)); n != wantRuns {
+					t.Errorf("source %s ran %d times, want %d (the full pass, then the %s pass only if it follows %s)",
+						name, n, wantRuns, tc.sub, tc.sub)
+				}
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestIncrementalPassKeepsStale fails the md source (a garbage mdstat) in an
+// incremental md pass: the arrays the last pass read are kept stale and the
+// pass is UNKNOWN, exactly as a full pass of the same engine would say.
+func TestIncrementalPassKeepsStale(t *testing.T) {
+	run := func(incremental bool) string {
+		dir := testtree.Copy(t, "bond_ab_healthy", "md_raid1_healthy")
+		clk := clock.NewFake(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
+		e := &Engine{Roots: collectors.TreeRoots(dir), Clock: clk}
+		e.Run(context.Background())
+		applyFixture(t, dir, "md_raid1_healthy", "bad_mdstat_truncated")
+		clk.Add(time.Second)
+		var p *Pass
+		if incremental {
+			p = e.RunFollowing(context.Background(), collectors.SubsystemMD)
+		} else {
+			p = e.Run(context.Background())
+		}
+		if len(p.Snapshot.Stale) == 0 || p.Result.Status.String() == "ok" {
+			t.Fatalf("incremental=%v: stale %v status %s errors %v", incremental, p.Snapshot.Stale, p.Result.Status, p.Result.Errors)
+		}
+		return strings.ReplaceAll(passJSON(t, p), dir, "T")
+	}
+	if inc, full := run(true), run(false); inc != full {
+		t.Fatalf("incremental pass with a failing md source differs from a full one:\n--- incremental\n%s\n--- full\n%s", inc, full)
+	}
+}
