@@ -117,6 +117,8 @@ type ipmiResult struct {
 	// path is where the facts were read (the device, the address, the
 	// captured file), for the errors of sensors that could not be read.
 	path string
+	// at is when the reader read the BMC (zero for a captured tree).
+	at time.Time
 }
 
 // read returns the cached result, refreshing it as the reader's doc says.
@@ -158,16 +160,18 @@ func (rd *IPMIReader) readNow(ctx context.Context, devDir string) *ipmiResult {
 	if read == nil {
 		read = rd.readBMC
 	}
+	at := rd.clock.Now()
 	go func() { done <- read(ctx, devDir) }()
 	timer := rd.clock.NewTimer(rd.opts.Timeout)
 	defer timer.Stop()
 	select {
 	case r := <-done:
+		r.at = at
 		return r
 	case <-timer.C():
 	case <-ctx.Done():
 	}
-	return &ipmiResult{errs: []Error{{Collector: IPMICollector, Path: rd.where(devDir),
+	return &ipmiResult{at: at, errs: []Error{{Collector: IPMICollector, Path: rd.where(devDir),
 		Err: fmt.Errorf("ipmi: no answer from the BMC within %s", rd.opts.Timeout)}}}
 }
 
@@ -352,6 +356,7 @@ func (src ipmiSource) Collect(ctx context.Context, r Roots) (Part, error) {
 	return Part{Set: func(s *Snapshot) {
 		s.PSUs = append(s.PSUs, psus...)
 		s.PowerRedundancy = append(s.PowerRedundancy, reds...)
+		s.setReadAt(IPMICollector, res.at)
 	}, Errors: errs}, nil
 }
 

@@ -89,6 +89,8 @@ type redfishResult struct {
 	psus []PSU
 	red  []PowerRedundancy
 	errs []Error
+	// at is when the reader read the service (zero for a captured tree).
+	at time.Time
 }
 
 // read reads the service once, bounded by the timeout; the session is
@@ -179,11 +181,17 @@ func (src redfishSource) Collect(ctx context.Context, r Roots) (Part, error) {
 	case src.reader == nil || src.reader.opts.Endpoint == "":
 		return Part{}, nil
 	default:
-		res = src.reader.cache.get(ctx, src.reader.read)
+		res = src.reader.cache.get(ctx, func(ctx context.Context) *redfishResult {
+			at := src.reader.cache.now()
+			r := src.reader.read(ctx)
+			r.at = at
+			return r
+		})
 	}
 	return Part{Set: func(s *Snapshot) {
 		s.PSUs = append(s.PSUs, res.psus...)
 		s.PowerRedundancy = append(s.PowerRedundancy, res.red...)
+		s.setReadAt(RedfishCollector, res.at)
 	}, Errors: res.errs}, nil
 }
 

@@ -94,4 +94,20 @@ type Snapshot struct {
 	Stale []Stale `json:"stale,omitempty"`
 	// Durations is how long each collector took.
 	Durations map[string]time.Duration `json:"-"`
+	// ReadAt is when a cached slow source (the BMC: ipmi, redfish) read
+	// what the snapshot holds of it, by collector; a source absent here
+	// read in this pass (Time).
+	ReadAt map[string]time.Time `json:"-"`
+}
+
+// setReadAt records when collector read what the snapshot holds of it
+// (zero at: read in this pass).
+func (s *Snapshot) setReadAt(collector string, at time.Time) {
+	if at.IsZero() {
+		return
+	}
+	if s.ReadAt == nil {
+		s.ReadAt = map[string]time.Time{}
+	}
+	s.ReadAt[collector] = at
 }

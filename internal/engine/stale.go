@@ -29,6 +29,9 @@ func keepStale(prev, cur *collectors.Snapshot) {
 	}
 	mark := func(collector, name string) {
 		s := collectors.Stale{Collector: collector, Name: name, Since: prev.Time, Error: failed[collector]}
+		if at, ok := prev.ReadAt[collector]; ok {
+			s.Since = at // a cached source (the BMC) read it then
+		}
 		if old, ok := since[staleKey{collector, name}]; ok {
 			s.Since = old.Since // stale since the last pass that read it
 		}
