@@ -49,7 +49,19 @@ func TestExampleExamplesValid(t *testing.T) {
 	}
 	example := regexp.MustCompile(`^(\s*)#(  +(- |[a-z_]+:))`)
 	var out []string
+	inPower := false
 	for _, line := range strings.Split(string(b), "\n") {
+		// The commented power block needs its password files in place:
+		// TestPackagedConfigCommentedPower uncomments and checks it.
+		if line == "#power:" {
+			inPower = true
+		} else if inPower && !strings.HasPrefix(line, "#  ") {
+			inPower = false
+		}
+		if inPower {
+			out = append(out, line)
+			continue
+		}
 		if strings.HasSuffix(line, ": []") {
 			line = strings.TrimSuffix(line, " []")
 		}
