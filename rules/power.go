@@ -61,13 +61,26 @@ func psuOnline(p *collectors.PSU) bool { return p.Present != 0 && p.Online >= 1 
 // supply that two sources see differently.
 var stateRank = map[string]int{StateOnline: 0, StateUnknown: 1, StateUnhealthy: 2, StateOffline: 3, StateAbsent: 4}
 
+// worseView reports whether supply p, seen by one source, is worse than q,
+// the same supply seen by another: a worse member state, or within
+// "unhealthy" a failure over a predicted one (the finding is then critical,
+// not a warning).
+func worseView(p, q *collectors.PSU) bool {
+	rp, rq := stateRank[psuState(p)], stateRank[psuState(q)]
+	if rp != rq {
+		return rp > rq
+	}
+	return p.State == collectors.PSUStateFailed && q.State == collectors.PSUStatePredictiveFailure
+}
+
 // mainsPSUs are the host's Mains supplies, one per physical supply, in
 // order: the supplies of every source (sysfs, IPMI, Redfish, hwmon) merged
 // by the rule of docs/power.md:
 //
 //   - supplies of different sources with the same Slot are one supply; its
 //     view is the worst state any source reports (a supply IPMI says failed
-//     is failed whatever sysfs says), its name the first source's;
+//     is failed whatever sysfs says or Redfish predicts), its name the
+//     first source's;
 //   - a sysfs supply without a Slot (ACPI's "AC" adapter, which stands for
 //     all supplies together) is left out when another source counts the
 //     supplies one by one;
@@ -99,7 +112,7 @@ func mainsPSUs(s *collectors.Snapshot) []*collectors.PSU {
 			out = append(out, p)
 			continue
 		}
-		if stateRank[psuState(p)] > stateRank[psuState(out[i])] {
+		if worseView(p, out[i]) {
 			q := *p
 			q.Name = out[i].Name
 			out[i] = &q

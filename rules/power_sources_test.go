@@ -29,6 +29,11 @@ func hwmonPSU(name, slot, state string) collectors.PSU {
 		State: state, Present: 1, Online: 1}
 }
 
+func redfishPSU(name, slot, state string) collectors.PSU {
+	return collectors.PSU{Name: name, Type: collectors.PSUTypeMains, Scope: "System", Source: collectors.PSUSourceRedfish, Slot: slot,
+		State: state, Present: 1, Online: 1}
+}
+
 func sysfsPSU(name, slot string, online int) collectors.PSU {
 	return collectors.PSU{Name: name, Type: collectors.PSUTypeMains, Source: collectors.PSUSourceSysfs, Slot: slot, Online: online, Present: collectors.Unknown}
 }
@@ -46,6 +51,7 @@ func TestPowerSourcesMerged(t *testing.T) {
 		healthy  int
 		redState string
 		findings []string // rule severity subject
+		message  string   // in the psu_health finding, if set
 	}{
 		{name: "acpi adapter and ipmi", psus: []collectors.PSU{sysfsPSU("AC", "", 1), bmcPSU("PS1 Status", "1", ok, "Presence detected"), bmcPSU("PS2 Status", "2", ok, "Presence detected")},
 			members: "PS1 Status=online PS2 Status=online", healthy: 2},
@@ -58,6 +64,8 @@ func TestPowerSourcesMerged(t *testing.T) {
 			members: "PS1=unhealthy PS2=online", healthy: 1, findings: []string{"psu_health warning power/PS1"}},
 		{name: "one supply in hwmon and ipmi", psus: []collectors.PSU{hwmonPSU("dps800@5-0058", "1", collectors.PSUStateFailed), bmcPSU("PS1 Status", "1", ok, "Presence detected")},
 			members: "dps800@5-0058=unhealthy", healthy: 0, findings: []string{"psu_health warning power/dps800@5-0058", "psu_single warning power/dps800@5-0058"}},
+		{name: "one supply, redfish predicts, ipmi failed", psus: []collectors.PSU{redfishPSU("PSU1", "1", collectors.PSUStatePredictiveFailure), bmcPSU("PS1 Status", "1", collectors.PSUStateFailed, "Presence detected; Power Supply Failure detected"), bmcPSU("PS2 Status", "2", ok, "")},
+			members: "PSU1=unhealthy PS2 Status=online", healthy: 1, findings: []string{"psu_health warning power/PSU1"}, message: "has failed"},
 		{name: "hwmon and ipmi, different bays", psus: []collectors.PSU{hwmonPSU("dps800@5-0058", "1", ok), bmcPSU("PS2 Status", "2", ok, "Presence detected")},
 			members: "dps800@5-0058=online PS2 Status=online", healthy: 2},
 		{name: "ac lost", psus: []collectors.PSU{bmcPSU("PS1 Status", "1", collectors.PSUStateInputLost, "Presence detected; Power Supply input lost (AC/DC)"), bmcPSU("PS2 Status", "2", ok, "")},
@@ -96,6 +104,9 @@ func TestPowerSourcesMerged(t *testing.T) {
 				t.Errorf("findings %v, want %v", got, tt.findings)
 			}
 			for _, f := range res.Findings {
+				if f.Rule == "psu_health" && tt.message != "" && !strings.Contains(f.Message, tt.message) {
+					t.Errorf("psu_health message %q, want it to say %q", f.Message, tt.message)
+				}
 				if strings.HasPrefix(f.Rule, "psu_") && (f.Rule == "psu_health" || f.Rule == "psu_offline") && tt.psus[0].Source == "ipmi" && !strings.Contains(f.Message, "ipmi") {
 					t.Errorf("%s message %q does not give the source's reason", f.Rule, f.Message)
 				}
