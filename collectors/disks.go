@@ -191,20 +191,15 @@ func (dr *diskReader) sysDirAt(d hostfs.Dir, name string) (string, error) {
 	return sysDir(dr.sys, d.Join(name))
 }
 
-// Attributes of a disk's directory and of its device's that read decides on.
+// Entries of a disk's directory that read decides on.
 const (
 	diskHasSerial = 1 << iota
 	diskHasWWID
 	diskHasDevice
-	diskHasVendor
-	diskHasModel
-	diskHasVPD80
-	diskHasState
 )
 
 // diskAttrBits maps the attribute names to their diskHas bits.
-var diskAttrBits = map[string]int{"serial": diskHasSerial, "wwid": diskHasWWID, "device": diskHasDevice,
-	"vendor": diskHasVendor, "model": diskHasModel, "vpd_pg80": diskHasVPD80, "state": diskHasState}
+var diskAttrBits = map[string]int{"serial": diskHasSerial, "wwid": diskHasWWID, "device": diskHasDevice}
 
 // read reads one disk whose resolved sysfs directory is ddir.
 func (dr *diskReader) read(name, ddir string) (BlockDisk, []Error) {
@@ -251,7 +246,7 @@ func (dr *diskReader) read(name, ddir string) (BlockDisk, []Error) {
 		d.SizeBytes = parseDiskSize(b)
 	}
 	attr := func(d hostfs.Dir, name string) string {
-		b, err := dr.rd.ReadAt(d, name)
+		b, err := dr.rd.ReadAtIfExists(d, name)
 		if err != nil {
 			return ""
 		}
@@ -275,33 +270,29 @@ func (dr *diskReader) read(name, ddir string) (BlockDisk, []Error) {
 		return d, append(errs, hostfs.New(DiskCollector, dev, fmt.Errorf("disk %s: list device: %w", name, err)))
 	}
 	defer devd.Close()
-	dhas := 0
-	if err := dr.rd.Names(devd, func(n string, _ byte) { dhas |= diskAttrBits[n] }); err != nil {
-		return d, append(errs, hostfs.New(DiskCollector, dev, fmt.Errorf("disk %s: list device: %w", name, err)))
-	}
-	if dhas&diskHasVendor != 0 {
-		d.Vendor = dr.attrStr(devd, "vendor")
-	}
-	if dhas&diskHasModel != 0 {
-		d.Model = dr.attrStr(devd, "model")
-	}
-	if d.Serial == "" && dhas&diskHasSerial != 0 { // NVMe controller
+	// The device's attributes are read by name, an absent one (ENOENT) is
+	// one the device does not have: cheaper than listing the directory
+	// (a SCSI device holds some forty entries). A capture keeps its
+	// entries as if listed.
+	hostfs.RecordList(dev)
+	d.Vendor = dr.attrStr(devd, "vendor")
+	d.Model = dr.attrStr(devd, "model")
+	if d.Serial == "" { // NVMe controller
 		d.Serial = attr(devd, "serial")
 	}
-	if d.WWID == "" && dhas&diskHasWWID != 0 {
+	if d.WWID == "" {
 		d.WWID = attr(devd, "wwid")
 	}
-	if d.Serial == "" && dhas&diskHasVPD80 != 0 {
+	if d.Serial == "" {
 		// Root-only (0400): unreadable as another user, the serial stays "".
-		if b, err := dr.rd.ReadAt(devd, "vpd_pg80"); err == nil {
+		if b, err := dr.rd.ReadAtIfExists(devd, "vpd_pg80"); err == nil {
 			d.Serial = parseVPDSerial(b)
 		}
 	}
 	if d.Transport == TransportNVMe && d.Host == "" {
 		d.Host = filepath.Base(dev)
 	}
-	if dhas&diskHasState != 0 {
-		b, err := dr.rd.ReadAt(devd, "state")
+	if b, err := dr.rd.ReadAtIfExists(devd, "state"); !hostfs.Absent(err) {
 		if err != nil {
 			errs = append(errs, hostfs.New(DiskCollector, devd.Join("state"), fmt.Errorf("disk %s: read state: %w", name, err)))
 			d.State = "unknown"
@@ -324,7 +315,7 @@ func parseDiskSize(b []byte) int64 {
 // attrStr is the trimmed attribute name of d as a string shared by the
 // disks that hold the same value (vendors and models repeat); "" when unreadable.
 func (dr *diskReader) attrStr(d hostfs.Dir, name string) string {
-	b, err := dr.rd.ReadAt(d, name)
+	b, err := dr.rd.ReadAtIfExists(d, name)
 	if err != nil {
 		return ""
 	}

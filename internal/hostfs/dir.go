@@ -2,6 +2,7 @@ package hostfs
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -101,11 +102,23 @@ func (r *Reader) ReadAtSub(d Dir, sub, name string) ([]byte, error) {
 	return r.readAt(d, sub, name, 0)
 }
 
+// ReadAtIfExists is ReadAt for an attribute that may well be absent: its
+// error is then fs.ErrNotExist itself, which costs no allocation.
+func (r *Reader) ReadAtIfExists(d Dir, name string) ([]byte, error) {
+	return r.readAt(d, "", name, absentBare)
+}
+
+// absentBare is a readAt flag (not an open flag): ENOENT is fs.ErrNotExist.
+const absentBare = 1 << 62
+
 func (r *Reader) readAt(d Dir, sub, name string, flags int) ([]byte, error) {
 	defer untrack(track(d.Path(), sub, name))
-	fd, err := r.openSub(d.fd, sub, name, flags)
+	fd, err := r.openSub(d.fd, sub, name, flags&^absentBare)
 	if err != nil {
 		r.record(d, sub, name, "open", nil, err)
+		if flags&absentBare != 0 && errors.Is(err, unix.ENOENT) {
+			return nil, fs.ErrNotExist
+		}
 		return nil, &os.PathError{Op: "open", Path: d.join(sub, name), Err: err}
 	}
 	n, err := readFd(fd, r.buf[:])

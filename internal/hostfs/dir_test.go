@@ -68,6 +68,12 @@ func TestReaderDir(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Path != filepath.Join(dir, "dev-sdb/state") || pe.Op != "open" || !Absent(err) {
 		t.Errorf("ReadAtSub(dev-sdb, state) error %#v, want open of %s, absent", err, filepath.Join(dir, "dev-sdb/state"))
 	}
+	if b, err := r.ReadAtIfExists(d, "state"); err != nil || string(b) != "clean\n" {
+		t.Errorf("ReadAtIfExists(state) = %q, %v", b, err)
+	}
+	if _, err := r.ReadAtIfExists(d, "dev-sda"); !errors.As(err, &pe) || pe.Op != "read" {
+		t.Errorf("ReadAtIfExists(a directory) = %v, want ReadAt's read error", err)
+	}
 	if _, err := r.ReadAt(d, "dev-sda"); !errors.As(err, &pe) || pe.Op != "read" {
 		t.Errorf("ReadAt(a directory) = %v, want a read error", err)
 	}
@@ -115,6 +121,9 @@ func TestReaderDirAllocatesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		r.Exists(d, "dev-sda", "slot")
+		if _, err := r.ReadAtIfExists(d, "slot"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
 		if err := r.Names(d, func(string, byte) {}); err != nil {
 			t.Fatal(err)
 		}

@@ -92,6 +92,15 @@ func RecordRead(path string, data []byte, err error) {
 // with the error of that read, so that a capture keeps it.
 func RecordPath(path string, err error) { record(Read{Path: path, Err: err}) }
 
+// RecordList notes a directory whose entries a collector read by name
+// without listing it (an absent one is one it does not have), so that a
+// capture keeps its entries as if it had been listed.
+func RecordList(path string) {
+	if Recording() {
+		record(Read{Path: path, List: true})
+	}
+}
+
 // ReadDir is os.ReadDir, recorded: a capture keeps the directory's entries.
 func ReadDir(path string) ([]os.DirEntry, error) {
 	ents, err := os.ReadDir(path)
