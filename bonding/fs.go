@@ -1,6 +1,7 @@
 package bonding
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -56,6 +57,16 @@ type reader struct {
 
 	// onRead, when set (tests), is told every file opened and read, link files included.
 	onRead func(path string)
+
+	// net, when set (ReadAll), reads the slaves' attributes through
+	// <Sys>/class/net opened once.
+	net *netDir
+}
+
+// netDir is <Sys>/class/net opened, and the Reader that reads through it.
+type netDir struct {
+	rd  *hostfs.Reader
+	dir hostfs.Dir
 }
 
 func newReader(r hostfs.Roots) reader { return reader{Sys: r.Sys, Proc: r.Proc} }
@@ -95,6 +106,14 @@ func (f reader) readProc(path string) ([]byte, error) {
 // half-read source.
 func (f reader) ReadAll() ([]Bond, []error) {
 	names, errs := f.Names()
+	if f.Sys != "" && len(names) > 0 {
+		rd := hostfs.NewReader()
+		defer rd.Release()
+		if d, err := rd.OpenDir(filepath.Join(f.Sys, "class", "net")); err == nil {
+			defer d.Close()
+			f.net = &netDir{rd: rd, dir: d}
+		}
+	}
 	bonds := make([]Bond, 0, len(names))
 	for _, name := range names {
 		b, err := f.ReadBond(name)
@@ -263,22 +282,41 @@ func dirJoin(dir, name string) string {
 type attrs struct {
 	fs  reader
 	dir string
+	// sub, when set, is the directory instead of dir: relative to the
+	// reader's open <Sys>/class/net (fs.net), read through its fd.
+	sub string
 	err error
 	// used counts the attributes that were present.
 	used int
 }
 
-// read returns an attribute's bytes; ok is false when it is absent or an
-// error was recorded.
+// path is the attribute name's path.
+func (a *attrs) path(name string) string {
+	if a.sub != "" {
+		return filepath.Join(a.fs.net.dir.Path(), a.sub, name)
+	}
+	return filepath.Join(a.dir, name)
+}
+
+// read returns an attribute's bytes (valid until the next read); ok is
+// false when it is absent or an error was recorded.
 func (a *attrs) read(name string) ([]byte, bool) {
 	if a.err != nil {
 		return nil, false
 	}
-	path := filepath.Join(a.dir, name)
-	data, err := a.fs.readAttr(path)
+	var data []byte
+	var err error
+	if a.sub != "" {
+		data, err = a.fs.net.rd.ReadAtSub(a.fs.net.dir, a.sub, name)
+		if err == nil && a.fs.onRead != nil {
+			a.fs.onRead(a.path(name))
+		}
+	} else {
+		data, err = a.fs.readAttr(a.path(name))
+	}
 	if err != nil {
 		if !hostfs.Absent(err) {
-			a.err = pathError(path, err)
+			a.err = pathError(a.path(name), err)
 		}
 		return nil, false
 	}
@@ -288,7 +326,7 @@ func (a *attrs) read(name string) ([]byte, bool) {
 
 func (a *attrs) fail(name string, err error) {
 	if a.err == nil {
-		a.err = hostfs.Error{Collector: collector, Path: filepath.Join(a.dir, name), Err: err}
+		a.err = hostfs.Error{Collector: collector, Path: a.path(name), Err: err}
 	}
 }
 
@@ -307,8 +345,23 @@ func (a *attrs) int(name string, dst *int) {
 // text sets *dst from a text attribute; an absent one leaves *dst.
 func (a *attrs) text(name string, dst *string) {
 	if data, ok := a.read(name); ok {
-		*dst = ParseSysText(data)
+		*dst = sysTextInterned(data)
 	}
+}
+
+// sysTexts are the values text attributes usually hold (a slave's state
+// and MII status), returned without a new string.
+var sysTexts = []string{"active", "backup", "up", "down"}
+
+// sysTextInterned is ParseSysText, without an allocation for sysTexts.
+func sysTextInterned(data []byte) string {
+	t := bytes.TrimSpace(data)
+	for _, s := range sysTexts {
+		if string(t) == s {
+			return s
+		}
+	}
+	return ParseSysText(data)
 }
 
 // option sets *dst from a "<name> <number>" attribute; an absent one leaves *dst.
@@ -331,14 +384,19 @@ func (r *bondReader) complete(b *Bond) error {
 		// A live host's /sys/class/net/<slave> is a symlink to the
 		// device: read state through it directly, no lookup. Elsewhere
 		// (captured trees, old layouts) find the directory first.
-		a := attrs{fs: r.fs, dir: filepath.Join(r.fs.Sys, "class", "net", s.Name, "bonding_slave")}
+		a := attrs{fs: r.fs}
+		if r.fs.net != nil {
+			a.sub = s.Name + "/bonding_slave"
+		} else {
+			a.dir = filepath.Join(r.fs.Sys, "class", "net", s.Name, "bonding_slave")
+		}
 		a.text("state", &s.State)
 		if a.used == 0 && a.err == nil {
 			d, ok := r.slaveDir(s.Name)
 			if !ok {
 				continue
 			}
-			a.dir = filepath.Join(d, "bonding_slave")
+			a.dir, a.sub = filepath.Join(d, "bonding_slave"), ""
 			a.text("state", &s.State)
 		}
 		if b.Mode == Mode8023AD {
