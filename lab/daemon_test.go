@@ -5,6 +5,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -152,6 +153,11 @@ func TestDaemonLatency(t *testing.T) {
 	t.Logf("counters in the guest:\n%s", metrics)
 	if strings.Contains(metrics, `trigger="interval"`) {
 		t.Fatalf("an interval pass ran: the latencies are not the events'")
+	}
+	// The kernel's link changes and mdstat wake-ups are placed in their
+	// subsystems: the event passes are incremental (docs/daemon.md).
+	if !regexp.MustCompile(`redwatch_passes_total\{kind="incremental",trigger="event"\} [1-9]`).MatchString(metrics) {
+		t.Fatalf("no incremental event pass in the guest:\n%s", metrics)
 	}
 	t.Logf("one /health fetch as a guest command (host-timed): %s", stats(overhead))
 	t.Logf("cable pull (QMP set_link down) → /health names bond0/eth1, host-timed: %s; fetches per detection %v", stats(pull), fetches)

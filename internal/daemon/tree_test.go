@@ -51,6 +51,10 @@ func TestTreeEditTriggersPass(t *testing.T) {
 				t.Fatalf("pass triggered by %s, want event (the interval is an hour)", r.Trigger)
 			}
 			if r.Pass.Result.Status == rules.StatusCritical {
+				// The mdstat edit is the md subsystem's: only its sources ran.
+				if r.Kind != KindIncremental || len(r.Subsystems) != 1 || r.Subsystems[0] != collectors.SubsystemMD {
+					t.Errorf("the mdstat edit ran a %s pass over %v, want an incremental md pass", r.Kind, r.Subsystems)
+				}
 				t.Logf("fixture edit → critical verdict in %v (%d events coalesced, debounce %v)",
 					time.Since(start), r.Events, DefaultDebounce)
 				return
