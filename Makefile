@@ -1,5 +1,13 @@
 # redwatch — see README.md. `make test` is what CI runs.
 GO      ?= go
+# The Go toolchain every go command (and every tool go installs) runs with:
+# go.mod's toolchain line, go1.27.3; go1.26.8's standard library has twelve
+# advisories that it fixes (docs/security.md). A machine whose GOTOOLCHAIN is
+# `local` (these machines and CI set it so) ignores that line, so make
+# exports it; the go command fetches that toolchain from the Go module proxy
+# the first time (about 76 MB). `make GOTOOLCHAIN=local ...` overrides it.
+GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
+export GOTOOLCHAIN
 # The version is the git tag when there is one, else the commit, "-dirty" for a
 # tree with uncommitted changes; BUILD_DATE honours SOURCE_DATE_EPOCH
 # (reproducible builds). A `go build`/`go install` without these flags takes
@@ -9,9 +17,9 @@ REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)
 BUILD_DATE ?= $(shell date -u $${SOURCE_DATE_EPOCH:+-d @$$SOURCE_DATE_EPOCH} +%Y-%m-%dT%H:%M:%SZ)
 BUILDINFO  := github.com/redwatch/redwatch/internal/buildinfo
 LDFLAGS    := -s -w -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).revision=$(REVISION) -X $(BUILDINFO).buildDate=$(BUILD_DATE)
-# An execution count, not a duration: go1.26's fuzz coordinator can report a
-# spurious "context deadline exceeded" when a -fuzztime duration ends while a
-# worker is busy (golang/go#75804, fixed in go1.27); a count has no deadline.
+# An execution count, not a duration: a count has no deadline, so the run is
+# the same size on a loaded machine, and an older Go's fuzz coordinator cannot
+# report a spurious "context deadline exceeded" (go1.26: golang/go#75804).
 FUZZTIME ?= 30000x
 
 .PHONY: all build audit deps test unit fuzz fuzz-long e2e bench bench-go vet lint tidy vulncheck clean package

@@ -2,6 +2,8 @@ module github.com/redwatch/redwatch
 
 go 1.26.8
 
+toolchain go1.27.3
+
 require (
 	github.com/bougou/go-ipmi v0.9.1
 	github.com/coreos/go-systemd/v22 v22.7.0
