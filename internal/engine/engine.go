@@ -59,6 +59,11 @@ type Engine struct {
 	// redfish is the Redfish reader built from redfishCfg, likewise.
 	redfish    *collectors.RedfishReader
 	redfishCfg *config.Redfish
+	// readersFor is the Config that ipmi and redfish were last checked
+	// against (readersChecked: at all); a pass with the same Config skips
+	// the comparison.
+	readersFor     *config.Config
+	readersChecked bool
 
 	mu              sync.Mutex
 	last            *collectors.Snapshot // the last pass's, with what it kept stale
@@ -131,7 +136,7 @@ func (e *Engine) run(ctx context.Context, only func(string) bool) *Pass {
 	e.collectInit.Do(func() { e.collect.Sources, e.collect.Clock = e.Sources, clk })
 	e.mu.Lock()
 	timeout := e.CollectorTimeout
-	e.collect.SetOptions(collectors.SourceOptions{IPMI: e.ipmiReader(clk), Redfish: e.redfishReader(clk)})
+	e.collect.SetOptions(e.bmcReaders(clk))
 	e.mu.Unlock()
 	snap := e.collect.CollectOnly(ctx, e.Roots, timeout, only)
 
@@ -323,6 +328,19 @@ func unwrapAll(err error) error {
 		}
 		err = u
 	}
+}
+
+// bmcReaders returns the BMC readers for the configuration in force. Its
+// power sections are compared with those the readers were built from only
+// when the configuration is a new one (SetConfig), not on every pass. e.mu
+// is held.
+func (e *Engine) bmcReaders(clk clock.Clock) collectors.SourceOptions {
+	if !e.readersChecked || e.Config != e.readersFor {
+		e.ipmiReader(clk)
+		e.redfishReader(clk)
+		e.readersFor, e.readersChecked = e.Config, true
+	}
+	return collectors.SourceOptions{IPMI: e.ipmi, Redfish: e.redfish}
 }
 
 // ipmiReader returns the BMC reader for the configuration's power.ipmi,
