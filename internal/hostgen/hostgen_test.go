@@ -2,6 +2,7 @@ package hostgen
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -77,15 +78,26 @@ func TestCompleteScaledHost(t *testing.T) {
 }
 
 // BenchmarkPass is one full pass (collect + evaluate) on the large host.
-func BenchmarkPass(b *testing.B) {
+func BenchmarkPass(b *testing.B) { benchPass(b, Large) }
+
+// benchPass measures one full pass on the host s.
+func benchPass(b *testing.B, s Spec) {
 	dir := b.TempDir()
-	if err := Generate(dir, Large); err != nil {
+	if err := Generate(dir, s); err != nil {
 		b.Fatal(err)
 	}
 	e := &engine.Engine{Roots: collectors.TreeRoots(dir)}
 	b.ReportAllocs()
 	for b.Loop() {
 		e.Run(context.Background())
+	}
+}
+
+// BenchmarkPassScaled is BenchmarkPass on the large host scaled to ¼× and
+// 4×: a pass's cost (time, bytes, allocations) should grow linearly.
+func BenchmarkPassScaled(b *testing.B) {
+	for _, f := range []float64{0.25, 4} {
+		b.Run(fmt.Sprintf("x%g", f), func(b *testing.B) { benchPass(b, Large.Scaled(f)) })
 	}
 }
 
