@@ -215,6 +215,7 @@ type blockResolver struct {
 	rd    *hostfs.Reader
 	class hostfs.Dir // <sys>/class/block, opened on first use
 	state int        // 0: class not opened yet, 1: open, -1: could not be opened
+	path  []byte     // scratch for joining link targets
 }
 
 func newBlockResolver(sys string) *blockResolver {
@@ -287,11 +288,12 @@ func (br *blockResolver) fast(name string) (dir string, partition, ok bool) {
 	if err != nil || len(t) == 0 || t[0] == '/' {
 		return "", false, false
 	}
-	p := filepath.Join(br.class.Path(), string(t))
-	if !underRoot(br.sys, p) {
+	br.path = append(append(append(br.path[:0], br.class.Path()...), '/'), t...)
+	p := cleanPath(br.path)
+	if !underRootBytes(br.sys, p) {
 		return "", false, false
 	}
-	return p, br.rd.Exists(br.class, name, "partition"), true
+	return string(p), br.rd.Exists(br.class, name, "partition"), true
 }
 
 // diskFromName derives the whole disk from a block device name by the

@@ -319,7 +319,7 @@ var (
 
 // mdDirEntries are what readMDSysfs needs of an md directory's listing.
 type mdDirEntries struct {
-	devs []string // the members' names (dev-<name>)
+	devs []string // the members' directories, "dev-<name>"
 	// rd are the rd<N> links read: slot and target's base name (the
 	// member's directory "dev-<name>", "dev-" cut), in arena[off:end].
 	rd    []mdSlotLink
@@ -358,7 +358,10 @@ func readMDSysfs(rd *hostfs.Reader, md mdSysDir, a *MDArray, withMDStat bool, lo
 		}
 		switch {
 		case strings.HasPrefix(n, "dev-") && validDevName(n[4:]):
-			ents.devs = append(ents.devs, memberName(a, n[4:]))
+			if ents.devs == nil {
+				ents.devs = make([]string, 0, max(len(a.Members), 8))
+			}
+			ents.devs = append(ents.devs, strings.Clone(n)) // "dev-<name>": the member's name is its tail
 		case strings.HasPrefix(n, "rd"):
 			slot, err := strconv.Atoi(n[2:])
 			if err != nil || slot < 0 || slot >= maxMDDisks {
@@ -366,6 +369,10 @@ func readMDSysfs(rd *hostfs.Reader, md mdSysDir, a *MDArray, withMDStat bool, lo
 			}
 			if t, err := readLinkAt(rd, dir, n); err == nil {
 				t = bytes.TrimPrefix(baseBytes(t), []byte("dev-"))
+				if ents.arena == nil {
+					ents.arena = make([]byte, 0, 256)
+					ents.rd = make([]mdSlotLink, 0, max(len(a.Members), 8))
+				}
 				off := len(ents.arena)
 				ents.arena = append(ents.arena, t...)
 				ents.rd = append(ents.rd, mdSlotLink{slot: slot, off: off, end: len(ents.arena)})
@@ -451,15 +458,15 @@ func readMDSysfs(rd *hostfs.Reader, md mdSysDir, a *MDArray, withMDStat bool, lo
 		var attrSlots []int // by devs index, when read from dev-<name>/slot
 		if !slotsKnown && a.Active {
 			attrSlots = make([]int, len(devs))
-			for i, d := range devs {
+			for i, dev := range devs {
 				attrSlots[i] = Unknown
-				sl, ok := ar.attr("dev-"+d, "slot")
+				sl, ok := ar.attr(dev, "slot")
 				if !ok {
 					continue
 				}
 				s, err := parseSlot(string(sl))
 				if err != nil {
-					ar.fail(filepath.Join(dir.Path(), "dev-"+d, "slot"), err)
+					ar.fail(filepath.Join(dir.Path(), dev, "slot"), err)
 					continue
 				}
 				slotsKnown = true
@@ -467,7 +474,8 @@ func readMDSysfs(rd *hostfs.Reader, md mdSysDir, a *MDArray, withMDStat bool, lo
 			}
 		}
 		members := make([]MDMember, 0, len(devs)+len(a.Members))
-		for i, d := range devs {
+		for i, dev := range devs {
+			d := dev[len("dev-"):]
 			j := slices.IndexFunc(a.Members, func(m MDMember) bool { return sysfsDevName(m.Name) == d })
 			var m MDMember
 			had := j >= 0
@@ -483,7 +491,7 @@ func readMDSysfs(rd *hostfs.Reader, md mdSysDir, a *MDArray, withMDStat bool, lo
 			} else if attrSlots != nil {
 				m.Slot = attrSlots[i]
 			}
-			b, ok := ar.attr("dev-"+d, "state")
+			b, ok := ar.attr(dev, "state")
 			if !ok {
 				if !had {
 					m.State, m.RawState = MemberUnknown, ""
@@ -511,17 +519,6 @@ func readMDSysfs(rd *hostfs.Reader, md mdSysDir, a *MDArray, withMDStat bool, lo
 
 // sysfsDevName is a member's name as sysfs spells it ("cciss/c0d0" → "cciss!c0d0").
 func sysfsDevName(name string) string { return strings.ReplaceAll(name, "/", "!") }
-
-// memberName returns the sysfs member name n (valid only during a listing)
-// as a string to keep: the name a's mdstat members already hold, else a copy.
-func memberName(a *MDArray, n string) string {
-	for _, m := range a.Members {
-		if s := sysfsDevName(m.Name); s == n {
-			return s
-		}
-	}
-	return strings.Clone(n)
-}
 
 // compareMembers orders members by slot (spares and unknown last), then name.
 func compareMembers(x, y MDMember) int {

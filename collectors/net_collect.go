@@ -289,6 +289,9 @@ func (rd *nicReader) readAt(d hostfs.Dir, name string) ([]byte, error) {
 
 // bareErr is the errno inside an *fs.PathError: the reader names its paths itself.
 func bareErr(err error) error {
+	if err == nil {
+		return nil // before errors.As, whose target escapes: an allocation per call
+	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
