@@ -370,7 +370,14 @@ func TestHWRaidExecFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			prog, _ := fakeTool(t, tc.prog, tc.c)
 			rn := &HWRaidRunner{Clock: clock.NewFake(time.Unix(1_700_000_000, 0))}
-			rn.Configure(HWRaidOptions{Paths: onlyTool(tc.fam, prog), Timeout: 300 * time.Millisecond})
+			// Only the hanging tool needs a short timeout: the others get a
+			// long one, so a loaded machine cannot turn their error into a
+			// timeout.
+			timeout := 30 * time.Second
+			if tc.name == "hang" {
+				timeout = 300 * time.Millisecond
+			}
+			rn.Configure(HWRaidOptions{Paths: onlyTool(tc.fam, prog), Timeout: timeout})
 			_, errs := rn.Read(context.Background())
 			if len(errs) == 0 {
 				t.Fatal("no error")
