@@ -16,16 +16,7 @@ import (
 // page table entries go, the pages stay in the page cache and map again at
 // their next use. It returns how many mappings it advised.
 func dropExecutablePages() (int, error) {
-	var st unix.Stat_t
-	if err := unix.Stat("/proc/self/exe", &st); err != nil {
-		return 0, fmt.Errorf("daemon: executable: %w", err)
-	}
-	smaps, err := os.ReadFile("/proc/self/smaps")
-	if err != nil {
-		return 0, fmt.Errorf("daemon: %w", err)
-	}
-	dev := fmt.Sprintf("%02x:%02x", unix.Major(st.Dev), unix.Minor(st.Dev))
-	maps, err := parseSmaps(smaps, dev, st.Ino)
+	maps, err := executableMappings()
 	if err != nil {
 		return 0, err
 	}
@@ -40,6 +31,22 @@ func dropExecutablePages() (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// executableMappings are the mappings of the running executable, found in
+// /proc/self/smaps by the device and inode of /proc/self/exe (which still
+// names it after a package upgrade replaced the file).
+func executableMappings() ([]execMapping, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		return nil, fmt.Errorf("daemon: executable: %w", err)
+	}
+	smaps, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	dev := fmt.Sprintf("%02x:%02x", unix.Major(uint64(st.Dev)), unix.Minor(uint64(st.Dev))) // uint32 on mips
+	return parseSmaps(smaps, dev, uint64(st.Ino))
 }
 
 // residentKiB is the process's resident set (VmRSS), 0 if unknown.

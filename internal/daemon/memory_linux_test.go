@@ -3,31 +3,19 @@
 package daemon
 
 import (
-	"fmt"
 	"os"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // execResidentKiB is the resident KiB of the executable's read-only mappings.
 func execResidentKiB(t *testing.T) uint64 {
 	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Stat("/proc/self/exe", &st); err != nil {
-		t.Fatal(err)
-	}
-	smaps, err := os.ReadFile("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev := fmt.Sprintf("%02x:%02x", unix.Major(st.Dev), unix.Minor(st.Dev))
-	maps, err := parseSmaps(smaps, dev, st.Ino)
+	maps, err := executableMappings()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(maps) == 0 {
-		t.Fatalf("no mapping of the executable (%s %d) in /proc/self/smaps", dev, st.Ino)
+		t.Fatal("no mapping of the executable in /proc/self/smaps")
 	}
 	var kib uint64
 	for _, m := range maps {
