@@ -109,7 +109,7 @@ func (r *Reader) ReadAtIfExists(d Dir, name string) ([]byte, error) {
 }
 
 // absentBare is a readAt flag (not an open flag): ENOENT is fs.ErrNotExist.
-const absentBare = 1 << 62
+const absentBare = 1 << 30 // no open(2) flag uses bit 30; fits a 32-bit int
 
 func (r *Reader) readAt(d Dir, sub, name string, flags int) ([]byte, error) {
 	defer untrack(track(d.Path(), sub, name))
