@@ -44,6 +44,27 @@ type Part struct {
 	Set func(s *Snapshot)
 	// Errors are what the source could not read or parse.
 	Errors []Error
+	// Memo is what a Refresher keeps of this read for its next Refresh:
+	// the Runner remembers it with the source's contribution and hands it
+	// back, so that the source itself stays a stateless value. Nil for
+	// the other sources.
+	Memo any
+}
+
+// Refresher is a Source that can re-read less than Collect does in an
+// incremental pass (Runner.CollectFollowing): instead of Collect, the
+// Runner calls Refresh with what the source returned in the last pass
+// that ran it.
+type Refresher interface {
+	Source
+	// Refresh is Collect in a pass after events in subs (the source
+	// follows at least one of them, see SourcesFollowing). last is the
+	// Part the source returned in the last pass that ran it, or the zero
+	// Part when there is none (never run, cut off, or failed as a whole).
+	// It may give again what last read of what the events cannot have
+	// changed; whatever it cannot tell unchanged it reads as Collect
+	// does, and with no usable last it is Collect.
+	Refresh(ctx context.Context, r Roots, subs []Subsystem, last Part) (Part, error)
 }
 
 // Sources are the sources a pass runs, in the order their errors are
@@ -145,7 +166,7 @@ type outcome struct {
 // else to the snapshot; the others are not delayed by it. Running
 // Sources(), a tree where none of their files exists gets a NoSource error.
 func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *Snapshot {
-	return rn.collect(ctx, r, timeout, nil)
+	return rn.collect(ctx, r, timeout, nil, nil)
 }
 
 // CollectOnly is Collect running only the sources for which run is true
@@ -155,10 +176,25 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *
 // pass would build if those sources' facts had not changed. A source that
 // has never run is run. nil run runs every source (Collect).
 func (rn *Runner) CollectOnly(ctx context.Context, r Roots, timeout time.Duration, run func(source string) bool) *Snapshot {
-	return rn.collect(ctx, r, timeout, run)
+	return rn.collect(ctx, r, timeout, run, nil)
 }
 
-func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, run func(string) bool) *Snapshot {
+// CollectFollowing is the incremental pass after events in subs: it is
+// CollectOnly running the sources that follow them (SourcesFollowing), and
+// a Refresher among those is refreshed (Refresher.Refresh, given what it
+// returned last) instead of collected. No subs is Collect.
+func (rn *Runner) CollectFollowing(ctx context.Context, r Roots, timeout time.Duration, subs ...Subsystem) *Snapshot {
+	if len(subs) == 0 {
+		return rn.collect(ctx, r, timeout, nil, nil)
+	}
+	names := SourcesFollowing(subs...)
+	return rn.collect(ctx, r, timeout, func(source string) bool { return slices.Contains(names, source) }, subs)
+}
+
+// collect runs the sources for which run is true (nil: all); subs, when
+// not nil, are the events' subsystems of an incremental pass, for the
+// Refreshers.
+func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, run func(string) bool, subs []Subsystem) *Snapshot {
 	clk := rn.Clock
 	if clk == nil {
 		clk = clock.Real{}
@@ -207,12 +243,17 @@ func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, r
 		tok := new(time.Time)
 		*tok = s.Time
 		done := make(chan outcome, 1) // buffered: an abandoned goroutine never blocks on it
-		go func(src Source) {
+		read := src.Collect
+		if rf, ok := src.(Refresher); ok && subs != nil {
+			last, _ := rn.lastOf(name)
+			read = func(ctx context.Context, r Roots) (Part, error) { return rf.Refresh(ctx, r, subs, last.part) }
+		}
+		go func() {
 			start := now()
-			part, err := src.Collect(ctx, r)
+			part, err := read(ctx, r)
 			done <- outcome{part: part, err: err, duration: now().Sub(start)}
 			rn.clearHung(name, tok) // after the send: see markHung below
-		}(src)
+		}()
 		running = append(running, started{name: name, tok: tok, done: done})
 	}
 
@@ -263,6 +304,9 @@ func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, r
 			}
 		} else {
 			c.set, c.errs, c.duration, c.timed = o.part.Set, o.part.Errors, o.duration, true
+			if o.err == nil {
+				c.part = o.part
+			}
 			if o.err != nil {
 				var e Error
 				if !errors.As(o.err, &e) {
@@ -304,6 +348,9 @@ type contribution struct {
 	errs     []Error
 	duration time.Duration
 	timed    bool // duration is set
+	// part is what the source returned, for its next Refresh; the zero
+	// Part when it was cut off or failed as a whole.
+	part Part
 }
 
 // give writes the contribution into s, as Collect does for a source that

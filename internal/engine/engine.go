@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -111,22 +110,19 @@ func (e *Engine) Run(ctx context.Context) *Pass { return e.run(ctx, nil) }
 // RunFollowing is an incremental pass after events in the subsystems: it
 // re-reads only the sources that follow them (collectors.SourcesFollowing)
 // and takes every other source's facts, errors and duration from the last
-// pass that read it (collectors.Runner.CollectOnly); then everything else
-// is Run's, over that snapshot: the rules, the stale facts of a failed
-// source, the state. So it gives what a full pass would when the other
-// sources' facts have not changed, and the slow sources (SMART, IPMI,
+// pass that read it (collectors.Runner.CollectFollowing; a source that can
+// re-read only what the events changed, the md source, does so); then
+// everything else is Run's, over that snapshot: the rules, the stale facts
+// of a failed source, the state. So it gives what a full pass would when the
+// other sources' facts have not changed, and the slow sources (SMART, IPMI,
 // Redfish, the RAID tools, LLDP) are not asked. Before any full pass, or
 // with no subsystem, it is Run.
 func (e *Engine) RunFollowing(ctx context.Context, subs ...collectors.Subsystem) *Pass {
-	if len(subs) == 0 {
-		return e.run(ctx, nil)
-	}
-	names := collectors.SourcesFollowing(subs...)
-	return e.run(ctx, func(source string) bool { return slices.Contains(names, source) })
+	return e.run(ctx, subs)
 }
 
-// run is one pass running the sources for which only is true (nil: all).
-func (e *Engine) run(ctx context.Context, only func(string) bool) *Pass {
+// run is one pass after events in subs (nil: a full pass).
+func (e *Engine) run(ctx context.Context, subs []collectors.Subsystem) *Pass {
 	clk := e.Clock
 	if clk == nil {
 		clk = clock.Real{}
@@ -138,7 +134,7 @@ func (e *Engine) run(ctx context.Context, only func(string) bool) *Pass {
 	timeout := e.CollectorTimeout
 	e.collect.SetOptions(e.bmcReaders(clk))
 	e.mu.Unlock()
-	snap := e.collect.CollectOnly(ctx, e.Roots, timeout, only)
+	snap := e.collect.CollectFollowing(ctx, e.Roots, timeout, subs...)
 
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -1,0 +1,83 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redwatch/redwatch/internal/clock"
+)
+
+// refreshSource is a Refresher counting its Collects and noting the last
+// Part and the subsystems each Refresh was given.
+type refreshSource struct {
+	funcSource
+	refresh func(subs []Subsystem, last Part) (Part, error)
+}
+
+func (f refreshSource) Refresh(_ context.Context, _ Roots, subs []Subsystem, last Part) (Part, error) {
+	return f.refresh(subs, last)
+}
+
+// TestCollectFollowingRefreshes: a Refresher is refreshed, with what it
+// returned in the last pass that ran it, only in a CollectFollowing pass
+// that runs it; after it failed as a whole it is given no last Part.
+func TestCollectFollowingRefreshes(t *testing.T) {
+	var collects int
+	var got []string // what each Refresh was given: its subsystems and last memo
+	fail := false
+	src := refreshSource{
+		funcSource: funcSource{"md", func(Roots) (Part, error) {
+			collects++
+			return Part{Memo: "collected"}, nil
+		}},
+		refresh: func(subs []Subsystem, last Part) (Part, error) {
+			got = append(got, refreshNote(subs, last.Memo))
+			if fail {
+				return Part{Memo: "failed"}, errors.New("no mdstat")
+			}
+			return Part{Memo: "refreshed"}, nil
+		},
+	}
+	rn := &Runner{Sources: []Source{src}, Clock: clock.NewFake(fixedNow())}
+	roots := Roots{Sys: t.TempDir(), Proc: t.TempDir()}
+	ctx := context.Background()
+
+	rn.Collect(ctx, roots, time.Second)
+	rn.CollectFollowing(ctx, roots, time.Second, SubsystemMD)
+	rn.CollectFollowing(ctx, roots, time.Second, SubsystemNet) // md does not follow net: not run
+	rn.CollectOnly(ctx, roots, time.Second, func(string) bool { return true })
+	rn.CollectFollowing(ctx, roots, time.Second, SubsystemBlock, SubsystemMD)
+	fail = true
+	if s := rn.CollectFollowing(ctx, roots, time.Second, SubsystemMD); len(s.Errors) != 1 {
+		t.Errorf("a failing Refresh gave errors %v, want its error", s.Errors)
+	}
+	fail = false
+	rn.CollectFollowing(ctx, roots, time.Second, SubsystemMD)
+	rn.CollectFollowing(ctx, roots, time.Second)
+
+	if collects != 3 { // Collect, CollectOnly, CollectFollowing with no subsystem
+		t.Errorf("Collect ran %d times, want 3", collects)
+	}
+	want := []string{"[md] collected", "[block md] collected", "[md] refreshed", "[md] <nil>"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Refresh was given %q, want %q", got, want)
+	}
+}
+
+// refreshNote is what a Refresh was given, as "[subsystems] memo".
+func refreshNote(subs []Subsystem, memo any) string {
+	s := "["
+	for i, sub := range subs {
+		if i > 0 {
+			s += " "
+		}
+		s += string(sub)
+	}
+	if memo == nil {
+		return s + "] <nil>"
+	}
+	return s + "] " + memo.(string)
+}
