@@ -22,9 +22,77 @@ type mdSource struct{}
 func (mdSource) Name() string { return "md" }
 
 func (mdSource) Collect(_ context.Context, r Roots) (Part, error) {
-	arrays, errs := collectMD(r)
+	return mdPart(r, nil), nil
+}
+
+// Refresh re-reads /proc/mdstat and the sysfs of only the arrays whose
+// block in it changed since last (see mdMemo); the others are given again
+// as last read them. A pass that follows the block subsystem re-reads
+// every array: a member's disk may have come or gone without the arrays'
+// mdstat blocks changing (the block resolver's Disk and Controller).
+//
+// Why an unchanged block is taken for an unchanged array: the poll()
+// wake-ups on /proc/mdstat are md_new_event() calls, and in drivers/md/md.c
+// (linux-next 339ae1d) each one changes what md_seq_show prints for the
+// array it is about:
+//   - add_bound_rdev (a disk added to a running array, or re-added), new_dev_store
+//     and hot_add_disk: a member appears in the array's line (as "(S)" when a spare);
+//   - state_store "remove", hot_remove_disk: a member leaves the line;
+//   - md_error: the member gets "(F)" and "[n/m] [U_]" changes (or the array
+//     turns "broken");
+//   - remove_and_add_spares: a spare takes a slot, its "(S)" goes;
+//   - md_run, do_md_stop: the array turns active, or inactive, or goes;
+//   - level_store: the personality's name changes;
+//   - md_do_sync, when the sync is under way: its progress line appears;
+//   - md_reap_sync_thread, when it ends: the progress line goes (and the
+//     members made in sync show in "[n/m] [UU]").
+//
+// Not always: md_start_sync's event can come before md_do_sync sets
+// curr_resync, so mdstat shows nothing of the sync yet while sync_action
+// already names it; md_do_sync's own event follows as the sync starts, but
+// a sync delayed behind another array on the same disks prints
+// "resync=DELAYED" without an event of its own. A sync that starts and ends
+// between two reads leaves no mdstat difference, so what it changed in
+// sysfs only (mismatch_cnt after a check) is not re-read either. And an
+// attribute md changes without any event (a member's write_error or blocked
+// flag, mismatch_cnt during a check) is as silent to an event pass as it
+// was before. All of these reach redwatch by the interval's full pass,
+// which always reads every array's sysfs.
+func (mdSource) Refresh(_ context.Context, r Roots, subs []Subsystem, last Part) (Part, error) {
+	memo, _ := last.Memo.(*mdMemo)
+	if slices.Contains(subs, SubsystemBlock) || memo == nil || memo.roots != r {
+		memo = nil
+	}
+	return mdPart(r, memo), nil
+}
+
+// mdPart reads the md arrays, reusing memo's arrays whose mdstat block is
+// unchanged (nil: none), and keeps the read's memo in the Part.
+func mdPart(r Roots, memo *mdMemo) Part {
+	arrays, errs, next := collectMDFrom(r, nil, memo)
 	errs = append(errs, unknownMemberStates(r, arrays)...)
-	return Part{Set: func(s *Snapshot) { s.MD = arrays }, Errors: errs}, nil
+	p := Part{Set: func(s *Snapshot) { s.MD = arrays }, Errors: errs}
+	if next != nil { // a nil memo in an interface would not be a nil Memo
+		p.Memo = next
+	}
+	return p
+}
+
+// mdMemo is what one md read keeps for the next md-only incremental pass:
+// for each array /proc/mdstat listed, the text of its block there and what
+// the read made of it (mdstat refined by sysfs, its members' disks
+// resolved) with the errors of its sysfs. There is none when mdstat could
+// not be used as a whole (the arrays then come from sysfs alone).
+type mdMemo struct {
+	roots  Roots
+	arrays map[string]mdMemoArray // by the array's block in mdstat
+}
+
+// mdMemoArray is one array as a read left it.
+type mdMemoArray struct {
+	array    MDArray // shared with the snapshots that hold it: never modified
+	errs     []Error // what its sysfs could not give
+	resolved bool    // its members' Disk and Controller were resolved
 }
 
 // collectMD reads the md arrays from /proc/mdstat and /sys/block/<md>/md.
@@ -58,12 +126,22 @@ func (l *mdReadLog) add(p string) {
 
 // collectMDLogged is collectMD, recording each file it reads in log (may be nil).
 func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
+	arrays, errs, _ := collectMDFrom(r, log, nil)
+	return arrays, errs
+}
+
+// collectMDFrom is collectMDLogged taking each array whose /proc/mdstat
+// block memo holds from memo instead of reading its sysfs and resolving its
+// members again (nil memo: every array is read), and returning the memo of
+// this read (nil when mdstat was not usable as a whole).
+func collectMDFrom(r Roots, log *mdReadLog, memo *mdMemo) ([]MDArray, []Error, *mdMemo) {
 	var errs []Error
 	addErr := func(path string, err error) {
 		errs = append(errs, Error{Collector: "md", Path: path, Err: err})
 	}
 
 	var arrays []MDArray
+	var blocks []string // of arrays, when fromMDStat
 	fromMDStat := false
 	bad := map[string]bool{} // arrays mdstat could not parse: never reported (so never healthy)
 	mdstatPath := filepath.Join(r.Proc, "mdstat")
@@ -74,8 +152,8 @@ func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 	case err != nil:
 		addErr(mdstatPath, fmt.Errorf("read mdstat: %w", err))
 	default:
-		arrs, perr := parseMDStat(data)
-		arrays = arrs
+		arrs, blks, perr := parseMDStatBlocks(data)
+		arrays, blocks = arrs, blks
 		fromMDStat = true
 		for _, e := range unwrapJoined(perr) {
 			var ae *mdArrayError
@@ -88,9 +166,27 @@ func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 		}
 	}
 
+	if !fromMDStat {
+		memo = nil
+	}
+	// From memo: the arrays whose block it holds, with their sysfs errors.
+	reused := make([]*mdMemoArray, len(arrays))
+	var want func(string) bool // the md directories to open; nil: all
+	if memo != nil {
+		need := map[string]bool{}
+		for i := range arrays {
+			if m, ok := memo.arrays[blocks[i]]; ok {
+				reused[i] = &m
+			} else {
+				need[arrays[i].Name] = true
+			}
+		}
+		want = func(name string) bool { return need[name] }
+	}
+
 	rd := hostfs.NewReader()
 	defer rd.Release()
-	sysDirs, err := mdSysfsDirs(rd, r.Sys)
+	sysDirs, err := mdSysfsDirs(rd, r.Sys, want)
 	if err != nil {
 		addErr(filepath.Join(r.Sys, "block"), err)
 	}
@@ -101,11 +197,16 @@ func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 			}
 		}
 	}()
+	var arrayErrs [][]Error // by arrays index, when fromMDStat: the errors of its sysfs
 	if fromMDStat {
+		arrayErrs = make([][]Error, len(arrays))
 		for i := range arrays {
-			if dir, ok := sysDirs[arrays[i].Name]; ok {
-				errs = append(errs, readMDSysfs(rd, dir, &arrays[i], true, log)...)
+			if m := reused[i]; m != nil {
+				arrays[i], arrayErrs[i] = m.array, m.errs
+			} else if dir, ok := sysDirs[arrays[i].Name]; ok {
+				arrayErrs[i] = readMDSysfs(rd, dir, &arrays[i], true, log)
 			}
+			errs = append(errs, arrayErrs[i]...)
 		}
 	} else {
 		names := make([]string, 0, len(sysDirs))
@@ -125,10 +226,15 @@ func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 		}
 	}
 
-	// An active redundant array whose slot count no source gave cannot be
-	// judged: neither source printed what every kernel prints for it.
-	kept := arrays[:0]
-	for _, a := range arrays {
+	if !fromMDStat { // the arrays came from sysfs, none from memo
+		reused = make([]*mdMemoArray, len(arrays))
+	}
+	resolved := make([]bool, len(arrays)) // its members' disks are resolved
+	var br *blockResolver
+	kept := arrays[:0:0] // nil when arrays is, as the snapshot had it; never aliasing arrays
+	for i, a := range arrays {
+		// An active redundant array whose slot count no source gave cannot be
+		// judged: neither source printed what every kernel prints for it.
 		if a.Active && a.Redundant() && a.RaidDisks <= 0 && !bad[a.Name] {
 			path := mdstatPath
 			if dir, ok := sysDirs[a.Name]; ok && !fromMDStat {
@@ -139,21 +245,33 @@ func collectMDLogged(r Roots, log *mdReadLog) ([]MDArray, []Error) {
 			}
 			continue
 		}
-		kept = append(kept, a)
+		if resolved[i] = reused[i] != nil && reused[i].resolved; !resolved[i] {
+			if br == nil {
+				br = newBlockResolver(r.Sys)
+				defer br.close()
+			}
+			if reused[i] != nil { // the memo's members are shared: resolve a copy
+				arrays[i].Members = slices.Clone(arrays[i].Members)
+			}
+			for j := range arrays[i].Members {
+				m := &arrays[i].Members[j]
+				bi := br.resolve(strings.ReplaceAll(m.Name, "/", "!"))
+				m.Disk, m.Controller = bi.disk, bi.controller
+			}
+			resolved[i] = true
+		}
+		kept = append(kept, arrays[i])
 	}
-	arrays = kept
 
-	br := newBlockResolver(r.Sys)
-	defer br.close()
-	for i := range arrays {
-		for j := range arrays[i].Members {
-			m := &arrays[i].Members[j]
-			bi := br.resolve(strings.ReplaceAll(m.Name, "/", "!"))
-			m.Disk, m.Controller = bi.disk, bi.controller
+	var next *mdMemo
+	if fromMDStat {
+		next = &mdMemo{roots: r, arrays: make(map[string]mdMemoArray, len(arrays))}
+		for i := range arrays {
+			next.arrays[blocks[i]] = mdMemoArray{array: arrays[i], errs: arrayErrs[i], resolved: resolved[i]}
 		}
 	}
-	slices.SortFunc(arrays, func(a, b MDArray) int { return natCompare(a.Name, b.Name) })
-	return arrays, errs
+	slices.SortFunc(kept, func(a, b MDArray) int { return natCompare(a.Name, b.Name) })
+	return kept, errs, next
 }
 
 // unwrapJoined splits an errors.Join error into its parts.
@@ -175,8 +293,9 @@ type mdSysDir struct {
 }
 
 // mdSysfsDirs lists /sys/block/md* and returns each array's md directory
-// (/sys/block/<md>/md, resolved through the link in a captured tree).
-func mdSysfsDirs(rd *hostfs.Reader, sys string) (map[string]mdSysDir, error) {
+// (/sys/block/<md>/md, resolved through the link in a captured tree), of
+// the arrays for which want is true (nil: every array).
+func mdSysfsDirs(rd *hostfs.Reader, sys string, want func(name string) bool) (map[string]mdSysDir, error) {
 	blockDir := filepath.Join(sys, "block")
 	bd, err := rd.OpenDir(blockDir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -188,7 +307,7 @@ func mdSysfsDirs(rd *hostfs.Reader, sys string) (map[string]mdSysDir, error) {
 	defer bd.Close()
 	var names []string
 	if err := rd.Names(bd, func(name string, _ byte) {
-		if strings.HasPrefix(name, "md") && validDevName(name) {
+		if strings.HasPrefix(name, "md") && validDevName(name) && (want == nil || want(name)) {
 			names = append(names, strings.Clone(name))
 		}
 	}); err != nil {

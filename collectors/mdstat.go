@@ -82,17 +82,29 @@ var finishRE = regexp.MustCompile(`\bfinish=(\S+)`)
 // Personalities line and no arrays) or an errors.Join of *mdArrayError, one
 // per array that could not be parsed (that array is left out).
 func parseMDStat(data []byte) ([]MDArray, error) {
+	arrays, _, err := parseMDStatBlocks(data)
+	return arrays, err
+}
+
+// parseMDStatBlocks is parseMDStat also returning, for each array, the text
+// of its block in the file: its line and the lines under it, up to the next
+// line that is not the array's (blanks included), as md_seq_show printed
+// them. The md source compares them between reads (mdMemo).
+func parseMDStatBlocks(data []byte) ([]MDArray, []string, error) {
 	text := string(data)
 	if strings.TrimSpace(text) == "" {
-		return nil, errMDStatEmpty
+		return nil, nil, errMDStatEmpty
 	}
 	var (
 		arrays   []MDArray
+		blocks   []string
 		errs     []error
 		cur      *MDArray
 		curErr   error
 		sawPers  bool
 		curLines int
+		curStart int // offset in text of cur's first line
+		line0    int // offset in text of the line being read
 	)
 	flush := func() {
 		if cur == nil {
@@ -105,12 +117,15 @@ func parseMDStat(data []byte) ([]MDArray, error) {
 			errs = append(errs, &mdArrayError{Array: cur.Name, Err: curErr})
 		} else {
 			arrays = append(arrays, *cur)
+			blocks = append(blocks, text[curStart:min(line0, len(text))])
 		}
 		cur, curErr, curLines = nil, nil, 0
 	}
 	n := 0
+	next := 0 // offset of the line after the one being read
 	for raw := range strings.SplitSeq(text, "\n") {
 		n++
+		line0, next = next, next+len(raw)+1
 		line := strings.TrimRight(raw, " \t\r")
 		if strings.TrimSpace(line) == "" {
 			continue
@@ -129,7 +144,7 @@ func parseMDStat(data []byte) ([]MDArray, error) {
 			if name, rest, ok := splitMDStatHeader(line); ok {
 				flush()
 				a := newMDArray(name)
-				cur = &a
+				cur, curStart = &a, line0
 				curErr = parseMDStatHeader(cur, rest)
 				continue
 			}
@@ -166,11 +181,12 @@ func parseMDStat(data []byte) ([]MDArray, error) {
 			curErr = fmt.Errorf("line %d: %w", n, err)
 		}
 	}
+	line0 = len(text)
 	flush()
 	if !sawPers && len(arrays) == 0 && len(errs) == 0 {
-		return nil, errors.New("mdstat has no Personalities line")
+		return nil, nil, errors.New("mdstat has no Personalities line")
 	}
-	return arrays, errors.Join(errs...)
+	return arrays, blocks, errors.Join(errs...)
 }
 
 // newMDArray is an array with every integer fact Unknown.

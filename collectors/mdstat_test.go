@@ -253,6 +253,17 @@ func TestParseMDStatCorpus(t *testing.T) {
 			for _, w := range want.arrays {
 				mdCheck(t, arrays, w)
 			}
+			// Each array's block (what an md pass compares) is its own text.
+			_, blocks, _ := parseMDStatBlocks(data)
+			if len(blocks) != len(arrays) {
+				t.Fatalf("%d blocks for %d arrays", len(blocks), len(arrays))
+			}
+			for i, b := range blocks {
+				if !strings.HasPrefix(b, arrays[i].Name+" : ") || strings.Count(string(data), b) == 0 ||
+					(i+1 < len(blocks) && strings.Contains(b, arrays[i+1].Name+" : ")) {
+					t.Errorf("block %d of %s is %q", i, arrays[i].Name, b)
+				}
+			}
 		})
 	}
 }

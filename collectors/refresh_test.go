@@ -3,9 +3,13 @@ package collectors
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/redwatch/redwatch/internal/clock"
 )
@@ -80,4 +84,43 @@ func refreshNote(subs []Subsystem, memo any) string {
 		return s + "] <nil>"
 	}
 	return s + "] " + memo.(string)
+}
+
+// TestMDRefreshArraysComeAndGo refreshes the md source over an mdstat
+// whose arrays change: an array that appears is read, one that goes is
+// dropped, an unchanged one is reused, and each result is Collect's.
+func TestMDRefreshArraysComeAndGo(t *testing.T) {
+	dir := t.TempDir()
+	roots := TreeRoots(dir)
+	if err := os.MkdirAll(filepath.Join(dir, "proc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		head = "Personalities : [raid1]\n"
+		md0  = "md0 : active raid1 sdb1[1] sda1[0]\n      1000 blocks super 1.2 [2/2] [UU]\n\n"
+		md1  = "md1 : active raid1 sdd1[1] sdc1[0]\n      1000 blocks super 1.2 [2/2] [UU]\n\n"
+		md1f = "md1 : active raid1 sdd1[1](F) sdc1[0]\n      1000 blocks super 1.2 [2/1] [U_]\n\n"
+		tail = "unused devices: <none>\n"
+	)
+	var last Part
+	for _, mdstat := range []string{head + md0 + tail, head + md0 + md1 + tail, head + md0 + md1f + tail, head + md1f + tail, head + tail} {
+		if err := os.WriteFile(filepath.Join(dir, "proc/mdstat"), []byte(mdstat), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if last, err = (mdSource{}).Refresh(context.Background(), roots, []Subsystem{SubsystemMD}, last); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := mdSource{}.Collect(context.Background(), roots)
+		var g, w Snapshot
+		last.Set(&g)
+		want.Set(&w)
+		if diff := cmp.Diff(w.MD, g.MD); diff != "" {
+			t.Errorf("refresh over %q differs from a collect (-collect +refresh):\n%s", mdstat, diff)
+		}
+		memo, _ := last.Memo.(*mdMemo)
+		if memo == nil || len(memo.arrays) != len(g.MD) {
+			t.Errorf("refresh over %q: memo %v for arrays %v", mdstat, memo, g.MD)
+		}
+	}
 }

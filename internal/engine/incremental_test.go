@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/clock"
+	"github.com/redwatch/redwatch/internal/hostfs"
+	"github.com/redwatch/redwatch/internal/hostgen"
 	"github.com/redwatch/redwatch/internal/testtree"
 )
 
@@ -212,5 +215,199 @@ func TestIncrementalPassKeepsStale(t *testing.T) {
 	}
 	if inc, full := run(true), run(false); inc != full {
 		t.Fatalf("incremental pass with a failing md source differs from a full one:\n--- incremental\n%s\n--- full\n%s", inc, full)
+	}
+}
+
+// mdHost writes a generated host with three RAID6 arrays (md0, md1, md2) of
+// four whole-disk members each: md1's are sde..sdh.
+func mdHost(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := hostgen.Generate(dir, hostgen.Spec{Arrays: 3, MembersPerArray: 4}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// failMember marks member disk (in slot 3) of array md faulty, as md_error
+// leaves it: in md's block of /proc/mdstat when mdstat is set, in its
+// sysfs (dev-<disk>/state, degraded) when sysfs is set.
+func failMember(t *testing.T, dir, md, disk string, mdstat, sysfs bool) {
+	t.Helper()
+	if mdstat {
+		path := filepath.Join(dir, "proc/mdstat")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		start := strings.Index(text, md+" : ")
+		end := start + strings.Index(text[start:], "\n\n")
+		if start < 0 || end < start {
+			t.Fatalf("no %s in %q", md, text)
+		}
+		block := strings.Replace(text[start:end], disk+"[3]", disk+"[3](F)", 1)
+		block = strings.Replace(block, "[4/4] [UUUU]", "[4/3] [UUU_]", 1)
+		if err := os.WriteFile(path, []byte(text[:start]+block+text[end:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sysfs {
+		mdDir := filepath.Join(dir, "sys/devices/virtual/block", md, "md")
+		for name, v := range map[string]string{"dev-" + disk + "/state": "faulty", "degraded": "1"} {
+			if err := os.WriteFile(filepath.Join(mdDir, name), []byte(v), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// readsOf runs pass with a hostfs recorder and returns the md arrays whose
+// sysfs directory (sys/devices/virtual/block/<md>/md) the pass read and the
+// block devices it resolved (sys/class/block/<dev>), each sorted.
+func readsOf(t *testing.T, dir string, pass func() *Pass) (p *Pass, arrays, resolved []string) {
+	t.Helper()
+	rec := hostfs.StartRecording()
+	p = pass()
+	rec.Stop()
+	add := func(list []string, name string) []string {
+		if !slices.Contains(list, name) {
+			list = append(list, name)
+		}
+		return list
+	}
+	mdRoot := filepath.Join(dir, "sys/devices/virtual/block") + "/"
+	classRoot := filepath.Join(dir, "sys/class/block") + "/"
+	for _, rd := range rec.Reads() {
+		if rest, ok := strings.CutPrefix(rd.Path, mdRoot); ok {
+			if md, sub, _ := strings.Cut(rest, "/"); sub == "md" || strings.HasPrefix(sub, "md/") {
+				arrays = add(arrays, md)
+			}
+		}
+		if rest, ok := strings.CutPrefix(rd.Path, classRoot); ok {
+			dev, _, _ := strings.Cut(rest, "/")
+			resolved = add(resolved, dev)
+		}
+	}
+	slices.Sort(arrays)
+	slices.Sort(resolved)
+	return p, arrays, resolved
+}
+
+// TestIncrementalMDRereadsOnlyChangedArrays fails a member of one of three
+// arrays (its mdstat block and its sysfs, as md_error changes both): the md
+// pass that follows equals a full pass over the changed tree, yet it read
+// the sysfs of that array only and resolved only its members' disks; the
+// next full pass reads every array again.
+func TestIncrementalMDRereadsOnlyChangedArrays(t *testing.T) {
+	dir := mdHost(t)
+	roots := collectors.TreeRoots(dir)
+	clk := clock.NewFake(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
+	e := &Engine{Roots: roots, Clock: clk}
+	all := []string{"md0", "md1", "md2"}
+	before, arrays, _ := readsOf(t, dir, func() *Pass { return e.Run(context.Background()) })
+	if !slices.Equal(arrays, all) {
+		t.Fatalf("the first full pass read the sysfs of %v, want %v", arrays, all)
+	}
+
+	failMember(t, dir, "md1", "sdh", true, true)
+	clk.Add(time.Second)
+	got, arrays, resolved := readsOf(t, dir, func() *Pass { return e.RunFollowing(context.Background(), collectors.SubsystemMD) })
+	want := (&Engine{Roots: roots, Clock: clk}).Run(context.Background())
+	if g, w := passJSON(t, got), passJSON(t, want); g != w {
+		t.Fatalf("md pass after md1's member failed differs from a full pass:\n--- incremental\n%s\n--- full\n%s", g, w)
+	}
+	if passJSON(t, before) == passJSON(t, want) {
+		t.Fatal("failing md1's member changed nothing: the test proves nothing")
+	}
+	if !slices.Equal(arrays, []string{"md1"}) {
+		t.Errorf("the md pass read the sysfs of %v, want only the changed md1", arrays)
+	}
+	if w := []string{"sde", "sdf", "sdg", "sdh"}; !slices.Equal(resolved, w) {
+		t.Errorf("the md pass resolved %v, want only md1's members %v", resolved, w)
+	}
+
+	clk.Add(time.Second)
+	_, arrays, _ = readsOf(t, dir, func() *Pass { return e.Run(context.Background()) })
+	if !slices.Equal(arrays, all) {
+		t.Errorf("the full pass after the md pass read the sysfs of %v, want %v", arrays, all)
+	}
+}
+
+// TestIncrementalMDMissesSysfsOnlyChange pins the limitation of an md pass:
+// a change of an array's sysfs that leaves its /proc/mdstat block as it was
+// (no md_new_event() makes one) is not seen by it, the array's facts are
+// the last read's; the interval's full pass sees it.
+func TestIncrementalMDMissesSysfsOnlyChange(t *testing.T) {
+	dir := mdHost(t)
+	roots := collectors.TreeRoots(dir)
+	clk := clock.NewFake(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
+	e := &Engine{Roots: roots, Clock: clk}
+	before := e.Run(context.Background())
+
+	failMember(t, dir, "md2", "sdl", false, true)
+	clk.Add(time.Second)
+	got, arrays, _ := readsOf(t, dir, func() *Pass { return e.RunFollowing(context.Background(), collectors.SubsystemMD) })
+	if len(arrays) != 0 {
+		t.Errorf("the md pass read the sysfs of %v with no mdstat block changed, want none", arrays)
+	}
+	mdJSON := func(p *Pass) string {
+		b, err := json.Marshal(p.Snapshot.MD)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if g, w := mdJSON(got), mdJSON(before); g != w {
+		t.Errorf("the md pass changed the arrays with mdstat unchanged:\n--- md pass\n%s\n--- before\n%s", g, w)
+	}
+
+	clk.Add(time.Second)
+	full := e.Run(context.Background())
+	fresh := (&Engine{Roots: roots, Clock: clk}).Run(context.Background())
+	if g, w := mdJSON(full), mdJSON(fresh); g != w {
+		t.Fatalf("the full pass after the md pass differs from a fresh full pass:\n--- full\n%s\n--- fresh\n%s", g, w)
+	}
+	if mdJSON(full) == mdJSON(before) {
+		t.Fatal("the full pass did not see md2's faulty member")
+	}
+	var state string
+	for _, a := range full.Snapshot.MD {
+		for _, m := range a.Members {
+			if a.Name == "md2" && m.Name == "sdl" {
+				state = m.State
+			}
+		}
+	}
+	if state != collectors.MemberFaulty {
+		t.Errorf("md2's sdl is %q after the full pass, want %q", state, collectors.MemberFaulty)
+	}
+}
+
+// TestIncrementalBlockRereadsAllArrays: a pass that follows the block
+// subsystem (with md or without) reads every array's sysfs, as a full pass:
+// a member's disk may have changed under an unchanged mdstat block.
+func TestIncrementalBlockRereadsAllArrays(t *testing.T) {
+	for _, subs := range [][]collectors.Subsystem{
+		{collectors.SubsystemBlock},
+		{collectors.SubsystemMD, collectors.SubsystemBlock},
+	} {
+		t.Run(fmt.Sprint(subs), func(t *testing.T) {
+			dir := mdHost(t)
+			roots := collectors.TreeRoots(dir)
+			clk := clock.NewFake(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
+			e := &Engine{Roots: roots, Clock: clk}
+			e.Run(context.Background())
+			failMember(t, dir, "md1", "sdh", true, true)
+			clk.Add(time.Second)
+			got, arrays, _ := readsOf(t, dir, func() *Pass { return e.RunFollowing(context.Background(), subs...) })
+			if w := []string{"md0", "md1", "md2"}; !slices.Equal(arrays, w) {
+				t.Errorf("the %v pass read the sysfs of %v, want %v", subs, arrays, w)
+			}
+			want := (&Engine{Roots: roots, Clock: clk}).Run(context.Background())
+			if g, w := passJSON(t, got), passJSON(t, want); g != w {
+				t.Fatalf("%v pass differs from a full pass:\n--- incremental\n%s\n--- full\n%s", subs, g, w)
+			}
+		})
 	}
 }
