@@ -33,31 +33,40 @@ func (mdSource) Collect(_ context.Context, r Roots) (Part, error) {
 //
 // Why an unchanged block is taken for an unchanged array: the poll()
 // wake-ups on /proc/mdstat are md_new_event() calls, and in drivers/md/md.c
-// (linux-next 339ae1d) each one changes what md_seq_show prints for the
-// array it is about:
-//   - add_bound_rdev (a disk added to a running array, or re-added), new_dev_store
-//     and hot_add_disk: a member appears in the array's line (as "(S)" when a spare);
+// (linux-next 339ae1d, read whole) each one changes what md_seq_show prints
+// for the array it is about:
+//   - add_bound_rdev (a disk added to a running array, or re-added),
+//     new_dev_store, hot_add_disk: a member appears in the array's line
+//     (with "(S)" while a spare), or loses its "(F)";
 //   - state_store "remove", hot_remove_disk: a member leaves the line;
-//   - md_error: the member gets "(F)" and "[n/m] [U_]" changes (or the array
-//     turns "broken");
+//   - md_error: the member gets "(F)" and "[n/m] [U_]" changes, or the
+//     array turns "broken" (no event for raid0, linear, or a member
+//     already faulty);
 //   - remove_and_add_spares: a spare takes a slot, its "(S)" goes;
 //   - md_run, do_md_stop: the array turns active, or inactive, or goes;
 //   - level_store: the personality's name changes;
-//   - md_do_sync, when the sync is under way: its progress line appears;
-//   - md_reap_sync_thread, when it ends: the progress line goes (and the
-//     members made in sync show in "[n/m] [UU]").
+//   - md_do_sync, as the sync gets under way: its progress line appears
+//     (its second event, after the first request, can leave the text as it
+//     was, but then no attribute read here changed either);
+//   - md_reap_sync_thread, as it ends: the progress line goes, and the
+//     members it made in sync show in "[n/m] [UU]".
 //
-// Not always: md_start_sync's event can come before md_do_sync sets
-// curr_resync, so mdstat shows nothing of the sync yet while sync_action
-// already names it; md_do_sync's own event follows as the sync starts, but
-// a sync delayed behind another array on the same disks prints
-// "resync=DELAYED" without an event of its own. A sync that starts and ends
-// between two reads leaves no mdstat difference, so what it changed in
-// sysfs only (mismatch_cnt after a check) is not re-read either. And an
-// attribute md changes without any event (a member's write_error or blocked
-// flag, mismatch_cnt during a check) is as silent to an event pass as it
-// was before. All of these reach redwatch by the interval's full pass,
-// which always reads every array's sysfs.
+// Not always, and then an md pass keeps the array's last facts:
+//   - md_start_sync's event, and raid5/raid10 start_reshape's (outside
+//     md.c), can come before md_do_sync sets curr_resync: mdstat shows no
+//     sync yet while sync_action (and reshape_position) already name it.
+//     md_do_sync's own event follows as it starts, except for a sync delayed
+//     behind another array on the same disks, whose "resync=DELAYED" comes
+//     without an event;
+//   - a sync that starts and ends between two reads leaves no difference,
+//     so what it changed in sysfs only (mismatch_cnt after a check) is not
+//     re-read;
+//   - what md changes with no event at all (a member's write_error or
+//     blocked flag, mismatch_cnt during a check) is as silent to an event
+//     pass as it was before.
+//
+// All of these reach redwatch by the interval's full pass, which reads
+// every array's sysfs.
 func (mdSource) Refresh(_ context.Context, r Roots, subs []Subsystem, last Part) (Part, error) {
 	memo, _ := last.Memo.(*mdMemo)
 	if slices.Contains(subs, SubsystemBlock) || memo == nil || memo.roots != r {
