@@ -306,8 +306,7 @@ func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, r
 			c.set, c.errs, c.duration, c.timed = o.part.Set, o.part.Errors, o.duration, true
 			if o.err == nil {
 				c.part = o.part
-			}
-			if o.err != nil {
+			} else {
 				var e Error
 				if !errors.As(o.err, &e) {
 					e = Error{Collector: st.name, Err: o.err}
