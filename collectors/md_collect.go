@@ -26,8 +26,8 @@ func (mdSource) Collect(_ context.Context, r Roots) (Part, error) {
 }
 
 // Refresh re-reads /proc/mdstat and the sysfs of only the arrays whose
-// block in it changed since last (see mdMemo); the others are given again
-// as last read them. A pass that follows the block subsystem re-reads
+// block in it changed since last (see mdMemo), looked up by name without
+// listing /sys/block; the others are given again as last read them. A pass that follows the block subsystem re-reads
 // every array: a member's disk may have come or gone without the arrays'
 // mdstat blocks changing (the block resolver's Disk and Controller).
 //
@@ -180,25 +180,25 @@ func collectMDFrom(r Roots, log *mdReadLog, memo *mdMemo) ([]MDArray, []Error, *
 	}
 	// From memo: the arrays whose block it holds, with their sysfs errors.
 	reused := make([]*mdMemoArray, len(arrays))
-	var want func(string) bool // the md directories to open; nil: all
+	var only []string // the arrays whose md directory to open; nil: list them all
 	if memo != nil {
-		need := map[string]bool{}
+		only = []string{}
 		for i := range arrays {
 			if m, ok := memo.arrays[blocks[i]]; ok {
 				reused[i] = &m
-			} else {
-				need[arrays[i].Name] = true
+			} else if !slices.Contains(only, arrays[i].Name) {
+				only = append(only, arrays[i].Name)
 			}
 		}
-		want = func(name string) bool { return need[name] }
 	}
 
 	rd := hostfs.NewReader()
 	defer rd.Release()
-	sysDirs, err := mdSysfsDirs(rd, r.Sys, want)
+	sysDirs, err := mdSysfsDirs(rd, r.Sys, only)
 	if err != nil {
 		addErr(filepath.Join(r.Sys, "block"), err)
 	}
+	sysfsListed := err == nil // a read whose listing failed leaves no memo: the next lists again
 	defer func() {
 		for _, d := range sysDirs {
 			if d.err == nil {
@@ -273,7 +273,7 @@ func collectMDFrom(r Roots, log *mdReadLog, memo *mdMemo) ([]MDArray, []Error, *
 	}
 
 	var next *mdMemo
-	if fromMDStat {
+	if fromMDStat && sysfsListed {
 		next = &mdMemo{roots: r, arrays: make(map[string]mdMemoArray, len(arrays))}
 		for i := range arrays {
 			next.arrays[blocks[i]] = mdMemoArray{array: arrays[i], errs: arrayErrs[i], resolved: resolved[i]}
@@ -302,9 +302,13 @@ type mdSysDir struct {
 }
 
 // mdSysfsDirs lists /sys/block/md* and returns each array's md directory
-// (/sys/block/<md>/md, resolved through the link in a captured tree), of
-// the arrays for which want is true (nil: every array).
-func mdSysfsDirs(rd *hostfs.Reader, sys string, want func(name string) bool) (map[string]mdSysDir, error) {
+// (/sys/block/<md>/md, resolved through the link in a captured tree). With
+// only not nil it lists nothing: it looks up the arrays only names, each
+// by its name (none: it reads nothing at all).
+func mdSysfsDirs(rd *hostfs.Reader, sys string, only []string) (map[string]mdSysDir, error) {
+	if only != nil && len(only) == 0 {
+		return nil, nil
+	}
 	blockDir := filepath.Join(sys, "block")
 	bd, err := rd.OpenDir(blockDir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -314,13 +318,15 @@ func mdSysfsDirs(rd *hostfs.Reader, sys string, want func(name string) bool) (ma
 		return nil, fmt.Errorf("list block devices: %w", err)
 	}
 	defer bd.Close()
-	var names []string
-	if err := rd.Names(bd, func(name string, _ byte) {
-		if strings.HasPrefix(name, "md") && validDevName(name) && (want == nil || want(name)) {
-			names = append(names, strings.Clone(name))
+	names := only
+	if only == nil {
+		if err := rd.Names(bd, func(name string, _ byte) {
+			if strings.HasPrefix(name, "md") && validDevName(name) {
+				names = append(names, strings.Clone(name))
+			}
+		}); err != nil {
+			return nil, fmt.Errorf("list block devices: %w", err)
 		}
-	}); err != nil {
-		return nil, fmt.Errorf("list block devices: %w", err)
 	}
 	dirs := make(map[string]mdSysDir, len(names))
 	for _, name := range names {

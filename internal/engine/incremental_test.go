@@ -267,9 +267,22 @@ func failMember(t *testing.T, dir, md, disk string, mdstat, sysfs bool) {
 // block devices it resolved (sys/class/block/<dev>), each sorted.
 func readsOf(t *testing.T, dir string, pass func() *Pass) (p *Pass, arrays, resolved []string) {
 	t.Helper()
+	p, arrays, resolved, _ = sysReadsOf(t, dir, pass)
+	return p, arrays, resolved
+}
+
+// sysReadsOf is readsOf also returning every path under dir/sys the pass
+// read or listed, relative to dir.
+func sysReadsOf(t *testing.T, dir string, pass func() *Pass) (p *Pass, arrays, resolved, sys []string) {
+	t.Helper()
 	rec := hostfs.StartRecording()
 	p = pass()
 	rec.Stop()
+	for _, rd := range rec.Reads() {
+		if rel, ok := strings.CutPrefix(rd.Path, dir+"/"); ok && strings.HasPrefix(rel, "sys/") {
+			sys = append(sys, rel)
+		}
+	}
 	add := func(list []string, name string) []string {
 		if !slices.Contains(list, name) {
 			list = append(list, name)
@@ -291,7 +304,7 @@ func readsOf(t *testing.T, dir string, pass func() *Pass) (p *Pass, arrays, reso
 	}
 	slices.Sort(arrays)
 	slices.Sort(resolved)
-	return p, arrays, resolved
+	return p, arrays, resolved, sys
 }
 
 // TestIncrementalMDRereadsOnlyChangedArrays fails a member of one of three
@@ -347,9 +360,9 @@ func TestIncrementalMDMissesSysfsOnlyChange(t *testing.T) {
 
 	failMember(t, dir, "md2", "sdl", false, true)
 	clk.Add(time.Second)
-	got, arrays, _ := readsOf(t, dir, func() *Pass { return e.RunFollowing(context.Background(), collectors.SubsystemMD) })
-	if len(arrays) != 0 {
-		t.Errorf("the md pass read the sysfs of %v with no mdstat block changed, want none", arrays)
+	got, _, _, sys := sysReadsOf(t, dir, func() *Pass { return e.RunFollowing(context.Background(), collectors.SubsystemMD) })
+	if len(sys) != 0 {
+		t.Errorf("the md pass read %v of sysfs with no mdstat block changed, want nothing", sys)
 	}
 	mdJSON := func(p *Pass) string {
 		b, err := json.Marshal(p.Snapshot.MD)
