@@ -475,7 +475,20 @@ func FuzzParseMDStat(f *testing.F) {
 	f.Add([]byte("Personalities : [raid1]\nmd0 : active raid1 sda1[0](W)(F) sdb1[1]\n      100 blocks [2/1] [_U]\n      [>..] recovery = 1.5% (1/2) finish=1min speed=1K/sec\n"))
 	f.Add([]byte("Personalities : x\nmd0 : inactive sdb[1](S)\n  5288 blocks super external:imsm\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		arrays, _ := parseMDStat(data)
+		arrays, blocks, _ := parseMDStatBlocks(data)
+		// The md source's memo is keyed by these blocks: each is the
+		// array's own text, in file order, and no two overlap.
+		if len(blocks) != len(arrays) {
+			t.Fatalf("%d blocks for %d arrays", len(blocks), len(arrays))
+		}
+		rest := string(data)
+		for i, b := range blocks {
+			at := strings.Index(rest, b)
+			if at < 0 || !strings.HasPrefix(b, arrays[i].Name) {
+				t.Fatalf("block %d %q is not %s's text in order", i, b, arrays[i].Name)
+			}
+			rest = rest[at+len(b):]
+		}
 		for _, a := range arrays {
 			if a.Name == "" || !validDevName(a.Name) {
 				t.Fatalf("bad array name %q", a.Name)
