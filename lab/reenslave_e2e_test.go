@@ -78,7 +78,7 @@ func runSteps(t *testing.T, a *Assets, spec Spec, acts []Action) {
 	start := time.Now()
 	for _, act := range acts {
 		if err := act.Run(ctx, g); err != nil {
-			out, _, _ := g.Run(context.Background(), "echo '== slaves'; cat /sys/class/net/bond*/bonding/slaves; echo '== daemon log'; tail -n 40 /tmp/rwd.log; echo '== hooks'; tail -c 3000 /tmp/hooks.log")
+			out, _, _ := g.Run(context.Background(), "echo '== slaves'; cat /sys/class/net/bond*/bonding/slaves; echo '== daemon log'; tail -n 400 /tmp/rwd.log; echo '== hooks'; tail -c 3000 /tmp/hooks.log")
 			t.Fatalf("lab: %s: %v\n%s%s", act.Name, err, out, g.diagnose())
 		}
 	}
