@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -197,9 +198,20 @@ func (p *Policy) Check(ctx context.Context) {
 		}
 	}
 	seen := map[string]bool{}
+	// A member's history (its attempts, its cooldown, given up) is
+	// forgotten only when a round saw its bond without it among the
+	// declared members, or saw the bonds without its bond: a bond that
+	// could not be read this round, or bonds that could not be listed,
+	// keep theirs, or a read failing mid-change would reset the cap.
+	unread := map[string]bool{}
+	listed := true
 	changed := false
 	if Enabled(cfg) {
-		names, _ := bonding.Names(p.o.Roots)
+		names, errs := bonding.Names(p.o.Roots)
+		if len(errs) > 0 {
+			listed = false
+			p.log.Debug("reenslave: bonds not listed", "err", errors.Join(errs...))
+		}
 		for _, name := range names {
 			rule := cfg.ReenslaveFor(name)
 			if rule == nil {
@@ -207,6 +219,7 @@ func (p *Policy) Check(ctx context.Context) {
 			}
 			b, err := bonding.ReadBond(p.o.Roots, name)
 			if err != nil {
+				unread[name] = true
 				p.log.Debug("reenslave: bond not read", "bond", name, "err", err)
 				continue
 			}
@@ -223,7 +236,7 @@ func (p *Policy) Check(ctx context.Context) {
 	}
 	p.mu.Lock()
 	for k, m := range p.state.Members {
-		if !seen[k] {
+		if bond, _ := splitKey(k); !seen[k] && listed && !unread[bond] {
 			delete(p.state.Members, k)
 			if m.GaveUp {
 				bond, iface := splitKey(k)

@@ -277,3 +277,49 @@ redwatch_action_reenslave_gave_up{bond="bond0",iface="eth1"} 1
 		t.Errorf("%d attempt and refusal series, want 2", n)
 	}
 }
+
+// TestPolicyUnreadBondKeepsHistory: a round that cannot read the bond
+// (its /proc/net/bonding file caught mid-change, here unparsable) keeps
+// the member's attempts and cooldown, so the cap still holds: before, such
+// a round forgot them and the member got one attempt more than
+// max_per_hour.
+func TestPolicyUnreadBondKeepsHistory(t *testing.T) {
+	h := newPolicyHost(t)
+	yaml := declared + "actions:\n  reenslave:\n    - {bond: \"bond*\", cooldown: 1m, max_per_hour: 2}\n"
+	p := h.policy(yaml, t.TempDir())
+	ctx := context.Background()
+
+	p.Check(ctx)
+	if h.calls() != 1 {
+		t.Fatalf("first round: %d attempts", h.calls())
+	}
+	bond0 := filepath.Join(h.dir, "proc", "net", "bonding", "bond0")
+	if err := os.WriteFile(bond0, []byte("Ethernet Channel Bonding Driver: v6.1.0\n\nSlave Interface: eth1\nMII Status: sideways\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bonding.ReadBond(hostfs.Roots{Proc: filepath.Join(h.dir, "proc")}, "bond0"); err == nil {
+		t.Fatal("the test's bond file is read without an error: the round would not be an unread one")
+	}
+	h.clk.Add(30 * time.Second)
+	p.Check(ctx) // bond0 not read: nothing done, nothing forgotten
+
+	h.slaves("eth0") // readable again, eth1 out
+	p.Check(ctx)
+	if h.calls() != 1 {
+		t.Fatal("an attempt inside the cooldown: the unread round forgot it")
+	}
+	h.clk.Add(30 * time.Second)
+	p.Check(ctx)
+	if h.calls() != 2 {
+		t.Fatalf("no second attempt after the cooldown: %d", h.calls())
+	}
+	h.slaves("eth0")
+	h.clk.Add(2 * time.Minute)
+	p.Check(ctx)
+	if h.calls() != 2 {
+		t.Fatalf("%d attempts with max_per_hour 2: the unread round reset the count", h.calls())
+	}
+	if f := p.Findings(); len(f) != 1 || f[0].Rule != rules.ReenslaveGaveUp {
+		t.Fatalf("not given up: %+v", f)
+	}
+}
