@@ -120,12 +120,7 @@ func TestCaptureReadsConfiguredBMC(t *testing.T) {
 	}
 	// A live host with nothing under its roots but a NIC directory: only
 	// the BMC has power facts.
-	host := t.TempDir()
-	for _, d := range []string{"sys/class/net", "proc", "dev"} {
-		if err := os.MkdirAll(filepath.Join(host, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	host := testtree.Bare(t)
 	roots := collectors.TreeRoots(host)
 	roots.Live = true
 	clk := clock.NewFake(fixedNow())

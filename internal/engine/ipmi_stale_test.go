@@ -12,6 +12,7 @@ import (
 	"github.com/redwatch/redwatch/collectors"
 	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/internal/ipmisimtest"
+	"github.com/redwatch/redwatch/internal/testtree"
 	"github.com/redwatch/redwatch/rules"
 )
 
@@ -124,13 +125,7 @@ func TestBMCRefusesLoginKeepsSupplies(t *testing.T) {
 		}
 	}
 	setPassword("s3cret")
-	dir := t.TempDir()
-	for _, d := range []string{"sys/class/net", "proc", "dev"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	roots := collectors.TreeRoots(dir)
+	roots := collectors.TreeRoots(testtree.Bare(t))
 	roots.Live = true
 	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(t0)

@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,13 +19,7 @@ func TestRedfishFromConfig(t *testing.T) {
 	srv := redfishtest.ServeMockup(t, testtree.Corpus(t, "redfish", "tower_Power.json"))
 	pw, ca := srv.Files(t, srv.Password)
 	// A live host with nothing under its roots: only the BMC has facts.
-	dir := t.TempDir()
-	for _, d := range []string{"sys/class/net", "proc", "dev"} { // a live host always has /sys/class/net
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	roots := collectors.TreeRoots(dir)
+	roots := collectors.TreeRoots(testtree.Bare(t))
 	roots.Live = true
 	cfgText := fmt.Sprintf("power:\n  redfish:\n    endpoint: %s\n    username: %s\n    password_file: %s\n    ca_file: %s\n",
 		srv.URL, srv.Username, pw, ca)

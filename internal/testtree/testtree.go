@@ -30,6 +30,21 @@ func Copy(t testing.TB, names ...string) string {
 	return dst
 }
 
+// Bare makes a new temporary directory holding an otherwise empty host:
+// sys/class/net, proc and dev, the directories a live host always has,
+// and returns it. Tests of the BMC sources use it so that only the BMC
+// has facts.
+func Bare(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{"sys/class/net", "proc", "dev"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatalf("testtree: %v", err)
+		}
+	}
+	return dir
+}
+
 // CopyDir copies the tree at dir (any fixture directory, e.g.
 // bonding/testdata/enslave/lacp) into a new temporary directory and
 // returns it, symlinks kept.
