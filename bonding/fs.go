@@ -50,6 +50,21 @@ func Names(r hostfs.Roots) ([]string, []error) { return newReader(r).Names() }
 // ReadBond reads the bond name of r (see reader.ReadBond).
 func ReadBond(r hostfs.Roots, name string) (Bond, error) { return newReader(r).ReadBond(name) }
 
+// Master is the master of interface name in the Sys root of r (the base
+// of its master link: a bond, bridge or team); "" when it has none, or the
+// interface does not exist.
+func Master(r hostfs.Roots, name string) string {
+	f := newReader(r)
+	if !ValidName(name) || f.Sys == "" {
+		return ""
+	}
+	dir, ok := f.resolveDir(filepath.Join(f.Sys, "class", "net", name))
+	if !ok {
+		return ""
+	}
+	return f.linkBase(filepath.Join(dir, "master"))
+}
+
 // reader reads bonds from its Sys and Proc roots.
 type reader struct {
 	Sys  string

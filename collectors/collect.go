@@ -57,14 +57,14 @@ type Part struct {
 // that ran it.
 type Refresher interface {
 	Source
-	// Refresh is Collect in a pass after events in subs (the source
-	// follows at least one of them, see SourcesFollowing). last is the
+	// Refresh is Collect in a pass after ev (the source follows at least
+	// one of its subsystems, see SourcesFollowing). last is the
 	// Part the source returned in the last pass that ran it, or the zero
 	// Part when there is none (never run, cut off, or failed as a whole).
 	// It may give again what last read of what the events cannot have
 	// changed; whatever it cannot tell unchanged it reads as Collect
 	// does, and with no usable last it is Collect.
-	Refresh(ctx context.Context, r Roots, subs []Subsystem, last Part) (Part, error)
+	Refresh(ctx context.Context, r Roots, ev Events, last Part) (Part, error)
 }
 
 // Sources are the sources a pass runs, in the order their errors are
@@ -184,17 +184,22 @@ func (rn *Runner) CollectOnly(ctx context.Context, r Roots, timeout time.Duratio
 // a Refresher among those is refreshed (Refresher.Refresh, given what it
 // returned last) instead of collected. No subs is Collect.
 func (rn *Runner) CollectFollowing(ctx context.Context, r Roots, timeout time.Duration, subs ...Subsystem) *Snapshot {
-	if len(subs) == 0 {
-		return rn.collect(ctx, r, timeout, nil, nil)
-	}
-	names := SourcesFollowing(subs...)
-	return rn.collect(ctx, r, timeout, func(source string) bool { return slices.Contains(names, source) }, subs)
+	return rn.CollectAfter(ctx, r, timeout, Events{Subsystems: subs})
 }
 
-// collect runs the sources for which run is true (nil: all); subs, when
-// not nil, are the events' subsystems of an incremental pass, for the
-// Refreshers.
-func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, run func(string) bool, subs []Subsystem) *Snapshot {
+// CollectAfter is CollectFollowing after ev, whose Links the net sources'
+// Refresh may re-read alone. No subsystem is Collect.
+func (rn *Runner) CollectAfter(ctx context.Context, r Roots, timeout time.Duration, ev Events) *Snapshot {
+	if len(ev.Subsystems) == 0 {
+		return rn.collect(ctx, r, timeout, nil, nil)
+	}
+	names := SourcesFollowing(ev.Subsystems...)
+	return rn.collect(ctx, r, timeout, func(source string) bool { return slices.Contains(names, source) }, &ev)
+}
+
+// collect runs the sources for which run is true (nil: all); ev, when not
+// nil, are the events of an incremental pass, for the Refreshers.
+func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, run func(string) bool, ev *Events) *Snapshot {
 	clk := rn.Clock
 	if clk == nil {
 		clk = clock.Real{}
@@ -244,9 +249,9 @@ func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, r
 		*tok = s.Time
 		done := make(chan outcome, 1) // buffered: an abandoned goroutine never blocks on it
 		read := src.Collect
-		if rf, ok := src.(Refresher); ok && subs != nil {
+		if rf, ok := src.(Refresher); ok && ev != nil {
 			last, _ := rn.lastOf(name)
-			read = func(ctx context.Context, r Roots) (Part, error) { return rf.Refresh(ctx, r, subs, last.part) }
+			read = func(ctx context.Context, r Roots) (Part, error) { return rf.Refresh(ctx, r, *ev, last.part) }
 		}
 		go func() {
 			start := now()

@@ -67,9 +67,9 @@ func (mdSource) Collect(_ context.Context, r Roots) (Part, error) {
 //
 // All of these reach redwatch by the interval's full pass, which reads
 // every array's sysfs.
-func (mdSource) Refresh(_ context.Context, r Roots, subs []Subsystem, last Part) (Part, error) {
+func (mdSource) Refresh(_ context.Context, r Roots, ev Events, last Part) (Part, error) {
 	memo, _ := last.Memo.(*mdMemo)
-	if slices.Contains(subs, SubsystemBlock) || memo == nil || memo.roots != r {
+	if slices.Contains(ev.Subsystems, SubsystemBlock) || memo == nil || memo.roots != r {
 		memo = nil
 	}
 	return mdPart(r, memo), nil

@@ -21,8 +21,51 @@ type netSource struct{}
 func (netSource) Name() string { return "net" }
 
 func (netSource) Collect(_ context.Context, r Roots) (Part, error) {
-	nics, errs := collectNICs(r)
-	return Part{Set: func(s *Snapshot) { s.NICs = nics }, Errors: errs}, nil
+	return netPart(r, nil, nil), nil
+}
+
+// Refresh, after link events that named their interfaces (Events.Links,
+// net alone), re-reads only those interfaces, the bonds they are about
+// (their master now, the master the last read recorded: a slave may have
+// left its bond) and, for a named bond, all of its slaves; every other
+// interface is given again as the last read left it. <sys>/class/net is
+// listed again (one directory read): it reads every interface as Collect
+// does when the events named none, when an interface came, went or was
+// renamed since the last read, and when a named one is not in it.
+func (netSource) Refresh(_ context.Context, r Roots, ev Events, last Part) (Part, error) {
+	memo, _ := last.Memo.(*netMemo)
+	links := ev.netLinks()
+	if memo == nil || memo.roots != r || links == nil {
+		memo = nil
+	}
+	return netPart(r, memo, links), nil
+}
+
+// netPart reads the interfaces, re-reading only those links are about when
+// memo holds the last read (see Refresh), and keeps the read's memo.
+func netPart(r Roots, memo *netMemo, links []string) Part {
+	nics, errs, next := collectNICsFrom(r, memo, links)
+	p := Part{Set: func(s *Snapshot) { s.NICs = nics }, Errors: errs}
+	if next != nil {
+		p.Memo = next
+	}
+	return p
+}
+
+// netMemo is what one read of the interfaces keeps for the next refresh:
+// each entry of <sys>/class/net, sorted, as the read left it.
+type netMemo struct {
+	roots Roots
+	names []string
+	nics  []netMemoNIC // by names index
+}
+
+// netMemoNIC is one interface as a read left it.
+type netMemoNIC struct {
+	nic  NIC     // shared with the snapshots that hold it: never modified
+	ok   bool    // it was there (not vanished while read)
+	errs []Error // what its sysfs could not give
+	priv []Error // what its captured priv-flags could not give
 }
 
 // collectNICs reads every interface of <sys>/class/net: carrier, operstate,
@@ -41,6 +84,15 @@ func (netSource) Collect(_ context.Context, r Roots) (Part, error) {
 // resolves neither the master link nor the device link to a PCI function
 // inside a captured tree's root.
 func collectNICs(r Roots) ([]NIC, []Error) {
+	nics, errs, _ := collectNICsFrom(r, nil, nil)
+	return nics, errs
+}
+
+// collectNICsFrom is collectNICs re-reading, when memo holds the last read
+// and links name interfaces, only the interfaces links are about (see
+// netSource.Refresh) and taking the others from memo; it returns the memo
+// of this read (nil when the interfaces could not be listed).
+func collectNICsFrom(r Roots, memo *netMemo, links []string) ([]NIC, []Error, *netMemo) {
 	var p nicProber
 	if r.Live {
 		if e, err := openEthtool(); err == nil {
@@ -49,11 +101,114 @@ func collectNICs(r Roots) ([]NIC, []Error) {
 		}
 	}
 	rd := newNICReader(r.Sys, p)
-	nics, errs := rd.readAll()
-	if !r.Live {
-		errs = append(errs, readPrivFlagsTree(r, nics)...)
+	names, done, errs := rd.list()
+	if done == nil {
+		return nil, errs, nil
 	}
-	return nics, errs
+	defer done()
+	next := &netMemo{roots: r, names: names, nics: make([]netMemoNIC, len(names))}
+	readOne := func(i int) {
+		before := len(rd.errs)
+		n, ok := rd.read(names[i])
+		m := netMemoNIC{nic: n, ok: ok, errs: slices.Clone(rd.errs[before:])}
+		if ok && !r.Live {
+			one := []NIC{n}
+			m.priv = readPrivFlagsTree(r, one)
+			m.nic = one[0]
+		}
+		next.nics[i] = m
+	}
+	reread := rd.refreshSet(memo, names, links, readOne, next)
+	for i := range names {
+		switch {
+		case reread == nil:
+			readOne(i)
+		case reread[i] == rereadFresh:
+		case reread[i] == rereadYes:
+			readOne(i)
+		default:
+			next.nics[i] = memo.nics[i]
+		}
+	}
+	nics := make([]NIC, 0, len(names))
+	var priv []Error
+	for _, m := range next.nics {
+		if m.ok {
+			nics = append(nics, m.nic)
+		}
+		errs = append(errs, m.errs...)
+		priv = append(priv, m.priv...)
+	}
+	return nics, append(errs, priv...), next
+}
+
+// What refreshSet decided for one interface.
+const (
+	rereadNo    = iota // memo's
+	rereadYes          // to be read
+	rereadFresh        // read already (a named interface)
+)
+
+// refreshSet decides, by names index, which interfaces a refresh re-reads
+// (see netSource.Refresh), reading the named ones with readOne to learn
+// their master now; nil when every interface must be read.
+func (rd *nicReader) refreshSet(memo *netMemo, names, links []string, readOne func(int), next *netMemo) []int {
+	if memo == nil || links == nil || !slices.Equal(memo.names, names) {
+		return nil
+	}
+	set := make([]int, len(names))
+	mark := func(name string) bool {
+		i, ok := slices.BinarySearch(names, name)
+		if ok && set[i] == rereadNo {
+			set[i] = rereadYes
+		}
+		return ok
+	}
+	for _, l := range links {
+		i, ok := slices.BinarySearch(names, l)
+		if !ok || !memo.nics[i].ok {
+			return nil // a name the last read did not have
+		}
+		readOne(i)
+		set[i] = rereadFresh
+		now := next.nics[i]
+		if !now.ok || (now.nic.Master != "" && !mark(now.nic.Master)) {
+			return nil // vanished, or enslaved to an interface not listed
+		}
+		if m := memo.nics[i].nic.Master; m != "" {
+			mark(m)
+		}
+		for j, m := range memo.nics {
+			if m.nic.Master == l {
+				mark(names[j]) // a named bond's slaves
+			}
+		}
+	}
+	return set
+}
+
+// list gets the reader's buffers, opens <sys>/class/net and lists its
+// interfaces (every entry but bonding_masters), sorted; done closes what
+// it opened, nil when it could not be listed (errs say why, none when
+// there is no <sys>/class/net).
+func (rd *nicReader) list() (names []string, done func(), errs []Error) {
+	done, err := rd.open()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, []Error{{Collector: "net", Path: rd.classDir, Err: fmt.Errorf("open interface list: %w", err)}}
+	}
+	if err := rd.r.Names(rd.class, func(name string, _ byte) {
+		if name != "bonding_masters" {
+			names = append(names, strings.Clone(name))
+		}
+	}); err != nil {
+		done()
+		return nil, nil, []Error{{Collector: "net", Path: rd.classDir, Err: fmt.Errorf("list interfaces: %w", err)}}
+	}
+	slices.Sort(names)
+	return names, done, nil
 }
 
 // nicReader reads the interfaces of one sys root in one pass. It reads
@@ -85,23 +240,11 @@ func newNICReader(sys string, p nicProber) *nicReader {
 
 // readAll reads every entry of <sys>/class/net but bonding_masters, sorted by name.
 func (rd *nicReader) readAll() ([]NIC, []Error) {
-	done, err := rd.open()
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, []Error{{Collector: "net", Path: rd.classDir, Err: fmt.Errorf("open interface list: %w", err)}}
+	names, done, errs := rd.list()
+	if done == nil {
+		return nil, errs
 	}
 	defer done()
-	var names []string
-	if err := rd.r.Names(rd.class, func(name string, _ byte) {
-		if name != "bonding_masters" {
-			names = append(names, strings.Clone(name))
-		}
-	}); err != nil {
-		return nil, []Error{{Collector: "net", Path: rd.classDir, Err: fmt.Errorf("list interfaces: %w", err)}}
-	}
-	slices.Sort(names)
 	nics := make([]NIC, 0, len(names))
 	for _, name := range names {
 		if n, ok := rd.read(name); ok {

@@ -21,8 +21,8 @@ type refreshSource struct {
 	refresh func(subs []Subsystem, last Part) (Part, error)
 }
 
-func (f refreshSource) Refresh(_ context.Context, _ Roots, subs []Subsystem, last Part) (Part, error) {
-	return f.refresh(subs, last)
+func (f refreshSource) Refresh(_ context.Context, _ Roots, ev Events, last Part) (Part, error) {
+	return f.refresh(ev.Subsystems, last)
 }
 
 // TestCollectFollowingRefreshes: a Refresher is refreshed, with what it
@@ -108,7 +108,7 @@ func TestMDRefreshArraysComeAndGo(t *testing.T) {
 			t.Fatal(err)
 		}
 		var err error
-		if last, err = (mdSource{}).Refresh(context.Background(), roots, []Subsystem{SubsystemMD}, last); err != nil {
+		if last, err = (mdSource{}).Refresh(context.Background(), roots, Events{Subsystems: []Subsystem{SubsystemMD}}, last); err != nil {
 			t.Fatal(err)
 		}
 		want, _ := mdSource{}.Collect(context.Background(), roots)

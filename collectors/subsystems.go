@@ -70,3 +70,23 @@ func KnownSubsystem(s Subsystem) bool {
 	_, ok := subsystemSources[s]
 	return ok
 }
+
+// Events is what the events before an incremental pass said changed.
+type Events struct {
+	// Subsystems are the subsystems they are about.
+	Subsystems []Subsystem
+	// Links are the network interfaces the net events named (a link
+	// change's interface, a bonding file's bond), sorted; nil when one of
+	// them named none, and then any interface may have changed.
+	Links []string
+}
+
+// netLinks are the interfaces a pass after ev may re-read alone: ev.Links
+// when the events were all about net and each named its interface; nil
+// (re-read every interface) otherwise.
+func (ev Events) netLinks() []string {
+	if len(ev.Links) == 0 || !slices.Equal(ev.Subsystems, []Subsystem{SubsystemNet}) {
+		return nil
+	}
+	return ev.Links
+}

@@ -166,6 +166,13 @@ func TestDaemonLatency(t *testing.T) {
 	t.Logf("(md rebuild + /health ok, host-timed, for reference: %s)", stats(heal))
 	evlog, _, _ := g.Run(ctx, "grep -c 'event pass' /tmp/rwd.log; grep 'event pass' /tmp/rwd.log | tail -n 6")
 	t.Logf("event passes in the daemon log (count, last few):\n%s", evlog)
+	// A link change names its interface: the link passes re-read only it
+	// and its bond (docs/daemon.md, the bonding and net sources).
+	netlog, _, _ := g.Run(ctx, "grep -c 'subsystems=net links=[a-z]' /tmp/rwd.log; grep 'subsystems=net' /tmp/rwd.log | tail -n 4")
+	t.Logf("link passes that named their interfaces in the daemon log (count, last few link passes):\n%s", netlog)
+	if n, _, _ := strings.Cut(netlog, "\n"); strings.TrimSpace(n) == "0" || strings.TrimSpace(n) == "" {
+		t.Fatalf("no link pass in the guest named its interfaces:\n%s", netlog)
+	}
 }
 
 // stats is "median M, worst W (n=N)".

@@ -63,12 +63,26 @@ type Runner interface {
 
 // PartialRunner is a Runner that can also run an incremental pass, which
 // re-reads only the sources that follow the subsystems the events named and
-// gives the rest their last facts (engine.Engine.RunFollowing); the loop
-// runs one after events it can place, and a full pass (Run) otherwise.
+// gives the rest their last facts (engine.Engine.RunAfter); the loop runs
+// one after events it can place, and a full pass (Run) otherwise.
 type PartialRunner interface {
 	Runner
-	RunFollowing(ctx context.Context, subs ...collectors.Subsystem) *engine.Pass
+	RunAfter(ctx context.Context, ev collectors.Events) *engine.Pass
 }
+
+// The engine runs incremental passes: without it, every event pass would
+// silently be a full one.
+var _ PartialRunner = (*engine.Engine)(nil)
+
+// MaxEventLinks is how many interfaces the net events of one coalescing
+// window may name for the pass to re-read only them (collectors.Events
+// Links); with more, it re-reads every interface. Eight covers a bond's
+// slaves and their bond going down together (a switch that reboots takes
+// one slave of each bond, a cable pulled or a card that dies one or two
+// of a bond); beyond that the event is about much of the host (a switch
+// stack, the module reloaded) and every interface is re-read, the read
+// of all NICs being the price of a few dozen named ones anyway.
+const MaxEventLinks = 8
 
 // Pass kinds (Report.Kind).
 const (
@@ -136,6 +150,8 @@ type Daemon struct {
 	pendingLast    time.Time
 	pendingFull    bool                          // an event no subsystem covers: a full pass
 	pendingSubs    map[collectors.Subsystem]bool // the subsystems the pending events named
+	pendingLinks   map[string]bool               // the interfaces the pending net events named
+	pendingNoLinks bool                          // a pending net event named no interface
 	eventsBySource map[string]uint64
 	sourceUp       map[string]bool
 
@@ -174,6 +190,7 @@ func New(opts Options) (*Daemon, error) {
 		sourceUp:       map[string]bool{},
 		passes:         map[string]uint64{},
 		pendingSubs:    map[collectors.Subsystem]bool{},
+		pendingLinks:   map[string]bool{},
 	}
 	if d.clock == nil {
 		d.clock = RealClock{}
@@ -222,8 +239,9 @@ func (d *Daemon) Last() *Report { return d.last.Load() }
 func (d *Daemon) Interval() time.Duration { return time.Duration(d.interval.Load()) }
 
 // event is what a source calls for each event; subs are the subsystems it
-// is about (nil: it cannot say, so the pass that covers it is a full one).
-func (d *Daemon) event(source, detail string, subs []collectors.Subsystem) {
+// is about (nil: it cannot say, so the pass that covers it is a full one),
+// links the interfaces a net event is about (nil: it cannot say).
+func (d *Daemon) event(source, detail string, subs []collectors.Subsystem, links []string) {
 	now := d.clock.Now()
 	d.mu.Lock()
 	d.eventsBySource[source]++
@@ -232,6 +250,14 @@ func (d *Daemon) event(source, detail string, subs []collectors.Subsystem) {
 	}
 	for _, s := range subs {
 		d.pendingSubs[s] = true
+	}
+	if slices.Contains(subs, collectors.SubsystemNet) {
+		if len(links) == 0 {
+			d.pendingNoLinks = true
+		}
+		for _, l := range links {
+			d.pendingLinks[l] = true
+		}
 	}
 	if d.pendingEvents == 0 {
 		d.pendingFirst = source + ": " + detail
@@ -257,7 +283,7 @@ func (d *Daemon) setSourceUp(name string, up bool) {
 func (d *Daemon) startSources(ctx context.Context, wg *sync.WaitGroup) {
 	for _, src := range d.opts.Sources {
 		name := src.Name()
-		done, err := src.Watch(ctx, func(detail string) { d.event(name, detail, scopeOf(src, detail)) })
+		done, err := src.Watch(ctx, func(detail string) { d.event(name, detail, scopeOf(src, detail), linksOf(src, detail)) })
 		if err != nil {
 			d.setSourceUp(name, false)
 			d.log.Warn("event source unavailable; relying on the interval", "source", name, "err", err)
@@ -296,7 +322,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 	d.startSources(srcCtx, &wg)
 
-	d.runPass(ctx, TriggerStart, 0, 0, nil)
+	d.runPass(ctx, TriggerStart, 0, 0, collectors.Events{})
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -343,13 +369,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 			armWatchdog()
 		case <-interval.C():
 			rearm()
-			d.runPass(ctx, TriggerInterval, 0, 0, nil)
+			d.runPass(ctx, TriggerInterval, 0, 0, collectors.Events{})
 		case <-d.reload:
 			// A failed reload changed nothing, so it runs no pass: the
 			// reload passes count successful reloads only.
 			if d.doReload() {
 				rearm()
-				d.runPass(ctx, TriggerReload, 0, 0, nil)
+				d.runPass(ctx, TriggerReload, 0, 0, collectors.Events{})
 			}
 		case <-d.trigger:
 			if !d.debounce(ctx) {
@@ -357,17 +383,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 			d.mu.Lock()
 			n, first, spread := d.pendingEvents, d.pendingFirst, d.pendingLast.Sub(d.pendingSince)
-			subs := d.takeSubsystems()
+			ev := d.takeEvents()
 			d.pendingEvents, d.pendingFirst = 0, ""
 			d.mu.Unlock()
 			if _, ok := d.setup.Runner.(PartialRunner); !ok {
-				subs = nil
+				ev = collectors.Events{}
 			}
-			d.log.Debug("event pass", "events", n, "spread", spread, "first", first, "subsystems", subsystemList(subs))
-			if subs == nil {
+			d.log.Debug("event pass", "events", n, "spread", spread, "first", first,
+				"subsystems", subsystemList(ev.Subsystems), "links", strings.Join(ev.Links, ","))
+			if ev.Subsystems == nil {
 				rearm()
 			}
-			d.runPass(ctx, TriggerEvent, n, spread, subs)
+			d.runPass(ctx, TriggerEvent, n, spread, ev)
 		}
 	}
 }
@@ -420,16 +447,24 @@ func (d *Daemon) doReload() bool {
 	return true
 }
 
-// takeSubsystems returns the pending events' subsystems, sorted, and clears
-// them; nil when one of the events needs a full pass. d.mu is held.
-func (d *Daemon) takeSubsystems() []collectors.Subsystem {
-	var subs []collectors.Subsystem
+// takeEvents returns the pending events' subsystems, sorted, and the
+// interfaces their net events named, sorted (none when one of them named
+// none, more than MaxEventLinks were named, or another subsystem is in
+// the pass: its sources are read whole anyway), and clears them; no
+// subsystem when one of the events needs a full pass. d.mu is held.
+func (d *Daemon) takeEvents() collectors.Events {
+	var ev collectors.Events
 	if !d.pendingFull {
-		subs = slices.Sorted(maps.Keys(d.pendingSubs))
+		ev.Subsystems = slices.Sorted(maps.Keys(d.pendingSubs))
+		netOnly := slices.Equal(ev.Subsystems, []collectors.Subsystem{collectors.SubsystemNet})
+		if netOnly && !d.pendingNoLinks && len(d.pendingLinks) <= MaxEventLinks {
+			ev.Links = slices.Sorted(maps.Keys(d.pendingLinks))
+		}
 	}
-	d.pendingFull = false
+	d.pendingFull, d.pendingNoLinks = false, false
 	clear(d.pendingSubs)
-	return subs
+	clear(d.pendingLinks)
+	return ev
 }
 
 // subsystemList is the subsystems for the log ("full" for none).
@@ -445,14 +480,16 @@ func subsystemList(subs []collectors.Subsystem) string {
 }
 
 // runPass runs one pass, publishes it, logs what changed and tells systemd:
-// an incremental one over subs when there are any (the runner is then a
+// an incremental one after ev when it has subsystems (the runner is then a
 // PartialRunner), a full one otherwise.
-func (d *Daemon) runPass(ctx context.Context, trigger string, events int, spread time.Duration, subs []collectors.Subsystem) {
+func (d *Daemon) runPass(ctx context.Context, trigger string, events int, spread time.Duration, ev collectors.Events) {
 	var p *engine.Pass
 	kind := KindFull
+	subs := ev.Subsystems
 	if pr, ok := d.setup.Runner.(PartialRunner); ok && len(subs) > 0 {
-		p, kind = pr.RunFollowing(ctx, subs...), KindIncremental
+		p, kind = pr.RunAfter(ctx, ev), KindIncremental
 	} else {
+		subs, ev.Links = nil, nil
 		p = d.setup.Runner.Run(ctx)
 	}
 	if p == nil {
@@ -474,6 +511,7 @@ func (d *Daemon) runPass(ctx context.Context, trigger string, events int, spread
 		Trigger:        trigger,
 		Kind:           kind,
 		Subsystems:     subs,
+		Links:          ev.Links,
 		Incremental:    d.incremental,
 		Events:         events,
 		Spread:         spread,

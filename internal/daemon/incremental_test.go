@@ -2,8 +2,10 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,23 +15,26 @@ import (
 )
 
 // partialRunner is a fakeRunner that can run incremental passes; it records
-// the subsystems of each (nil for a full pass).
+// the subsystems of each (nil for a full pass) and the interfaces named.
 type partialRunner struct {
 	fakeRunner
 	mu    sync.Mutex
 	calls [][]collectors.Subsystem
+	links [][]string
 }
 
 func (p *partialRunner) Run(ctx context.Context) *engine.Pass {
 	p.mu.Lock()
 	p.calls = append(p.calls, nil)
+	p.links = append(p.links, nil)
 	p.mu.Unlock()
 	return p.fakeRunner.Run(ctx)
 }
 
-func (p *partialRunner) RunFollowing(ctx context.Context, subs ...collectors.Subsystem) *engine.Pass {
+func (p *partialRunner) RunAfter(ctx context.Context, ev collectors.Events) *engine.Pass {
 	p.mu.Lock()
-	p.calls = append(p.calls, slices.Clone(subs))
+	p.calls = append(p.calls, slices.Clone(ev.Subsystems))
+	p.links = append(p.links, slices.Clone(ev.Links))
 	p.mu.Unlock()
 	return p.fakeRunner.Run(ctx)
 }
@@ -38,6 +43,12 @@ func (p *partialRunner) last() []collectors.Subsystem {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.calls[len(p.calls)-1]
+}
+
+func (p *partialRunner) lastLinks() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.links[len(p.links)-1]
 }
 
 // scopedSource is a fakeSource whose events are about the subsystem they
@@ -198,5 +209,93 @@ func TestSourceScopes(t *testing.T) {
 	roots := collectors.TreeRoots("/t")
 	if ts, ok := SourcesFor(roots)[0].(*TreeSource); !ok || ts.Sys != roots.Sys || ts.Proc != roots.Proc {
 		t.Errorf("tree source %+v, want sys %s proc %s", SourcesFor(roots)[0], roots.Sys, filepath.Clean(roots.Proc))
+	}
+}
+
+// namedSource is a scopedSource whose net events name their interface as
+// netlink's do ("net: eth1 newlink oper=down"; "net:" names none).
+type namedSource struct{ scopedSource }
+
+func (namedSource) Links(detail string) []string {
+	rest, ok := strings.CutPrefix(detail, "net: ")
+	if !ok {
+		return nil
+	}
+	return (&LinkSource{}).Links(rest)
+}
+
+// TestEventLinksCoalesce: the interfaces the net events of one window name
+// reach the runner, their union sorted; a net event that names none, more
+// than MaxEventLinks names, or another subsystem in the pass leave none
+// (every interface is re-read).
+func TestEventLinksCoalesce(t *testing.T) {
+	clk := newFakeClock()
+	link, md := namedSource{scopedSource{newFakeSource("netlink")}}, scopedSource{newFakeSource("mdstat")}
+	run := &partialRunner{fakeRunner: fakeRunner{clock: clk}}
+	h := startHarness(t, Options{Load: staticLoad(run, time.Hour), Clock: clk, Sources: []Source{link, md},
+		Logger: testLogger(&syncBuffer{})})
+	h.next(t)
+	clk.waitTimer(t, time.Hour)
+
+	pass := func(want []string, details ...string) {
+		t.Helper()
+		for _, d := range details {
+			if strings.HasPrefix(d, "md:") {
+				md.fire(t, d)
+			} else {
+				link.fire(t, d)
+			}
+		}
+		clk.waitTimer(t, DefaultDebounce)
+		clk.advance(DefaultDebounce)
+		r := h.next(t)
+		if r.Kind != KindIncremental || !slices.Equal(r.Links, want) || !slices.Equal(run.lastLinks(), want) {
+			t.Fatalf("after %q: kind %s links %v (runner got %v), want %v", details, r.Kind, r.Links, run.lastLinks(), want)
+		}
+	}
+	pass([]string{"eth1", "eth3"}, "net: eth3 newlink oper=down", "net: eth1 newlink oper=down", "net: eth3 newlink oper=up")
+	pass(nil, "net: eth1 newlink oper=down", "net:")
+	pass([]string{"bond0"}, "net: bond0 newlink oper=up") // the last window's "no name" is gone
+	var many []string
+	for i := range MaxEventLinks + 1 {
+		many = append(many, fmt.Sprintf("net: eth%d newlink oper=down", i))
+	}
+	pass(nil, many...)
+	pass([]string{"eth0", "eth1", "eth2", "eth3", "eth4", "eth5", "eth6", "eth7"}, many[:MaxEventLinks]...)
+	pass(nil, "net: eth1 newlink oper=down", "md: array event")
+}
+
+// TestSourceLinks: which interfaces each kernel source's net events name.
+func TestSourceLinks(t *testing.T) {
+	tree := &TreeSource{Sys: "/t/sys", Proc: "/t/proc"}
+	for _, tc := range []struct {
+		src    Source
+		detail string
+		want   []string
+	}{
+		{&LinkSource{}, "eth1 newlink oper=down", []string{"eth1"}},
+		{&LinkSource{}, "bond0 dellink oper=down", []string{"bond0"}},
+		{&LinkSource{}, "", nil},
+		{&UeventSource{}, "net add /devices/virtual/net/bond1", []string{"bond1"}},
+		{&UeventSource{}, "net move /devices/pci0000:00/0000:00:03.0/net/eth2", []string{"eth2"}},
+		{&UeventSource{}, "net change", nil},
+		{&UeventSource{}, "block remove /devices/virtual/block/sdb", nil},
+		{&UeventSource{}, "overflow", nil},
+		{tree, "WRITE /t/proc/net/bonding/bond0", []string{"bond0"}},
+		{tree, "WRITE /t/proc/net/route", nil},
+		{tree, "CREATE /t/proc/net/bonding", nil},
+		{tree, "WRITE /t/sys/class/net/eth0/carrier", []string{"eth0"}},
+		{tree, "CREATE /t/sys/class/net/eth9", []string{"eth9"}},
+		{tree, "WRITE /t/sys/class/net/bonding_masters", nil},
+		{tree, "WRITE /t/sys/devices/virtual/net/bond0/bonding/slaves", []string{"bond0"}},
+		{tree, "WRITE /t/sys/devices/pci0000:00/0000:00:01.0/0000:11:00.0/net/eth1/carrier", []string{"eth1"}},
+		{tree, "CREATE /t/sys/devices/pci0000:00/0000:00:01.0/0000:11:00.0/net", nil},
+		{tree, "WRITE /t/sys/block/sdb/device/state", nil},
+		{tree, "WRITE /t/proc/mdstat", nil},
+		{tree, "error queue overflow", nil},
+	} {
+		if got := linksOf(tc.src, tc.detail); !slices.Equal(got, tc.want) {
+			t.Errorf("%s %q: links %v, want %v", tc.src.Name(), tc.detail, got, tc.want)
+		}
 	}
 }

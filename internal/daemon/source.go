@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -43,6 +44,46 @@ func scopeOf(src Source, detail string) []collectors.Subsystem {
 	return nil
 }
 
+// LinkNamer is a Source whose net events can name the interfaces they are
+// about (from the detail it passed to notify), so that the pass after them
+// re-reads only those and their bonds (collectors.Events Links). A source
+// without it, or an event it cannot place (nil), re-reads every interface.
+type LinkNamer interface {
+	Links(detail string) []string
+}
+
+// linksOf is what src says its net event is about; nil for every interface.
+func linksOf(src Source, detail string) []string {
+	if ln, ok := src.(LinkNamer); ok {
+		return ln.Links(detail)
+	}
+	return nil
+}
+
+// Links of a link change is its interface, the first word of the detail
+// ("<ifname> <msg> oper=<state>"). The master it may have joined or left
+// is not named here: the net sources find it (the master link now, the
+// one the last read recorded).
+func (*LinkSource) Links(detail string) []string {
+	return linkName(strings.Fields(detail), 0)
+}
+
+// linkName is words[i] when it is an interface's name; nil otherwise.
+func linkName(words []string, i int) []string {
+	if i < 0 || i >= len(words) || !validLink(words[i]) {
+		return nil
+	}
+	return []string{words[i]}
+}
+
+// validLink reports whether name can be an interface's name, not
+// bonding_masters (the kernel's: at most 15 bytes, no '/', no
+// whitespace, not "." or "..").
+func validLink(name string) bool {
+	return name != "" && len(name) < 16 && name != "." && name != ".." && name != "bonding_masters" &&
+		!strings.ContainsAny(name, "/ \t\n\x00:")
+}
+
 // Scope of a link change is the net subsystem (bonds, NICs, routes).
 func (*LinkSource) Scope(string) []collectors.Subsystem {
 	return []collectors.Subsystem{collectors.SubsystemNet}
@@ -69,6 +110,19 @@ func (*UeventSource) Scope(detail string) []collectors.Subsystem {
 		return []collectors.Subsystem{s}
 	}
 	return nil
+}
+
+// Links of a net uevent ("net <action> <devpath>") is the interface, the
+// last element of the devpath (/devices/virtual/net/bond1).
+func (*UeventSource) Links(detail string) []string {
+	words := strings.Fields(detail)
+	if len(words) != 3 || words[0] != "net" {
+		return nil
+	}
+	if path.Base(path.Dir(words[2])) != "net" {
+		return nil
+	}
+	return linkName([]string{path.Base(words[2])}, 0)
 }
 
 // SourcesFor returns the event sources for the roots: on the host's own
@@ -130,6 +184,36 @@ func (t *TreeSource) Scope(detail string) []collectors.Subsystem {
 				return []collectors.Subsystem{collectors.SubsystemMD}
 			case "block", "net", "power_supply", "hwmon":
 				return []collectors.Subsystem{ueventSubsystems[parts[i]]}
+			}
+		}
+	}
+	return nil
+}
+
+// Links of a file event in the net subsystem is the interface the file
+// is about: under proc, net/bonding/<bond>; under sys, the directory after
+// the path's last "net" (class/net/eth0/carrier,
+// devices/virtual/net/bond0/bonding/slaves). net/route, bonding_masters and
+// a net directory itself name none.
+func (t *TreeSource) Links(detail string) []string {
+	_, p, ok := strings.Cut(detail, " ")
+	if !ok || strings.HasPrefix(detail, "error ") {
+		return nil
+	}
+	if rel, ok := under(t.Proc, p); ok {
+		if bond, ok := strings.CutPrefix(rel, "net/bonding/"); ok {
+			return linkName([]string{bond}, 0)
+		}
+		return nil
+	}
+	if rel, ok := under(t.Sys, p); ok {
+		parts := strings.Split(rel, "/")
+		for i := len(parts) - 1; i >= 0; i-- {
+			switch parts[i] {
+			case "net":
+				return linkName(parts, i+1)
+			case "md", "block", "power_supply", "hwmon":
+				return nil
 			}
 		}
 	}

@@ -105,24 +105,31 @@ func (e *Engine) SetConfig(c *config.Config) {
 
 // Run performs one pass: collect, then built-in rules, expectations,
 // baseline, user rules, rule control and maintenance, then the status.
-func (e *Engine) Run(ctx context.Context) *Pass { return e.run(ctx, nil) }
+func (e *Engine) Run(ctx context.Context) *Pass { return e.run(ctx, collectors.Events{}) }
 
 // RunFollowing is an incremental pass after events in the subsystems: it
 // re-reads only the sources that follow them (collectors.SourcesFollowing)
 // and takes every other source's facts, errors and duration from the last
 // pass that read it (collectors.Runner.CollectFollowing; a source that can
-// re-read only what the events changed, the md source, does so); then
+// re-read only what the events changed, md, bonding and net, does so); then
 // everything else is Run's, over that snapshot: the rules, the stale facts
 // of a failed source, the state. So it gives what a full pass would when the
 // other sources' facts have not changed, and the slow sources (SMART, IPMI,
 // Redfish, the RAID tools, LLDP) are not asked. Before any full pass, or
 // with no subsystem, it is Run.
 func (e *Engine) RunFollowing(ctx context.Context, subs ...collectors.Subsystem) *Pass {
-	return e.run(ctx, subs)
+	return e.run(ctx, collectors.Events{Subsystems: subs})
 }
 
-// run is one pass after events in subs (nil: a full pass).
-func (e *Engine) run(ctx context.Context, subs []collectors.Subsystem) *Pass {
+// RunAfter is RunFollowing after ev: a link event that named its
+// interfaces (ev.Links) re-reads only them and their bonds
+// (collectors.Runner.CollectAfter).
+func (e *Engine) RunAfter(ctx context.Context, ev collectors.Events) *Pass {
+	return e.run(ctx, ev)
+}
+
+// run is one pass after ev (no subsystem: a full pass).
+func (e *Engine) run(ctx context.Context, ev collectors.Events) *Pass {
 	clk := e.Clock
 	if clk == nil {
 		clk = clock.Real{}
@@ -134,7 +141,7 @@ func (e *Engine) run(ctx context.Context, subs []collectors.Subsystem) *Pass {
 	timeout := e.CollectorTimeout
 	e.collect.SetOptions(e.bmcReaders(clk))
 	e.mu.Unlock()
-	snap := e.collect.CollectFollowing(ctx, e.Roots, timeout, subs...)
+	snap := e.collect.CollectAfter(ctx, e.Roots, timeout, ev)
 
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -11,8 +11,10 @@ import (
 )
 
 // BenchmarkPassEvent compares, on the large host, a daemon's full pass with
-// the incremental passes that follow a link event (bonds, NICs, routes) and
-// an mdstat wake-up (md arrays, the root stack), each on an engine whose
+// the incremental passes that follow a link event naming one slave (its
+// NIC, its bond, the routes), a link event naming none (every bond and NIC,
+// the routes) and an mdstat wake-up (md arrays, the root stack), each on an
+// engine whose
 // first full pass has run. cpu-ns/op is the process's user+system CPU per
 // pass (getrusage), which counts the collectors' concurrent goroutines
 // that ns/op, a wall time, does not.
@@ -23,11 +25,12 @@ func BenchmarkPassEvent(b *testing.B) {
 	}
 	for _, bc := range []struct {
 		name string
-		subs []collectors.Subsystem
+		ev   collectors.Events
 	}{
-		{"full", nil},
-		{"net", []collectors.Subsystem{collectors.SubsystemNet}},
-		{"md", []collectors.Subsystem{collectors.SubsystemMD}},
+		{"full", collectors.Events{}},
+		{"net", collectors.Events{Subsystems: []collectors.Subsystem{collectors.SubsystemNet}, Links: []string{"eth1"}}},
+		{"net-all", collectors.Events{Subsystems: []collectors.Subsystem{collectors.SubsystemNet}}},
+		{"md", collectors.Events{Subsystems: []collectors.Subsystem{collectors.SubsystemMD}}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			e := &engine.Engine{Roots: collectors.TreeRoots(dir), StateDir: b.TempDir()}
@@ -35,8 +38,8 @@ func BenchmarkPassEvent(b *testing.B) {
 				b.Fatalf("the large host is %s", p.Result.Status)
 			}
 			run := func() *engine.Pass { return e.Run(context.Background()) }
-			if bc.subs != nil {
-				run = func() *engine.Pass { return e.RunFollowing(context.Background(), bc.subs...) }
+			if bc.ev.Subsystems != nil {
+				run = func() *engine.Pass { return e.RunAfter(context.Background(), bc.ev) }
 			}
 			cpu0 := cpuTime(b)
 			b.ReportAllocs()

@@ -41,6 +41,10 @@ type Report struct {
 	Kind string
 	// Subsystems are what an incremental pass re-read (nil for a full one).
 	Subsystems []collectors.Subsystem
+	// Links are the interfaces the net events of an incremental pass named,
+	// the only ones it re-read (nil: every interface, when net is among
+	// Subsystems).
+	Links []string
 	// Events is how many events the pass coalesced (trigger event only).
 	Events int
 	// Spread is the time from the first to the last of those events: how
