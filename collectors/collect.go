@@ -144,7 +144,7 @@ type Runner struct {
 	hung map[string]*time.Time // source name -> the pass it was started in
 	// last is what each source gave the snapshot in the last pass that ran
 	// it (its facts, errors and duration, or its cut-off error): a partial
-	// pass (CollectOnly) gives it again for the sources it does not run.
+	// pass (collectOnly) gives it again for the sources it does not run.
 	last map[string]contribution
 }
 
@@ -169,20 +169,22 @@ func (rn *Runner) Collect(ctx context.Context, r Roots, timeout time.Duration) *
 	return rn.collect(ctx, r, timeout, nil, nil)
 }
 
-// CollectOnly is Collect running only the sources for which run is true
+// collectOnly is Collect running only the sources for which run is true
 // (see SourcesFollowing); every other source gives the snapshot exactly
 // what it gave in the last pass that ran it (its facts, its errors, its
 // duration), in its place in the order, so the snapshot is the one a full
 // pass would build if those sources' facts had not changed. A source that
 // has never run is run. nil run runs every source (Collect).
-func (rn *Runner) CollectOnly(ctx context.Context, r Roots, timeout time.Duration, run func(source string) bool) *Snapshot {
+func (rn *Runner) collectOnly(ctx context.Context, r Roots, timeout time.Duration, run func(source string) bool) *Snapshot {
 	return rn.collect(ctx, r, timeout, run, nil)
 }
 
-// CollectFollowing is the incremental pass after events in subs: it is
-// CollectOnly running the sources that follow them (SourcesFollowing), and
-// a Refresher among those is refreshed (Refresher.Refresh, given what it
-// returned last) instead of collected. No subs is Collect.
+// CollectFollowing is the incremental pass after events in subs: it runs
+// only the sources that follow them (SourcesFollowing), and every other
+// source gives the snapshot exactly what it gave in the last pass that ran
+// it (see collectOnly); a Refresher among those run is refreshed
+// (Refresher.Refresh, given what it returned last) instead of collected.
+// No subs is Collect.
 func (rn *Runner) CollectFollowing(ctx context.Context, r Roots, timeout time.Duration, subs ...Subsystem) *Snapshot {
 	return rn.CollectAfter(ctx, r, timeout, Events{Subsystems: subs})
 }
@@ -377,7 +379,7 @@ func (rn *Runner) lastOf(name string) (contribution, bool) {
 	return c, ok
 }
 
-// remember keeps what the sources run in this pass gave, for CollectOnly.
+// remember keeps what the sources run in this pass gave, for collectOnly.
 func (rn *Runner) remember(fresh map[string]contribution) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()

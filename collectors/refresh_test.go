@@ -52,7 +52,7 @@ func TestCollectFollowingRefreshes(t *testing.T) {
 	rn.Collect(ctx, roots, time.Second)
 	rn.CollectFollowing(ctx, roots, time.Second, SubsystemMD)
 	rn.CollectFollowing(ctx, roots, time.Second, SubsystemNet) // md does not follow net: not run
-	rn.CollectOnly(ctx, roots, time.Second, func(string) bool { return true })
+	rn.collectOnly(ctx, roots, time.Second, func(string) bool { return true })
 	rn.CollectFollowing(ctx, roots, time.Second, SubsystemBlock, SubsystemMD)
 	fail = true
 	if s := rn.CollectFollowing(ctx, roots, time.Second, SubsystemMD); len(s.Errors) != 1 {
@@ -62,7 +62,7 @@ func TestCollectFollowingRefreshes(t *testing.T) {
 	rn.CollectFollowing(ctx, roots, time.Second, SubsystemMD)
 	rn.CollectFollowing(ctx, roots, time.Second)
 
-	if collects != 3 { // Collect, CollectOnly, CollectFollowing with no subsystem
+	if collects != 3 { // Collect, collectOnly, CollectFollowing with no subsystem
 		t.Errorf("Collect ran %d times, want 3", collects)
 	}
 	want := []string{"[md] collected", "[block md] collected", "[md] refreshed", "[md] <nil>"}

@@ -6,7 +6,7 @@ import (
 
 // Subsystem is a part of the host an event can say changed: the daemon
 // re-reads only the sources that read it (SourcesFollowing) and gives the
-// others' last facts again (Runner.CollectOnly).
+// others' last facts again (Runner.collectOnly).
 type Subsystem string
 
 // The subsystems an event names.

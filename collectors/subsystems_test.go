@@ -44,7 +44,7 @@ func TestCollectOnlyGivesTheOthersAgain(t *testing.T) {
 
 	rn.Sources = append(rn.Sources, psu("redfish")) // a source the runner has never run
 	only := []string{"hwmon"}
-	s := rn.CollectOnly(context.Background(), roots, time.Second, func(n string) bool { return slices.Contains(only, n) })
+	s := rn.collectOnly(context.Background(), roots, time.Second, func(n string) bool { return slices.Contains(only, n) })
 	if want := map[string]int{"power": 1, "route": 1, "hwmon": 2, "ipmi": 1, "redfish": 1}; !cmp.Equal(runs, want) {
 		t.Fatalf("runs = %v, want %v", runs, want)
 	}
@@ -68,7 +68,7 @@ func TestCollectOnlyGivesTheOthersAgain(t *testing.T) {
 	}
 
 	// A nil filter is a full pass.
-	rn.CollectOnly(context.Background(), roots, time.Second, nil)
+	rn.collectOnly(context.Background(), roots, time.Second, nil)
 	if want := map[string]int{"power": 2, "route": 2, "hwmon": 3, "ipmi": 2, "redfish": 2}; !cmp.Equal(runs, want) {
 		t.Fatalf("runs after a full pass = %v, want %v", runs, want)
 	}
@@ -98,7 +98,7 @@ func TestCollectOnlyHungSource(t *testing.T) {
 	go func(c chan struct{}) { <-c; <-clk.made; clk.Add(time.Second) }(collected)
 	roots := Roots{Sys: t.TempDir(), Proc: t.TempDir()}
 	first := rn.Collect(context.Background(), roots, time.Second)
-	s := rn.CollectOnly(context.Background(), roots, time.Second, func(n string) bool { return n == "md" })
+	s := rn.collectOnly(context.Background(), roots, time.Second, func(n string) bool { return n == "md" })
 	if diff := cmp.Diff(first.Errors, s.Errors, cmp.Comparer(func(a, b error) bool { return a.Error() == b.Error() })); diff != "" || len(s.Errors) != 1 {
 		t.Errorf("errors (-first +partial):\n%s", diff)
 	}
