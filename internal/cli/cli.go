@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -31,6 +32,11 @@ type env struct {
 	clock          clock.Clock
 	// daemonHook, when set (tests), sees the daemon.Service before it runs.
 	daemonHook func(*daemon.Service)
+	// gomaxprocs sets the Go scheduler's processors for the daemon
+	// (--runtime.gomaxprocs) and returns the previous value: Run gives
+	// runtime.GOMAXPROCS; nil (tests running the daemon in their own
+	// process) leaves the process as it is.
+	gomaxprocs func(n int) int
 }
 
 // command is one command or subcommand, described as data (name,
@@ -114,7 +120,7 @@ func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "
 
 // Run runs the command line args and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return run(ctx, args, &env{stdout: stdout, stderr: stderr, clock: clock.Real{}})
+	return run(ctx, args, &env{stdout: stdout, stderr: stderr, clock: clock.Real{}, gomaxprocs: runtime.GOMAXPROCS})
 }
 
 func run(ctx context.Context, args []string, e *env) int {

@@ -286,6 +286,48 @@ func TestDaemonBadFlags(t *testing.T) {
 	}
 }
 
+// TestDaemonGOMAXPROCS: the daemon runs on one scheduler processor unless
+// --runtime.gomaxprocs or $GOMAXPROCS says otherwise (node_exporter's
+// default); 0 leaves Go's default, a negative number is refused.
+func TestDaemonGOMAXPROCS(t *testing.T) {
+	root := testtree.Copy(t, "bond_ab_healthy")
+	for _, tc := range []struct {
+		name, env string
+		args      []string
+		want      int // 0: not set
+		code      int
+	}{
+		{name: "default", want: 1},
+		{name: "flag", args: []string{"--runtime.gomaxprocs", "4"}, want: 4},
+		{name: "environment", env: "3", want: 3},
+		{name: "flag over environment", env: "3", args: []string{"--runtime.gomaxprocs", "2"}, want: 2},
+		{name: "bad environment", env: "many", want: 1},
+		{name: "zero keeps Go's default", args: []string{"--runtime.gomaxprocs", "0"}},
+		{name: "negative", args: []string{"--runtime.gomaxprocs", "-1"}, code: exitError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOMAXPROCS", tc.env)
+			got := 0
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var stderr lockedBuffer
+			e := &env{stdout: io.Discard, stderr: &stderr, clock: clock.Real{},
+				gomaxprocs: func(n int) int { got = n; return 2 },
+				daemonHook: func(s *daemon.Service) {
+					s.Notifier = nopNotifier{}
+					s.Started = func(net.Addr, *daemon.Daemon) { cancel() }
+				}}
+			args := append([]string{"daemon", "--root", root, "--listen", "127.0.0.1:0", "--interval", "1h"}, tc.args...)
+			if code := run(ctx, args, e); code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", code, tc.code, stderr.String())
+			}
+			if got != tc.want {
+				t.Fatalf("GOMAXPROCS set to %d, want %d (0: not set)", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestDetectionUnderLoad measures how long a fixture fault takes to reach
 // the verdict, first on an idle endpoint, then while wrk floods /metrics on
 // loopback (bounded: 2 threads, 16 connections, 5 s). It reports the

@@ -8,7 +8,7 @@ _redwatch() {
 	fi
 	case $cmd in
 	audit) words='-h --help --color --config --dev -o --output --procfs --path.procfs --root --state-dir --sysfs --path.sysfs -t --timeout' ;;
-	daemon) words='-h --help --collector-timeout --config --dev --interval --listen --web.listen-address --log-level --procfs --path.procfs --root --smart-interval --state-dir --sysfs --path.sysfs --web.config.file --web.max-connections --web.max-requests' ;;
+	daemon) words='-h --help --collector-timeout --config --dev --interval --listen --web.listen-address --log-level --procfs --path.procfs --root --runtime.gomaxprocs --smart-interval --state-dir --sysfs --path.sysfs --web.config.file --web.max-connections --web.max-requests' ;;
 	config)
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			COMPREPLY=($(compgen -W 'check' -- "$cur"))

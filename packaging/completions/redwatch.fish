@@ -39,6 +39,7 @@ complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l listen -l web.li
 complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l log-level -r -d 'log LEVEL: debug, info, warn or error (default info)'
 complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l procfs -l path.procfs -r -d 'procfs mount POINT (default /proc)'
 complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l root -r -d 'read a captured tree: DIR/sys, DIR/proc and DIR/dev'
+complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l runtime.gomaxprocs -r -d 'N CPUs the Go scheduler runs the daemon'\''s code on at once (GOMAXPROCS; default 1, or $GOMAXPROCS when set, as node_exporter); 0 for Go'\''s own default, the CPUs available (default 1)'
 complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l smart-interval -r -d 'read every disk'\''s SMART data with smartctl every DURATION (default 30m, disks.smart_interval)'
 complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l state-dir -r -d 'state DIR: baseline, first-seen times, maintenance (default state_dir of the configuration, /var/lib/redwatch)'
 complete -c redwatch -n '__fish_seen_subcommand_from daemon' -l sysfs -l path.sysfs -r -d 'sysfs mount POINT (default /sys)'

@@ -22,7 +22,7 @@ _redwatch() {
 	fi
 	case ${words[2]} in
 	audit) words_=(-h --help --color --config --dev -o --output --procfs --path.procfs --root --state-dir --sysfs --path.sysfs -t --timeout) ;;
-	daemon) words_=(-h --help --collector-timeout --config --dev --interval --listen --web.listen-address --log-level --procfs --path.procfs --root --smart-interval --state-dir --sysfs --path.sysfs --web.config.file --web.max-connections --web.max-requests) ;;
+	daemon) words_=(-h --help --collector-timeout --config --dev --interval --listen --web.listen-address --log-level --procfs --path.procfs --root --runtime.gomaxprocs --smart-interval --state-dir --sysfs --path.sysfs --web.config.file --web.max-connections --web.max-requests) ;;
 	config)
 		if (( CURRENT == 3 )); then
 			local -a subs
