@@ -218,18 +218,23 @@ func (d *daemon) cpu() (time.Duration, error) {
 
 // memory returns VmRSS and VmHWM in kB.
 func (d *daemon) memory() (rss, hwm int64) {
+	m := d.status()
+	return m["VmRSS"], m["VmHWM"]
+}
+
+// status returns the kB figures of /proc/PID/status (VmRSS, VmHWM, RssAnon:
+// the private memory, RssFile: the executable's pages, shared with the
+// page cache).
+func (d *daemon) status() map[string]int64 {
+	m := map[string]int64{}
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
 	for _, line := range strings.Split(string(b), "\n") {
 		k, v, _ := strings.Cut(line, ":")
-		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		switch k {
-		case "VmRSS":
-			rss = n
-		case "VmHWM":
-			hwm = n
+		if n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64); err == nil {
+			m[k] = n
 		}
 	}
-	return rss, hwm
+	return m
 }
 
 // metric returns the sum of the samples of name (any labels) in a text exposition.
@@ -470,9 +475,11 @@ type idleResult struct {
 	cpu          time.Duration
 	passes       float64
 	rss, hwm     int64
+	anon         int64 // RssAnon, kB
 	interval     string
 	neCPU        time.Duration
 	neRSS, neHWM int64
+	neAnon       int64
 }
 
 // measureIdle runs redwatch with default settings (interval 30 s) on the 1×
@@ -530,8 +537,9 @@ func measureIdle(ctx context.Context, o options, work string) (*idleResult, erro
 		return nil, err
 	}
 	r := &idleResult{window: o.idle, cpu: c1 - c0, passes: p1 - p0, interval: (time.Duration(iv) * time.Second).String(), neCPU: n1 - n0}
-	r.rss, r.hwm = rw.memory()
-	r.neRSS, r.neHWM = ne.memory()
+	rs, ns := rw.status(), ne.status()
+	r.rss, r.hwm, r.anon = rs["VmRSS"], rs["VmHWM"], rs["RssAnon"]
+	r.neRSS, r.neHWM, r.neAnon = ns["VmRSS"], ns["VmHWM"], ns["RssAnon"]
 	return r, nil
 }
 
@@ -672,9 +680,9 @@ func report(o options, rs []sizeResult, idle *idleResult, wrk []wrkResult, load0
 			mib(r.rwRSS), mib(r.rwHWM), mib(r.neRSS), mib(r.neHWM))
 	}
 	if idle != nil {
-		fmt.Fprintf(&b, "\nIdle, default settings (interval %s), 1× host, not scraped, over %s: redwatch %.3f%% of a core (%s CPU, %g passes), RSS %s, VmHWM %s; node_exporter %.3f%% of a core, RSS %s, VmHWM %s.\n",
+		fmt.Fprintf(&b, "\nIdle, default settings (interval %s), 1× host, not scraped, over %s: redwatch %.3f%% of a core (%s CPU, %g passes), RSS %s (%s of it private, RssAnon; the rest the executable's pages, shared with the page cache), VmHWM %s; node_exporter %.3f%% of a core, RSS %s (%s private), VmHWM %s.\n",
 			idle.interval, idle.window, 100*idle.cpu.Seconds()/idle.window.Seconds(), idle.cpu.Round(time.Millisecond), idle.passes,
-			mib(idle.rss), mib(idle.hwm), 100*idle.neCPU.Seconds()/idle.window.Seconds(), mib(idle.neRSS), mib(idle.neHWM))
+			mib(idle.rss), mib(idle.anon), mib(idle.hwm), 100*idle.neCPU.Seconds()/idle.window.Seconds(), mib(idle.neRSS), mib(idle.neAnon), mib(idle.neHWM))
 	}
 	if len(wrk) > 0 {
 		fmt.Fprintf(&b, "\nEndpoint under load (wrk, 2 threads, %s per run, 1× host, default `--web.max-requests` 8): /metrics and /health serve the last pass; a /metrics request beyond the in-flight limit is answered 503 at once (shed by design, not an error).\n\n", o.wrk)
