@@ -226,6 +226,13 @@ func TestIncrementalNetSlaveMoves(t *testing.T) {
 	if slices.Contains(reads.ifaces, "eth4") || slices.Contains(reads.ifaces, "bond2") {
 		t.Errorf("the link pass read the sysfs of %v, none of bond2's", reads.ifaces)
 	}
+	// The bond it left may have lost its carrier or speed with it: its own
+	// sysfs is read again too, found from the last read's master.
+	for _, w := range []string{"eth1", "bond0", "bond1"} {
+		if !slices.Contains(reads.ifaces, w) {
+			t.Errorf("the link pass read the sysfs of %v, want %s among them", reads.ifaces, w)
+		}
+	}
 }
 
 // TestIncrementalNetFallsBack: what the names cannot cover re-reads every
