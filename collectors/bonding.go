@@ -28,7 +28,7 @@ func (bondingSource) Collect(_ context.Context, r Roots) (Part, error) {
 func (bondingSource) Refresh(_ context.Context, r Roots, ev Events, last Part) (Part, error) {
 	memo, _ := last.Memo.(*bondingMemo)
 	links := ev.netLinks()
-	if memo == nil || memo.roots != r || links == nil {
+	if links == nil {
 		memo = nil
 	}
 	return bondingPart(r, memo, links), nil
@@ -37,7 +37,6 @@ func (bondingSource) Refresh(_ context.Context, r Roots, ev Events, last Part) (
 // bondingMemo is what a bonding read without errors keeps for the next
 // refresh: the bonds, sorted by name, as it read them.
 type bondingMemo struct {
-	roots Roots
 	bonds []bonding.Bond // never modified
 }
 
@@ -55,7 +54,7 @@ func bondingPart(r Roots, memo *bondingMemo, links []string) Part {
 	}
 	p := Part{Set: func(s *Snapshot) { s.Bonds = bonds }}
 	if len(errs) == 0 {
-		p.Memo = &bondingMemo{roots: r, bonds: bonds}
+		p.Memo = &bondingMemo{bonds: bonds}
 	}
 	p.Errors = append(errs, unknownSlaveStates(r, bonds)...)
 	return p

@@ -46,7 +46,8 @@ type Part struct {
 	Errors []Error
 	// Memo is what a Refresher keeps of this read for its next Refresh:
 	// the Runner remembers it with the source's contribution and hands it
-	// back, so that the source itself stays a stateless value. Nil for
+	// back in a pass over the same roots, so that the source itself stays
+	// a stateless value. Nil for
 	// the other sources.
 	Memo any
 }
@@ -232,7 +233,7 @@ func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, r
 	for _, src := range list {
 		name := src.Name()
 		if run != nil && !run(name) {
-			if c, ok := rn.lastOf(name); ok {
+			if c, ok := rn.lastOf(name, r); ok {
 				running = append(running, started{name: name, replay: &c})
 				continue
 			}
@@ -252,7 +253,7 @@ func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, r
 		done := make(chan outcome, 1) // buffered: an abandoned goroutine never blocks on it
 		read := src.Collect
 		if rf, ok := src.(Refresher); ok && ev != nil {
-			last, _ := rn.lastOf(name)
+			last, _ := rn.lastOf(name, r)
 			read = func(ctx context.Context, r Roots) (Part, error) { return rf.Refresh(ctx, r, *ev, last.part) }
 		}
 		go func() {
@@ -302,7 +303,7 @@ func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, r
 			default:
 			}
 		}
-		c := contribution{name: st.name}
+		c := contribution{name: st.name, roots: r}
 		if !got {
 			hung = append(hung, len(s.Errors))
 			c.errs = []Error{{Collector: st.name, Err: cause}}
@@ -350,6 +351,7 @@ func (rn *Runner) collect(ctx context.Context, r Roots, timeout time.Duration, r
 // contribution is what one source gave a snapshot.
 type contribution struct {
 	name     string
+	roots    Roots           // of the pass that ran the source
 	set      func(*Snapshot) // nil when it gave no facts (cut off)
 	errs     []Error
 	duration time.Duration
@@ -371,12 +373,17 @@ func (c *contribution) give(s *Snapshot) {
 	}
 }
 
-// lastOf is what the source gave the last pass that ran it.
-func (rn *Runner) lastOf(name string) (contribution, bool) {
+// lastOf is what the source gave the last pass that ran it, when that pass
+// read the roots r: what another tree gave is neither replayed nor handed
+// to a Refresh.
+func (rn *Runner) lastOf(name string, r Roots) (contribution, bool) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	c, ok := rn.last[name]
-	return c, ok
+	if !ok || c.roots != r {
+		return contribution{}, false
+	}
+	return c, true
 }
 
 // remember keeps what the sources run in this pass gave, for collectOnly.

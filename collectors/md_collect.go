@@ -69,7 +69,7 @@ func (mdSource) Collect(_ context.Context, r Roots) (Part, error) {
 // every array's sysfs.
 func (mdSource) Refresh(_ context.Context, r Roots, ev Events, last Part) (Part, error) {
 	memo, _ := last.Memo.(*mdMemo)
-	if slices.Contains(ev.Subsystems, SubsystemBlock) || memo == nil || memo.roots != r {
+	if slices.Contains(ev.Subsystems, SubsystemBlock) {
 		memo = nil
 	}
 	return mdPart(r, memo), nil
@@ -93,7 +93,6 @@ func mdPart(r Roots, memo *mdMemo) Part {
 // resolved) with the errors of its sysfs. There is none when mdstat could
 // not be used as a whole (the arrays then come from sysfs alone).
 type mdMemo struct {
-	roots  Roots
 	arrays map[string]mdMemoArray // by the array's block in mdstat
 }
 
@@ -274,7 +273,7 @@ func collectMDFrom(r Roots, log *mdReadLog, memo *mdMemo) ([]MDArray, []Error, *
 
 	var next *mdMemo
 	if fromMDStat && sysfsListed {
-		next = &mdMemo{roots: r, arrays: make(map[string]mdMemoArray, len(arrays))}
+		next = &mdMemo{arrays: make(map[string]mdMemoArray, len(arrays))}
 		for i := range arrays {
 			next.arrays[blocks[i]] = mdMemoArray{array: arrays[i], errs: arrayErrs[i], resolved: resolved[i]}
 		}

@@ -35,7 +35,7 @@ func (netSource) Collect(_ context.Context, r Roots) (Part, error) {
 func (netSource) Refresh(_ context.Context, r Roots, ev Events, last Part) (Part, error) {
 	memo, _ := last.Memo.(*netMemo)
 	links := ev.netLinks()
-	if memo == nil || memo.roots != r || links == nil {
+	if links == nil {
 		memo = nil
 	}
 	return netPart(r, memo, links), nil
@@ -55,7 +55,6 @@ func netPart(r Roots, memo *netMemo, links []string) Part {
 // netMemo is what one read of the interfaces keeps for the next refresh:
 // each entry of <sys>/class/net, sorted, as the read left it.
 type netMemo struct {
-	roots Roots
 	names []string
 	nics  []netMemoNIC // by names index
 }
@@ -106,7 +105,7 @@ func collectNICsFrom(r Roots, memo *netMemo, links []string) ([]NIC, []Error, *n
 		return nil, errs, nil
 	}
 	defer done()
-	next := &netMemo{roots: r, names: names, nics: make([]netMemoNIC, len(names))}
+	next := &netMemo{names: names, nics: make([]netMemoNIC, len(names))}
 	readOne := func(i int) {
 		before := len(rd.errs)
 		n, ok := rd.read(names[i])

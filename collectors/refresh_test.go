@@ -124,3 +124,38 @@ func TestMDRefreshArraysComeAndGo(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectFollowingOtherRoots: what a source gave a pass over one tree
+// is neither replayed into, nor handed to a Refresh in, a pass over
+// another: both sources read the new tree.
+func TestCollectFollowingOtherRoots(t *testing.T) {
+	var got []string
+	md := refreshSource{
+		funcSource: funcSource{"md", func(Roots) (Part, error) { return Part{Memo: "collected"}, nil }},
+		refresh: func(subs []Subsystem, last Part) (Part, error) {
+			got = append(got, refreshNote(subs, last.Memo))
+			return Part{Memo: "refreshed"}, nil
+		},
+	}
+	net := funcSource{"net", func(r Roots) (Part, error) {
+		return Part{Set: func(s *Snapshot) { s.NICs = []NIC{{Name: filepath.Base(r.Sys)}} }}, nil
+	}}
+	rn := &Runner{Sources: []Source{md, net}, Clock: clock.NewFake(fixedNow())}
+	a := Roots{Sys: filepath.Join(t.TempDir(), "a"), Proc: t.TempDir()}
+	b := Roots{Sys: filepath.Join(t.TempDir(), "b"), Proc: t.TempDir()}
+	ctx := context.Background()
+
+	rn.Collect(ctx, a, time.Second)
+	s := rn.CollectFollowing(ctx, b, time.Second, SubsystemMD) // net does not follow md
+	if len(s.NICs) != 1 || s.NICs[0].Name != "b" {
+		t.Errorf("the pass over b gave NICs %+v, want b's, not a's replayed", s.NICs)
+	}
+	if want := []string{"[md] <nil>"}; !slices.Equal(got, want) {
+		t.Errorf("Refresh over b was given %q, want %q (nothing of a's)", got, want)
+	}
+	// Back on a: the last pass that ran md read b, so nothing is given.
+	rn.CollectFollowing(ctx, a, time.Second, SubsystemMD)
+	if want := []string{"[md] <nil>", "[md] <nil>"}; !slices.Equal(got, want) {
+		t.Errorf("Refresh was given %q, want %q", got, want)
+	}
+}
