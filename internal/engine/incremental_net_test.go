@@ -37,7 +37,7 @@ func ifaceDir(t *testing.T, dir, name string) string {
 	return filepath.Join(dir, "sys/class/net", target)
 }
 
-// writeFile writes content to dir/rel.
+// writeFile writes content to path.
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -45,10 +45,9 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// slaveBlock cuts slave's block ("Slave Interface: <slave>" up to the next
-// slave or the end) out of bond's /proc/net/bonding file, returning the
-// file without it and the block.
-func slaveBlock(t *testing.T, dir, bond, slave string) (rest, block string) {
+// slaveBlock splits bond's /proc/net/bonding file around slave's block
+// ("Slave Interface: <slave>" up to the next slave or the end).
+func slaveBlock(t *testing.T, dir, bond, slave string) (before, block, after string) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "proc/net/bonding", bond))
 	if err != nil {
@@ -63,7 +62,7 @@ func slaveBlock(t *testing.T, dir, bond, slave string) (rest, block string) {
 	if i := strings.Index(text[start+2:], "\n\nSlave Interface: "); i >= 0 {
 		end = start + 2 + i
 	}
-	return text[:start] + text[end:], text[start:end]
+	return text[:start], text[start:end], text[end:]
 }
 
 // linkDown takes slave's carrier down as the kernel leaves it: its sysfs
@@ -73,37 +72,18 @@ func linkDown(t *testing.T, dir, bond, slave string) {
 	d := ifaceDir(t, dir, slave)
 	writeFile(t, filepath.Join(d, "carrier"), "0")
 	writeFile(t, filepath.Join(d, "operstate"), "down")
-	rest, block := slaveBlock(t, dir, bond, slave)
+	before, block, after := slaveBlock(t, dir, bond, slave)
 	block = strings.Replace(block, "MII Status: up", "MII Status: down", 1)
 	block = strings.Replace(block, "Link Failure Count: 0", "Link Failure Count: 1", 1)
-	i := strings.Index(rest, "\n\nSlave Interface: ")
-	if i < 0 {
-		i = len(rest)
-	}
-	// Put it back where it was among the others: by name, as generated.
-	for j := i; j < len(rest); {
-		k := strings.Index(rest[j+2:], "\n\nSlave Interface: ")
-		name := strings.TrimPrefix(rest[j+2:], "Slave Interface: ")
-		name = name[:strings.IndexByte(name, '\n')]
-		if name > slave {
-			break
-		}
-		if k < 0 {
-			j = len(rest)
-		} else {
-			j += 2 + k
-		}
-		i = j
-	}
-	writeFile(t, filepath.Join(dir, "proc/net/bonding", bond), rest[:i]+block+rest[i:])
+	writeFile(t, filepath.Join(dir, "proc/net/bonding", bond), before+block+after)
 }
 
 // moveSlave moves slave from bond from to bond to: its block in the bonds'
 // files and its master link.
 func moveSlave(t *testing.T, dir, slave, from, to string) {
 	t.Helper()
-	rest, block := slaveBlock(t, dir, from, slave)
-	writeFile(t, filepath.Join(dir, "proc/net/bonding", from), rest)
+	before, block, after := slaveBlock(t, dir, from, slave)
+	writeFile(t, filepath.Join(dir, "proc/net/bonding", from), before+after)
 	b, err := os.ReadFile(filepath.Join(dir, "proc/net/bonding", to))
 	if err != nil {
 		t.Fatal(err)
@@ -259,8 +239,8 @@ func TestIncrementalNetFallsBack(t *testing.T) {
 		}, netEvent("eth9"), append(slices.Clone(allIfaces), "eth9")},
 		{"vanished interface", func(t *testing.T, dir string) {
 			moveSlave(t, dir, "eth5", "bond2", "bond1") // out of bond2
-			rest, _ := slaveBlock(t, dir, "bond1", "eth5")
-			writeFile(t, filepath.Join(dir, "proc/net/bonding/bond1"), rest)
+			before, _, after := slaveBlock(t, dir, "bond1", "eth5")
+			writeFile(t, filepath.Join(dir, "proc/net/bonding/bond1"), before+after)
 			if err := os.RemoveAll(ifaceDir(t, dir, "eth5")); err != nil {
 				t.Fatal(err)
 			}
