@@ -163,8 +163,8 @@ type TreeSource struct {
 // net). Anything else (a watch error, dev, a file no subsystem covers) is a
 // full pass.
 func (t *TreeSource) Scope(detail string) []collectors.Subsystem {
-	_, path, ok := strings.Cut(detail, " ")
-	if !ok || strings.HasPrefix(detail, "error ") {
+	path, ok := eventPath(detail)
+	if !ok {
 		return nil
 	}
 	if rel, ok := under(t.Proc, path); ok {
@@ -177,14 +177,12 @@ func (t *TreeSource) Scope(detail string) []collectors.Subsystem {
 		return nil
 	}
 	if rel, ok := under(t.Sys, path); ok {
-		parts := strings.Split(rel, "/")
-		for i := len(parts) - 1; i >= 0; i-- {
-			switch parts[i] {
-			case "md":
-				return []collectors.Subsystem{collectors.SubsystemMD}
-			case "block", "net", "power_supply", "hwmon":
-				return []collectors.Subsystem{ueventSubsystems[parts[i]]}
-			}
+		switch sub, _ := sysSubsystem(strings.Split(rel, "/")); sub {
+		case "":
+		case "md":
+			return []collectors.Subsystem{collectors.SubsystemMD}
+		default:
+			return []collectors.Subsystem{ueventSubsystems[sub]}
 		}
 	}
 	return nil
@@ -196,28 +194,43 @@ func (t *TreeSource) Scope(detail string) []collectors.Subsystem {
 // devices/virtual/net/bond0/bonding/slaves). net/route, bonding_masters and
 // a net directory itself name none.
 func (t *TreeSource) Links(detail string) []string {
-	_, p, ok := strings.Cut(detail, " ")
-	if !ok || strings.HasPrefix(detail, "error ") {
+	path, ok := eventPath(detail)
+	if !ok {
 		return nil
 	}
-	if rel, ok := under(t.Proc, p); ok {
+	if rel, ok := under(t.Proc, path); ok {
 		if bond, ok := strings.CutPrefix(rel, "net/bonding/"); ok {
 			return linkName([]string{bond}, 0)
 		}
 		return nil
 	}
-	if rel, ok := under(t.Sys, p); ok {
+	if rel, ok := under(t.Sys, path); ok {
 		parts := strings.Split(rel, "/")
-		for i := len(parts) - 1; i >= 0; i-- {
-			switch parts[i] {
-			case "net":
-				return linkName(parts, i+1)
-			case "md", "block", "power_supply", "hwmon":
-				return nil
-			}
+		if sub, i := sysSubsystem(parts); sub == "net" {
+			return linkName(parts, i+1)
 		}
 	}
 	return nil
+}
+
+// eventPath is the path of a file event's detail ("<op> <path>"); not ok
+// for a watch error.
+func eventPath(detail string) (string, bool) {
+	_, path, ok := strings.Cut(detail, " ")
+	return path, ok && !strings.HasPrefix(detail, "error ")
+}
+
+// sysSubsystem is the last of a sys path's directories that names a
+// subsystem (md, block, net, power_supply, hwmon) and its index: "" when
+// none does.
+func sysSubsystem(parts []string) (string, int) {
+	for i := len(parts) - 1; i >= 0; i-- {
+		switch parts[i] {
+		case "md", "block", "net", "power_supply", "hwmon":
+			return parts[i], i
+		}
+	}
+	return "", -1
 }
 
 // under is path relative to root when it lies below it.
